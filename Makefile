@@ -1,0 +1,87 @@
+# CSF Portal. `make run` starts the portal on demo data; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_ENV := DEBUG=1 CSF_DEMO_MODE=1 CSF_REQUIRE_MFA=0
+
+# Django 6.1 needs Python 3.12 or newer. Look on PATH, then in pyenv.
+define find_python
+for c in python3.13 python3.12 python3; do \
+  p=$$(command -v $$c 2>/dev/null) || continue; \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; exit 0; }; \
+done; \
+root=$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv); \
+for p in $$(ls -d $$root/versions/3.13* $$root/versions/3.12* 2>/dev/null | sort -rV); do \
+  [ -x $$p/bin/python3 ] && { echo $$p/bin/python3; exit 0; }; \
+done; exit 1
+endef
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@if [ ! -x $(PY) ]; then \
+	  py=$$($(find_python)) || { echo "CSF Portal needs Python 3.12 or newer, and none was found on PATH or in pyenv. Install Python 3.12+ (for example 'pyenv install 3.12') and run make again." >&2; exit 1; }; \
+	  echo "Creating $(VENV) with $$py"; $$py -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+static/dist/portal.css: node_modules/.installed static/src/portal.scss static/src/portal.mjs
+	mkdir -p static/dist/govuk/assets
+	npx --no-install sass --no-source-map --style=compressed --load-path=node_modules --quiet-deps static/src/portal.scss static/dist/portal.css
+	cp static/src/portal.mjs static/dist/portal.mjs
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/dist/govuk/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets/images static/dist/govuk/assets/
+
+.PHONY: install
+install: $(VENV)/.installed static/dist/portal.css ## Create the virtual environment, install Python and npm packages, build assets
+
+.PHONY: run
+run: install ## Set up and serve the portal on demo data at http://127.0.0.1:8000
+	$(DEMO_ENV) $(PY) manage.py migrate --no-input
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+.PHONY: test
+test: install ## Set up and run the whole test suite (SQLite unless DATABASE_URL is set)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: install ## Format the code
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: migrations-check
+migrations-check: install ## Fail when a model change has no migration
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+.PHONY: check-deploy
+check-deploy: install ## Django's deployment checks with production variables
+	SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '\n') ALLOWED_HOSTS=csf.example.org \
+	  DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/var/check.sqlite3} \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+.PHONY: lock
+lock: ## Re-pin every Python dependency after changing pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+.PHONY: clean
+clean: ## Remove the local database, built assets and environments
+	rm -rf $(VENV) node_modules static/dist staticfiles var

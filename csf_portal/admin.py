@@ -1,0 +1,68 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from csf_portal import services
+from csf_portal.models import AccessEvent, Agency, User
+
+
+@admin.register(Agency)
+class AgencyAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "kind", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name",)
+    fields = ("name", "slug", "kind", "is_active")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("slug",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        # Every agency gets its own auth group: create through the service.
+        if change:
+            services.agency_update(
+                agency=obj, name=obj.name, kind=obj.kind, is_active=obj.is_active
+            )
+        else:
+            created = services.agency_create(name=obj.name, kind=obj.kind, slug=obj.slug)
+            obj.pk = created.pk
+            obj.group = created.group
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
+    list_display = ("username", "first_name", "last_name", "agency", "job_title", "is_active")
+    list_filter = ("agency", "groups", "is_active", "is_staff")
+    list_select_related = ("agency",)
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Agency", {"fields": ("agency", "job_title")}),
+    )
+    add_fieldsets = (
+        *UserAdmin.add_fieldsets,
+        ("Agency", {"fields": ("first_name", "last_name", "email", "agency", "job_title")}),
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        # Accounts are switched off (is_active), never deleted: history refers to them.
+        return False
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "user", "agency", "action", "object_type", "object_id")
+    list_filter = ("action", "object_type")
+    list_select_related = ("user", "agency")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

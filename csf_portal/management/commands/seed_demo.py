@@ -1,0 +1,142 @@
+"""Build the fictional demo city (DESIGN §6). Idempotent: a second run changes nothing.
+
+Each capability extends this command with its own part of the city.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from csf_portal import services
+from csf_portal.models import Agency, AgencyKind, Role, User
+
+# Referrers and standing members named in the source documents, as fictional
+# organisations of a fictional city.
+DEMO_AGENCIES: tuple[tuple[str, str, str], ...] = (
+    ("adult-safeguarding", "Adult Safeguarding", AgencyKind.ADULT_SAFEGUARDING),
+    ("police", "Police", AgencyKind.POLICE),
+    ("probation", "Probation Service", AgencyKind.PROBATION),
+    ("hostel", "Hostel provider", AgencyKind.HOSTEL),
+    ("housing", "Housing", AgencyKind.HOUSING),
+    ("substance-misuse", "Substance misuse provider", AgencyKind.SUBSTANCE_MISUSE),
+    ("mental-health", "Mental health provider", AgencyKind.MENTAL_HEALTH),
+    ("gp", "GP practice", AgencyKind.GP),
+    ("hospital", "City Hospital", AgencyKind.HOSPITAL),
+    ("adult-social-care", "Adult Social Care", AgencyKind.ADULT_SOCIAL_CARE),
+    ("public-health", "Public Health", AgencyKind.PUBLIC_HEALTH),
+    ("community-connections", "Community Connections", AgencyKind.COMMUNITY_CONNECTIONS),
+    ("commissioning", "Commissioning team", AgencyKind.COMMISSIONER),
+    ("icb-commissioning", "NHS commissioning (integrated care board)", AgencyKind.COMMISSIONER),
+    ("environmental-health", "Environmental Health", AgencyKind.ENVIRONMENTAL_HEALTH),
+    ("community-nursing", "Community nursing", AgencyKind.COMMUNITY_NURSING),
+    ("neuro-rehab", "Neuro-rehabilitation service", AgencyKind.NEURO_REHAB),
+    ("reablement", "Reablement service", AgencyKind.REABLEMENT),
+    ("ambulance", "Ambulance Service", AgencyKind.AMBULANCE),
+    ("street-outreach", "Street outreach (voluntary sector)", AgencyKind.VOLUNTARY),
+    ("healthwatch", "Healthwatch", AgencyKind.USER_CARER_GROUP),
+)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    agency_slug: str | None
+    job_title: str
+    roles: tuple[Role, ...]
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser(
+        "chair",
+        "Alex",
+        "Morgan",
+        "adult-safeguarding",
+        "Adult safeguarding lead",
+        (Role.FORUM_CHAIR,),
+    ),
+    DemoUser("police", "Sam", "Okafor", "police", "Vulnerability officer", (Role.PRACTITIONER,)),
+    DemoUser(
+        "hostel", "Jo", "Pearce", "hostel", "Hostel support worker", (Role.PRACTITIONER,)
+    ),
+    DemoUser(
+        "mh",
+        "Priya",
+        "Shah",
+        "mental-health",
+        "Community mental health nurse",
+        (Role.PRACTITIONER, Role.FORUM_MEMBER),
+    ),
+    DemoUser(
+        "housing",
+        "Chris",
+        "Hughes",
+        "housing",
+        "Housing options officer",
+        (Role.PRACTITIONER, Role.FORUM_MEMBER),
+    ),
+    DemoUser("gp", "Ruth", "Adeyemi", "gp", "GP", (Role.PRACTITIONER,)),
+    DemoUser(
+        "sog", "Dan", "Whitfield", "substance-misuse", "Service manager", (Role.SOG_MEMBER,)
+    ),
+    DemoUser(
+        "commissioner",
+        "Helen",
+        "Carter",
+        "commissioning",
+        "Senior commissioning manager",
+        (Role.COMMISSIONER,),
+    ),
+    DemoUser("admin", "Portal", "Administrator", None, "System administrator", (Role.ADMINISTRATOR,)),
+)
+
+
+class Command(BaseCommand):
+    help = "Build the fictional demo city. Safe to run again: it changes nothing the second time."
+
+    def handle(self, *args: object, **options: object) -> None:
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "seed_demo creates accounts with a shared, published password and fictional "
+                "people. It only runs with CSF_DEMO_MODE=1."
+            )
+        with transaction.atomic():
+            agencies = self._agencies()
+            created_users = self._users(agencies)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo city ready: {len(agencies)} agencies, {len(DEMO_USERS)} demo users "
+                f"({created_users} new)."
+            )
+        )
+
+    def _agencies(self) -> dict[str, Agency]:
+        existing = {a.slug: a for a in Agency.objects.all()}
+        for slug, name, kind in DEMO_AGENCIES:
+            if slug not in existing:
+                existing[slug] = services.agency_create(name=name, kind=kind, slug=slug)
+        return existing
+
+    def _users(self, agencies: dict[str, Agency]) -> int:
+        existing = set(User.objects.values_list("username", flat=True))
+        created = 0
+        for demo in DEMO_USERS:
+            if demo.username in existing:
+                continue
+            services.user_create(
+                username=demo.username,
+                password=settings.DEMO_PASSWORD,
+                first_name=demo.first_name,
+                last_name=demo.last_name,
+                email=f"{demo.username}@demo.csf-portal.invalid",
+                agency=agencies[demo.agency_slug] if demo.agency_slug else None,
+                job_title=demo.job_title,
+                roles=demo.roles,
+            )
+            created += 1
+        return created

@@ -1,0 +1,87 @@
+"""Session lifetime, second-factor enforcement and no-store caching."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+SESSION_STARTED_KEY = "csf_signed_in_at"
+
+# Paths a signed-in user may reach before completing the second factor.
+_MFA_EXEMPT_URL_NAMES = ("mfa_setup", "mfa_verify", "logout", "login", "healthz")
+
+
+class SessionLifetimeMiddleware:
+    """End a session at an absolute limit, however active it has been.
+
+    The idle limit is Django's own (``SESSION_COOKIE_AGE`` renewed on every
+    request by ``SESSION_SAVE_EVERY_REQUEST``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            now = time.time()
+            if started is None:
+                request.session[SESSION_STARTED_KEY] = now
+            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, "For your security you have been signed out. Sign in again.")
+                return redirect(f"{reverse('login')}?next={request.path}")
+        return self.get_response(request)
+
+
+class RequireMFAMiddleware:
+    """Every signed-in user must have verified a second factor (when MFA is on).
+
+    Users without a confirmed authenticator are sent to enrol; users with one
+    are sent to enter a code. Only sign-in, sign-out and the MFA pages are
+    reachable before that.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.exempt_paths: tuple[str, ...] | None = None
+
+    def _exempt(self, path: str) -> bool:
+        if self.exempt_paths is None:
+            self.exempt_paths = tuple(reverse(name) for name in _MFA_EXEMPT_URL_NAMES)
+        return path in self.exempt_paths or path.startswith(settings.STATIC_URL)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            settings.REQUIRE_MFA
+            and user.is_authenticated
+            and not user.is_verified()
+            and not self._exempt(request.path)
+        ):
+            from django_otp import devices_for_user
+
+            target = "mfa_verify" if any(devices_for_user(user, confirmed=True)) else "mfa_setup"
+            return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Signed-in pages carry personal data: no browser or proxy may keep a copy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated or request.path.startswith("/accounts/"):
+            response["Cache-Control"] = "no-store"
+            response["Pragma"] = "no-cache"
+        return response

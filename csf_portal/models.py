@@ -1,0 +1,138 @@
+"""Identity (agencies, users, roles) and the audit core (access events)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class TimeStampedModel(models.Model):
+    """Shared base: every row knows when it was created and last changed."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Role(models.TextChoices):
+    """Roles of DESIGN §2. Each is an auth group (created by a data migration)."""
+
+    PRACTITIONER = "Practitioner", "Practitioner"
+    FORUM_CHAIR = "Forum chair", "Forum chair"
+    FORUM_MEMBER = "Forum member", "Forum member"
+    SOG_MEMBER = "SOG member", "SOG member"
+    COMMISSIONER = "Commissioner", "Commissioner"
+    ADMINISTRATOR = "Administrator", "Administrator"
+
+
+class AgencyKind(models.TextChoices):
+    ADULT_SAFEGUARDING = "adult_safeguarding", "Adult safeguarding"
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    POLICE = "police", "Police"
+    PROBATION = "probation", "Probation"
+    HOSTEL = "hostel", "Hostel provider"
+    HOUSING = "housing", "Housing"
+    PRIVATE_LANDLORD = "private_landlord", "Private landlord"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse service"
+    MENTAL_HEALTH = "mental_health", "Mental health service"
+    GP = "gp", "GP practice"
+    HOSPITAL = "hospital", "Hospital"
+    COMMUNITY_NURSING = "community_nursing", "Community nursing"
+    NEURO_REHAB = "neuro_rehab", "Neuro-rehabilitation service"
+    REABLEMENT = "reablement", "Reablement service"
+    ENVIRONMENTAL_HEALTH = "environmental_health", "Environmental health"
+    PUBLIC_HEALTH = "public_health", "Public health"
+    COMMUNITY_CONNECTIONS = "community_connections", "Community connections"
+    COMMISSIONER = "commissioner", "Commissioner"
+    AMBULANCE = "ambulance", "Ambulance service"
+    VOLUNTARY = "voluntary", "Voluntary sector"
+    USER_CARER_GROUP = "user_carer_group", "Service user and carer group"
+    OTHER = "other", "Other"
+
+
+class Agency(TimeStampedModel):
+    """A member organisation. Its auth group carries its object permissions."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=40, choices=AgencyKind.choices)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in. Belongs to one agency (administrators may have none)."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="users", null=True, blank=True
+    )
+    job_title = models.CharField(max_length=150, blank=True)
+    history = HistoricalRecords(excluded_fields=["last_login", "password"])
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        permissions = [
+            ("make_referral", "Can make referrals to the forum"),
+            ("triage_referral", "Can triage referrals and chair the forum"),
+            ("attend_forum", "Can attend forum meetings as a standing member"),
+            ("work_system_issues", "Can see system issues and the SOG action log"),
+            ("view_outcomes", "Can see aggregate outcome dashboards"),
+            ("administer_portal", "Can administer agencies, users and roles"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def role_names(self) -> list[str]:
+        """Names of the user's role groups (not agency groups), in DESIGN §2 order."""
+        mine = {g.name for g in self.groups.all()}
+        return [r.label for r in Role if r.value in mine]
+
+
+class AccessEvent(models.Model):
+    """One read of person-level data: who, what, when, why. Append-only."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        DOWNLOAD = "download", "Downloaded"
+        EXPORT = "export", "Exported"
+        BREAK_GLASS = "break_glass", "Emergency access (break-glass)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="access_events")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices, default=Action.VIEW)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64)
+    person_id = models.UUIDField(null=True, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    reason = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["person_id", "-at"], name="access_person_at"),
+            models.Index(fields=["user", "-at"], name="access_user_at"),
+            models.Index(fields=["object_type", "object_id"], name="access_object"),
+        ]
+
+    def __str__(self) -> str:
+        what = f"{self.object_type} {self.object_id}"
+        return f"{self.user} {self.action} {what} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,38 @@
+"""The service navigation: one list, filtered by what the user's roles allow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str | None = None  # None: every signed-in user
+
+
+# Capabilities add their entries here as they arrive.
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("My work", "home"),
+    NavItem("Administration", "admin:index", "csf_portal.administer_portal"),
+)
+
+
+def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
+    if not user.is_authenticated:
+        return []
+    items = []
+    for item in NAV_ITEMS:
+        if item.permission and not user.has_perm(item.permission):
+            continue
+        try:
+            href = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        active = current_path == href if href == "/" else current_path.startswith(href)
+        items.append({"label": item.label, "href": href, "active": active})
+    return items

@@ -1,0 +1,58 @@
+"""What each role (DESIGN §2) may do, as model permissions on its group.
+
+The data migrations apply this table; later capabilities add their
+permissions here and ship a migration that calls ``sync_role_permissions``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csf_portal.models import Role
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.PRACTITIONER: ("csf_portal.make_referral",),
+    Role.FORUM_CHAIR: (
+        "csf_portal.make_referral",
+        "csf_portal.triage_referral",
+        "csf_portal.attend_forum",
+        "csf_portal.work_system_issues",
+        "csf_portal.view_outcomes",
+    ),
+    Role.FORUM_MEMBER: ("csf_portal.attend_forum",),
+    Role.SOG_MEMBER: ("csf_portal.work_system_issues", "csf_portal.view_outcomes"),
+    Role.COMMISSIONER: ("csf_portal.view_outcomes",),
+    Role.ADMINISTRATOR: (
+        "csf_portal.administer_portal",
+        "csf_portal.add_agency",
+        "csf_portal.change_agency",
+        "csf_portal.view_agency",
+        "csf_portal.add_user",
+        "csf_portal.change_user",
+        "csf_portal.view_user",
+        "csf_portal.view_accessevent",
+        "auth.view_group",
+    ),
+}
+
+
+def sync_role_permissions(apps: Any, schema_editor: Any) -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=str(role))
+        wanted = []
+        for dotted in perms:
+            app_label, codename = dotted.split(".", 1)
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,14 @@
+"""Background tasks of the portal core."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from csf_portal import selectors
+
+
+@shared_task(name="csf_portal.health_probe", acks_late=True)
+def health_probe() -> dict[str, str]:
+    """Run by a worker to prove the round trip web -> broker -> worker -> database."""
+    health = selectors.system_health()
+    return {"database": health["database"], "worker": "ok"}

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import path
+
+from csf_portal import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
+    path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
+    path("accounts/mfa/setup/", views.MfaSetupView.as_view(), name="mfa_setup"),
+    path("accounts/mfa/verify/", views.MfaVerifyView.as_view(), name="mfa_verify"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "csf_portal.errors_views.not_found"
+handler500 = "csf_portal.errors_views.server_error"
+handler403 = "csf_portal.errors_views.forbidden"

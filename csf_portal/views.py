@@ -1,0 +1,130 @@
+"""Home, health, and the sign-in / second-factor pages."""
+
+from __future__ import annotations
+
+import time
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django_otp import devices_for_user, match_token
+from django_otp import login as otp_login
+
+from csf_portal import selectors, services
+from csf_portal.forms import SignInForm, TokenForm
+from csf_portal.middleware import SESSION_STARTED_KEY
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """My work: what the signed-in user has to do. Capabilities add their panels."""
+    user = request.user
+    return render(request, "portal/home.html", {"agency": user.agency, "roles": user.role_names()})
+
+
+@login_not_required
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: 503 when the database cannot be reached."""
+    health = selectors.system_health()
+    return JsonResponse(health, status=200 if health["database"] == "ok" else 503)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("home")
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_valid(form)  # Django's login() issues a new session key
+        self.request.session[SESSION_STARTED_KEY] = time.time()
+        return response
+
+
+class SignOutView(auth_views.LogoutView):
+    template_name = "registration/logged_out.html"
+
+
+@method_decorator(never_cache, name="dispatch")
+class MfaSetupView(View):
+    """Enrol an authenticator app: show a QR code, confirm with a first code."""
+
+    template_name = "mfa/setup.html"
+
+    def _context(self, request: HttpRequest, form: TokenForm) -> dict[str, object]:
+        device = services.totp_device_for_enrolment(user=request.user)
+        qr = segno.make(device.config_url, error="m")
+        return {
+            "form": form,
+            "qr_svg": qr.svg_data_uri(scale=5, border=2),
+            "secret": services.totp_secret_for_display(device=device),
+            "next": _safe_next(request),
+        }
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if any(devices_for_user(request.user, confirmed=True)):
+            return redirect(f"{reverse('mfa_verify')}?next={_safe_next(request)}")
+        return render(
+            request, self.template_name, self._context(request, TokenForm(submit_label="Confirm"))
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if any(devices_for_user(request.user, confirmed=True)):
+            return redirect(f"{reverse('mfa_verify')}?next={_safe_next(request)}")
+        form = TokenForm(request.POST, submit_label="Confirm")
+        if form.is_valid():
+            device = services.totp_device_confirm(
+                user=request.user, token=form.cleaned_data["token"]
+            )
+            if device is not None:
+                otp_login(request, device)
+                messages.success(request, "Your authenticator app is set up.")
+                return redirect(_safe_next(request))
+            form.add_error(
+                "token",
+                "The security code is wrong or has expired. Enter the code your app shows now",
+            )
+        return render(request, self.template_name, self._context(request, form))
+
+
+@method_decorator(never_cache, name="dispatch")
+class MfaVerifyView(View):
+    """Ask a user with an authenticator app for the current code."""
+
+    template_name = "mfa/verify.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not any(devices_for_user(request.user, confirmed=True)):
+            return redirect(f"{reverse('mfa_setup')}?next={_safe_next(request)}")
+        return render(
+            request, self.template_name, {"form": TokenForm(), "next": _safe_next(request)}
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            device = match_token(request.user, form.cleaned_data["token"])
+            if device is not None:
+                otp_login(request, device)
+                return redirect(_safe_next(request))
+            form.add_error(
+                "token",
+                "The security code is wrong or has expired. Enter the code your app shows now",
+            )
+        return render(request, self.template_name, {"form": form, "next": _safe_next(request)})
