@@ -74,6 +74,7 @@ migrations-check: install ## Fail when a model change has no migration
 .PHONY: check-deploy
 check-deploy: install ## Django's deployment checks with production variables
 	SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '\n') ALLOWED_HOSTS=csf.example.org \
+	  EMAIL_URL=smtp+tls://portal:mail-password@smtp.example.org:587 \
 	  DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/var/check.sqlite3} \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 

@@ -38,11 +38,11 @@ def agency_update(*, agency: Agency, name: str, kind: str, is_active: bool) -> A
 @transaction.atomic
 def user_set_roles(*, user: User, roles: Iterable[Role | str]) -> None:
     """Replace the user's role groups, leaving any other group untouched."""
-    wanted = {Role(r).value for r in roles}
-    role_groups = Group.objects.filter(name__in=[r.value for r in Role])
-    missing = wanted - {g.name for g in role_groups}
-    if missing:
-        raise DomainError(f"Unknown role: {', '.join(sorted(missing))}")
+    wanted = {str(r) for r in roles}
+    unknown = wanted - set(Role.values)
+    if unknown:
+        raise DomainError(f"Unknown role: {', '.join(sorted(unknown))}")
+    role_groups = Group.objects.filter(name__in=Role.values)
     user.groups.remove(*[g for g in role_groups if g.name not in wanted])
     user.groups.add(*[g for g in role_groups if g.name in wanted])
     is_admin = Role.ADMINISTRATOR.value in wanted

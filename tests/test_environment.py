@@ -6,9 +6,15 @@ caller (SQLite and in-process tasks when absent, as for a newcomer).
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-key-not-used-anywhere-else-0123456789abcdef")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # The test client speaks plain HTTP; HTTPS redirection is tested on its own.
 os.environ.setdefault("CSF_SSL_REDIRECT", "0")
 os.environ.setdefault("CSF_LOG_LEVEL", "WARNING")
+# Static files are collected once per run, as in production (hashed names).
+os.environ.setdefault(
+    "CSF_STATIC_ROOT", os.path.join(tempfile.gettempdir(), f"csf-test-static-{os.getpid()}")
+)
+os.environ.setdefault("CSF_MEDIA_ROOT", tempfile.mkdtemp(prefix="csf-test-media-"))

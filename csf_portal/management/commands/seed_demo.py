@@ -61,9 +61,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         (Role.FORUM_CHAIR,),
     ),
     DemoUser("police", "Sam", "Okafor", "police", "Vulnerability officer", (Role.PRACTITIONER,)),
-    DemoUser(
-        "hostel", "Jo", "Pearce", "hostel", "Hostel support worker", (Role.PRACTITIONER,)
-    ),
+    DemoUser("hostel", "Jo", "Pearce", "hostel", "Hostel support worker", (Role.PRACTITIONER,)),
     DemoUser(
         "mh",
         "Priya",
@@ -81,9 +79,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         (Role.PRACTITIONER, Role.FORUM_MEMBER),
     ),
     DemoUser("gp", "Ruth", "Adeyemi", "gp", "GP", (Role.PRACTITIONER,)),
-    DemoUser(
-        "sog", "Dan", "Whitfield", "substance-misuse", "Service manager", (Role.SOG_MEMBER,)
-    ),
+    DemoUser("sog", "Dan", "Whitfield", "substance-misuse", "Service manager", (Role.SOG_MEMBER,)),
     DemoUser(
         "commissioner",
         "Helen",
@@ -92,7 +88,9 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         "Senior commissioning manager",
         (Role.COMMISSIONER,),
     ),
-    DemoUser("admin", "Portal", "Administrator", None, "System administrator", (Role.ADMINISTRATOR,)),
+    DemoUser(
+        "admin", "Portal", "Administrator", None, "System administrator", (Role.ADMINISTRATOR,)
+    ),
 )
 
 

@@ -1,0 +1,103 @@
+"""Agencies, users, roles, history and the demo data command."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+
+from csf_portal import services
+from csf_portal.errors import DomainError
+from csf_portal.models import Agency, AgencyKind, Role, User
+from csf_portal.roles import ROLE_PERMISSIONS
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_role_group_exists_with_its_permissions():
+    for role, perms in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=role)
+        have = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        assert have == set(perms)
+    assert {r.value for r in Role} == set(ROLE_PERMISSIONS)
+
+
+def test_agency_gets_its_own_group():
+    agency = services.agency_create(name="Harbour Hostel", kind=AgencyKind.HOSTEL)
+    assert agency.group.name == "agency:harbour-hostel"
+    with pytest.raises(DomainError):
+        services.agency_create(name="Harbour Hostel", kind=AgencyKind.HOSTEL)
+
+
+def test_roles_drive_permissions_and_staff_status(agency):
+    user = services.user_create(
+        username="pat",
+        password="a-long-test-password-1",
+        first_name="Pat",
+        last_name="Lee",
+        email="pat@example.org",
+        agency=agency,
+        roles=[Role.PRACTITIONER],
+    )
+    assert user.has_perm("csf_portal.make_referral")
+    assert not user.has_perm("csf_portal.triage_referral")
+    services.user_set_roles(user=user, roles=[Role.ADMINISTRATOR])
+    user = User.objects.get(pk=user.pk)
+    assert user.is_staff
+    assert user.has_perm("csf_portal.administer_portal")
+    assert not user.has_perm("csf_portal.make_referral")
+    assert user.groups.filter(name=agency.group.name).exists() is False  # roles only
+    with pytest.raises(DomainError):
+        services.user_set_roles(user=user, roles=["Wizard"])
+
+
+def test_changes_to_agencies_and_users_are_in_history(agency, practitioner):
+    services.agency_update(agency=agency, name="Renamed", kind=agency.kind, is_active=False)
+    latest = agency.history.latest()
+    assert latest.name == "Renamed"
+    assert latest.prev_record.name != "Renamed"
+    practitioner.job_title = "Team leader"
+    practitioner.save()
+    assert practitioner.history.latest().job_title == "Team leader"
+
+
+def test_seed_demo_refuses_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError, match="CSF_DEMO_MODE"):
+        call_command("seed_demo")
+
+
+def test_seed_demo_builds_the_demo_users_and_is_idempotent(settings):
+    settings.DEMO_MODE = True
+    call_command("seed_demo", verbosity=0)
+    expected = {
+        "chair": ("Adult Safeguarding", {"Forum chair"}),
+        "police": ("Police", {"Practitioner"}),
+        "hostel": ("Hostel provider", {"Practitioner"}),
+        "mh": ("Mental health provider", {"Practitioner", "Forum member"}),
+        "housing": ("Housing", {"Practitioner", "Forum member"}),
+        "gp": ("GP practice", {"Practitioner"}),
+        "sog": ("Substance misuse provider", {"SOG member"}),
+        "commissioner": ("Commissioning team", {"Commissioner"}),
+        "admin": (None, {"Administrator"}),
+    }
+    for username, (agency_name, roles) in expected.items():
+        user = User.objects.get(username=username)
+        assert (user.agency.name if user.agency else None) == agency_name
+        assert set(user.role_names()) == roles
+        assert user.check_password(settings.DEMO_PASSWORD)
+    assert User.objects.get(username="admin").is_staff
+    assert not User.objects.get(username="admin").is_superuser
+
+    def snapshot():
+        return (
+            Agency.objects.count(),
+            User.objects.count(),
+            Group.objects.count(),
+            Agency.history.count(),
+            User.history.count(),
+        )
+
+    before = snapshot()
+    call_command("seed_demo", verbosity=0)
+    assert snapshot() == before

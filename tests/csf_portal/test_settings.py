@@ -1,0 +1,143 @@
+"""Production settings: startup errors, deploy checks, security headers, sessions."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher
+from django.urls import reverse
+
+from csf_portal.middleware import SESSION_STARTED_KEY
+from tests.factories import TEST_PASSWORD
+from tests.helpers import PRODUCTION_ENV, clean_env, run_manage
+
+
+def _sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'check.sqlite3'}"
+
+
+def test_missing_secret_key_in_production_is_a_clear_startup_error():
+    result = run_manage("check", env=clean_env(ALLOWED_HOSTS="csf.example.org"))
+    assert result.returncode != 0
+    assert "SECRET_KEY environment variable is required" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_allowed_hosts_in_production_is_a_clear_startup_error():
+    result = run_manage("check", env=clean_env(SECRET_KEY=PRODUCTION_ENV["SECRET_KEY"]))
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS environment variable is required" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mfa_cannot_be_switched_off_outside_demo_mode():
+    result = run_manage("check", env=clean_env(**PRODUCTION_ENV, CSF_REQUIRE_MFA="0"))
+    assert result.returncode != 0
+    assert "CSF_REQUIRE_MFA" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_deploy_passes_with_production_variables(tmp_path):
+    env = clean_env(**PRODUCTION_ENV, DATABASE_URL=_sqlite_url(tmp_path))
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_defaults_are_secure(tmp_path):
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='csf_portal.settings';"
+        "django.setup(); from django.conf import settings as s;"
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
+        " s.SECURE_HSTS_SECONDS >= 31536000, s.REQUIRE_MFA, s.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    from tests.helpers import run_python
+
+    result = run_python(code, env=clean_env(**PRODUCTION_ENV, DATABASE_URL=_sqlite_url(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True", "True", "True", "True"]
+
+
+def test_session_settings():
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_COOKIE_HTTPONLY is True
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+@pytest.mark.django_db
+def test_passwords_are_hashed_with_argon2(practitioner):
+    practitioner.refresh_from_db()
+    assert identify_hasher(practitioner.password).algorithm == "argon2"
+
+
+@pytest.mark.django_db
+def test_security_headers_on_a_signed_in_page(practitioner, as_user):
+    response = as_user(practitioner).get(reverse("home"))
+    assert response.status_code == 200
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "no-store"
+    csp = response["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert "'unsafe-inline'" not in directives["script-src"]
+    assert "'unsafe-eval'" not in directives["script-src"]
+    assert directives["frame-ancestors"] == "'none'"
+    nonce = directives["script-src"].split("'nonce-")[1].split("'")[0]
+    # the one inline script (GOV.UK Frontend's js-enabled class) carries the nonce
+    assert f'<script nonce="{nonce}">' in response.content.decode()
+
+
+def test_hsts_sent_over_https(client, settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    response = client.get(reverse("healthz"), secure=True)
+    assert "max-age=31536000" in response["Strict-Transport-Security"]
+
+
+@pytest.mark.django_db
+def test_http_is_redirected_to_https_except_health(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get(reverse("login"))
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+    assert client.get(reverse("healthz")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_sign_in_issues_a_new_session_key(client, practitioner):
+    client.get(reverse("login"))
+    client.session.save()
+    before = client.session.session_key
+    response = client.post(
+        reverse("login"), {"username": practitioner.username, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session.session_key != before
+    assert SESSION_STARTED_KEY in client.session
+
+
+@pytest.mark.django_db
+def test_session_ends_at_the_absolute_limit(practitioner, as_user):
+    client = as_user(practitioner)
+    assert client.get(reverse("home")).status_code == 200
+    session = client.session
+    session[SESSION_STARTED_KEY] = time.time() - settings.SESSION_ABSOLUTE_SECONDS - 1
+    session.save()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert client.get(reverse("home")).status_code == 302  # really signed out
+
+
+@pytest.mark.django_db
+def test_session_cookie_is_secure_and_http_only(client, practitioner):
+    response = client.post(
+        reverse("login"), {"username": practitioner.username, "password": TEST_PASSWORD}
+    )
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["secure"] is True
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"

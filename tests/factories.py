@@ -1,0 +1,61 @@
+"""factory_boy factories. Agencies are made through the service so each has its group."""
+
+from __future__ import annotations
+
+import factory
+from django.conf import settings
+
+from cases.models import Case, Person
+from csf_portal import services
+from csf_portal.models import Agency, AgencyKind, Role, User
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    kind = AgencyKind.HOSTEL
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.agency_create(name=kwargs["name"], kind=kwargs["kind"])
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    agency = factory.SubFactory(AgencyFactory)
+    job_title = "Support worker"
+    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password-1")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create:
+            self.save()
+            services.user_set_roles(user=self, roles=extracted or [Role.PRACTITIONER])
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    given_name = factory.Faker("first_name", locale="en_GB")
+    family_name = factory.Faker("last_name", locale="en_GB")
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+
+    person = factory.SubFactory(PersonFactory)
+
+
+TEST_PASSWORD = "a-long-test-password-1"
+DEMO_PASSWORD = settings.DEMO_PASSWORD
