@@ -42,7 +42,9 @@ def user_set_roles(*, user: User, roles: Iterable[Role | str]) -> None:
     unknown = wanted - set(Role.values)
     if unknown:
         raise DomainError(f"Unknown role: {', '.join(sorted(unknown))}")
-    role_groups = Group.objects.filter(name__in=Role.values)
+    role_groups = list(Group.objects.filter(name__in=Role.values))
+    if wanted - {g.name for g in role_groups}:
+        raise DomainError("The role groups are missing: run `manage.py migrate`")
     user.groups.remove(*[g for g in role_groups if g.name not in wanted])
     user.groups.add(*[g for g in role_groups if g.name in wanted])
     is_admin = Role.ADMINISTRATOR.value in wanted

@@ -25,6 +25,7 @@ def clean_env(**overrides: str) -> dict[str, str]:
         "DATABASE_URL",
         "REDIS_URL",
         "DJANGO_SETTINGS_MODULE",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
     }
     env = {k: v for k, v in os.environ.items() if k not in portal_vars and not k.startswith("CSF_")}
     env.update(overrides)
