@@ -30,7 +30,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	  echo "Creating $(VENV) with $$py"; $$py -m venv $(VENV); \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -79,9 +79,9 @@ check-deploy: install ## Django's deployment checks with production variables
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 .PHONY: lock
-lock: ## Re-pin every Python dependency after changing pyproject.toml
+lock: ## Re-pin every Python dependency (runtime and dev) after changing pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' | sort -f > requirements.lock
 
 .PHONY: clean
 clean: ## Remove the local database, built assets and environments

@@ -12,3 +12,11 @@ def health_probe() -> dict[str, str]:
     """Run by a worker to prove the round trip web -> broker -> worker -> database."""
     health = selectors.system_health()
     return {"database": health["database"], "worker": "ok"}
+
+
+@shared_task(name="csf_portal.clear_expired_sessions", acks_late=True)
+def clear_expired_sessions() -> None:
+    """Remove expired sessions from the database. Idempotent."""
+    from django.core.management import call_command
+
+    call_command("clearsessions")

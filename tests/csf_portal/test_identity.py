@@ -101,3 +101,25 @@ def test_seed_demo_builds_the_demo_users_and_is_idempotent(settings):
     before = snapshot()
     call_command("seed_demo", verbosity=0)
     assert snapshot() == before
+
+
+def test_expired_sessions_are_cleared_by_the_periodic_task(practitioner):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from csf_portal.tasks import clear_expired_sessions
+
+    Session.objects.create(
+        session_key="x" * 32, session_data="", expire_date=timezone.now() - timedelta(days=1)
+    )
+    Session.objects.create(
+        session_key="y" * 32, session_data="", expire_date=timezone.now() + timedelta(hours=1)
+    )
+    clear_expired_sessions()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["y" * 32]
+    assert "csf_portal.clear_expired_sessions" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
