@@ -58,9 +58,10 @@ test: install ## Set up and run the whole test suite (SQLite unless DATABASE_URL
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: install ## ruff lint and format check
+lint: install ## ruff lint and format check, mypy type check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy
 
 .PHONY: format
 format: install ## Format the code

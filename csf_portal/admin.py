@@ -38,7 +38,7 @@ class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
     list_filter = ("agency", "groups", "is_active", "is_staff")
     list_select_related = ("agency",)
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("Agency", {"fields": ("agency", "job_title")}),
     )
     add_fieldsets = (

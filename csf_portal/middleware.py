@@ -63,7 +63,7 @@ class RequireMFAMiddleware:
         if (
             settings.REQUIRE_MFA
             and user.is_authenticated
-            and not user.is_verified()
+            and not user.is_verified()  # type: ignore[attr-defined]  # set by OTPMiddleware
             and not self._exempt(request.path)
         ):
             from django_otp import devices_for_user

@@ -8,6 +8,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,9 +22,10 @@ from django_otp import login as otp_login
 from csf_portal import selectors, services
 from csf_portal.forms import SignInForm, TokenForm
 from csf_portal.middleware import SESSION_STARTED_KEY
+from csf_portal.types import AuthenticatedHttpRequest
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My work: what the signed-in user has to do. Capabilities add their panels."""
     user = request.user
     return render(request, "portal/home.html", {"agency": user.agency, "roles": user.role_names()})
@@ -51,7 +53,7 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: SignInForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)  # Django's login() issues a new session key
         self.request.session[SESSION_STARTED_KEY] = time.time()
         return response
@@ -65,9 +67,11 @@ class SignOutView(auth_views.LogoutView):
 class MfaSetupView(View):
     """Enrol an authenticator app: show a QR code, confirm with a first code."""
 
+    request: AuthenticatedHttpRequest
+
     template_name = "mfa/setup.html"
 
-    def _context(self, request: HttpRequest, form: TokenForm) -> dict[str, object]:
+    def _context(self, request: AuthenticatedHttpRequest, form: TokenForm) -> dict[str, object]:
         device = services.totp_device_for_enrolment(user=request.user)
         qr = segno.make(device.config_url, error="m")
         return {
@@ -77,14 +81,14 @@ class MfaSetupView(View):
             "next": _safe_next(request),
         }
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if any(devices_for_user(request.user, confirmed=True)):
             return redirect(f"{reverse('mfa_verify')}?next={_safe_next(request)}")
         return render(
             request, self.template_name, self._context(request, TokenForm(submit_label="Confirm"))
         )
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if any(devices_for_user(request.user, confirmed=True)):
             return redirect(f"{reverse('mfa_verify')}?next={_safe_next(request)}")
         form = TokenForm(request.POST, submit_label="Confirm")
@@ -109,14 +113,14 @@ class MfaVerifyView(View):
 
     template_name = "mfa/verify.html"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if not any(devices_for_user(request.user, confirmed=True)):
             return redirect(f"{reverse('mfa_setup')}?next={_safe_next(request)}")
         return render(
             request, self.template_name, {"form": TokenForm(), "next": _safe_next(request)}
         )
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         form = TokenForm(request.POST)
         if form.is_valid():
             device = match_token(request.user, form.cleaned_data["token"])
