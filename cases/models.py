@@ -17,14 +17,79 @@ from simple_history.models import HistoricalRecords
 from csf_portal.models import Agency, TimeStampedModel
 
 
+class MeamDomain(models.TextChoices):
+    """The four domains of multiple exclusion (MEAM)."""
+
+    HOMELESSNESS = "homelessness", "Homelessness"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+    OFFENDING = "offending", "Offending"
+    MENTAL_HEALTH = "mental_health", "Mental ill-health"
+
+
+class Gender(models.TextChoices):
+    WOMAN = "woman", "Woman"
+    MAN = "man", "Man"
+    NON_BINARY = "non_binary", "Non-binary"
+    OTHER = "other", "In another way"
+    NOT_KNOWN = "not_known", "Not known or prefers not to say"
+
+
+class AccommodationStatus(models.TextChoices):
+    OWN_TENANCY = "own_tenancy", "Own or rented tenancy"
+    SUPPORTED = "supported", "Supported accommodation"
+    HOSTEL = "hostel", "Hostel"
+    EMERGENCY = "emergency", "B&B or other emergency accommodation"
+    SOFA_SURFING = "sofa_surfing", "Sofa surfing"
+    NO_FIXED_ABODE = "no_fixed_abode", "No fixed abode or rough sleeping"
+    HOSPITAL = "hospital", "In hospital"
+    CUSTODY = "custody", "In custody"
+    OTHER = "other", "Other or not known"
+
+
+class RiskCategory(models.TextChoices):
+    """Risk taxonomy, from the forum's typical risks."""
+
+    SUICIDE = "suicide", "Suicide"
+    SELF_HARM = "self_harm", "Self-harm"
+    ACCIDENTAL_OVERDOSE = "accidental_overdose", "Accidental overdose"
+    BLOOD_BORNE_VIRUS = "blood_borne_virus", "Blood-borne virus infection"
+    LIVER_DAMAGE = "liver_damage", "Liver damage"
+    SELF_NEGLECT = "self_neglect", "Self-neglect"
+    VIOLENCE_VICTIM = "violence_victim", "Violence (as victim)"
+    VIOLENCE_PERPETRATOR = "violence_perpetrator", "Violence (as perpetrator)"
+    EATING_DISORDER = "eating_disorder", "Eating disorder"
+    EXPLOITATION = "exploitation", "Exploitation"
+    HATE_CRIME = "hate_crime", "Hate crime"
+    RISK_TO_STAFF = "risk_to_staff", "Risk to staff"
+    RISK_TO_PUBLIC = "risk_to_public", "Risk to the public"
+    EVICTION = "eviction", "Eviction or loss of accommodation"
+    PHYSICAL_HEALTH = "physical_health", "Unmanaged physical health condition"
+    OTHER = "other", "Other"
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    VERY_HIGH = "very_high", "Very high"
+
+
 class Person(TimeStampedModel):
     """The adult the work is about."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField(null=True, blank=True)
+    other_names = models.CharField(
+        max_length=300, blank=True, help_text="Aliases and previous names, comma-separated"
+    )
+    date_of_birth = models.DateField(null=True, blank=True, db_index=True)
     nhs_number = models.CharField(max_length=10, blank=True, db_index=True)
+    gender = models.CharField(max_length=20, choices=Gender.choices, blank=True)
+    accommodation_status = models.CharField(
+        max_length=30, choices=AccommodationStatus.choices, blank=True
+    )
+    gp_practice = models.CharField(max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -43,9 +108,24 @@ class Case(TimeStampedModel):
         MONITORING = "monitoring", "Monitoring"
         CLOSED = "closed", "Closed"
 
+    class ClosureOutcome(models.TextChoices):
+        RISK_REDUCED = "risk_reduced", "Risk reduced"
+        RISK_UNCHANGED = "risk_unchanged", "Risk unchanged"
+        RISK_INCREASED = "risk_increased", "Risk increased"
+        LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+        DIED = "died", "Died"
+        MOVED_AWAY = "moved_away", "Moved away"
+        OTHER = "other", "Other"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
     state = models.CharField(max_length=20, choices=State.choices, default=State.AWAITING_FORUM)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closure_outcome = models.CharField(max_length=30, choices=ClosureOutcome.choices, blank=True)
+    times_reopened = models.PositiveIntegerField(
+        default=0, help_text="Each reopening on a new referral is a repeat referral"
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -31,18 +31,37 @@ from csf_portal.models import AccessEvent, Agency, Role, User
 
 if TYPE_CHECKING:
     from cases.models import Case, Person
+    from referrals.models import Referral
 
 VIEW_CASE = "view_case"
 _VIEW_CASE_PERM = f"cases.{VIEW_CASE}"
 
 
+def _active(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def roles_of(user: Any) -> frozenset[str]:
+    """The user's role names, read once per user object (one query)."""
+    if not _active(user):
+        return frozenset()
+    cached = getattr(user, "_csf_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        user._csf_roles = cached
+    return cached
+
+
+def has_role(user: Any, role: Role) -> bool:
+    """Role membership from the user's groups: superuser status never counts."""
+    return role.value in roles_of(user)
+
+
 def _case_agency(user: Any) -> Agency | None:
     """The agency whose access the user acts with, or None (fail closed)."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _active(user) or user.agency_id is None:
         return None
-    if user.agency_id is None:
-        return None
-    if user.groups.filter(name=Role.COMMISSIONER).exists():
+    if has_role(user, Role.COMMISSIONER):
         # Commissioners see aggregate, de-identified data only.
         return None
     return user.agency
@@ -99,6 +118,38 @@ def can_view_person(user: Any, person: Person) -> bool:
     return CaseVisibility.objects.filter(agency=agency, person=person).exists()
 
 
+def can_view_referral(user: Any, referral: Referral) -> bool:
+    """The referrer, practitioner colleagues in the referring agency, and forum chairs."""
+    if not _active(user) or has_role(user, Role.COMMISSIONER):
+        return False
+    if referral.referrer_id == user.pk:
+        return True
+    if has_role(user, Role.PRACTITIONER) and referral.referring_agency_id == user.agency_id:
+        return True
+    return has_role(user, Role.FORUM_CHAIR) and referral.state != referral.State.DRAFT
+
+
+def can_edit_referral(user: Any, referral: Referral) -> bool:
+    """Change a draft, submit it, or withdraw before a decision."""
+    if not referral.is_open or not _active(user):
+        return False
+    if referral.referrer_id == user.pk:
+        return True
+    return has_role(user, Role.PRACTITIONER) and referral.referring_agency_id == user.agency_id
+
+
+def can_make_referral(user: Any) -> bool:
+    return (
+        _active(user)
+        and user.agency_id is not None
+        and (has_role(user, Role.PRACTITIONER) or has_role(user, Role.FORUM_CHAIR))
+    )
+
+
+def can_triage_referrals(user: Any) -> bool:
+    return has_role(user, Role.FORUM_CHAIR)
+
+
 # --- scoped reads -------------------------------------------------------------
 
 
@@ -144,6 +195,39 @@ def person_for(*, user: Any, person_id: uuid.UUID | str) -> Person:
     if not can_view_person(user, person):
         raise Http404("No such person")
     return person
+
+
+def referrals_visible_to(*, user: Any) -> QuerySet[Referral]:
+    """Referrals the user may see (see ``can_view_referral``), as one filter."""
+    from django.db.models import Q
+
+    from referrals.models import Referral
+
+    if not _active(user) or has_role(user, Role.COMMISSIONER):
+        return Referral.objects.none()
+    visible = Q(referrer=user)
+    if has_role(user, Role.PRACTITIONER) and user.agency_id is not None:
+        visible |= Q(referring_agency_id=user.agency_id)
+    if has_role(user, Role.FORUM_CHAIR):
+        visible |= ~Q(state=Referral.State.DRAFT)
+    return Referral.objects.filter(visible)
+
+
+def referral_for(*, user: Any, referral_id: uuid.UUID | str) -> Referral:
+    """The referral, if the user may see it; otherwise 404."""
+    from django.core.exceptions import ValidationError
+
+    from referrals.models import Referral
+
+    try:
+        referral = Referral.objects.select_related(
+            "referrer", "referring_agency", "person", "case", "decided_by"
+        ).get(pk=referral_id)
+    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise Http404("No such referral") from exc
+    if not can_view_referral(user, referral):
+        raise Http404("No such referral")
+    return referral
 
 
 # --- audit of reads -------------------------------------------------------------

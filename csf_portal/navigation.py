@@ -18,6 +18,8 @@ class NavItem:
 # Capabilities add their entries here as they arrive.
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("My work", "home"),
+    NavItem("Triage", "referrals:triage", "csf_portal.triage_referral"),
+    NavItem("Referrals", "referrals:list", "csf_portal.make_referral"),
     NavItem("Administration", "admin:index", "csf_portal.administer_portal"),
 )
 
@@ -25,7 +27,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
 def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
     if not user.is_authenticated:
         return []
-    items = []
+    items: list[dict[str, Any]] = []
     for item in NAV_ITEMS:
         if item.permission and not user.has_perm(item.permission):
             continue
@@ -33,6 +35,13 @@ def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
             href = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        active = current_path == href if href == "/" else current_path.startswith(href)
-        items.append({"label": item.label, "href": href, "active": active})
+        items.append({"label": item.label, "href": href, "active": False})
+    # The most specific link containing the current page is the active one.
+    matching = [
+        i
+        for i in items
+        if current_path == i["href"] or (i["href"] != "/" and current_path.startswith(i["href"]))
+    ]
+    if matching:
+        max(matching, key=lambda i: len(i["href"]))["active"] = True
     return items

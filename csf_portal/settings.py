@@ -250,6 +250,8 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="CSF Portal <no-reply@csf-portal.invalid>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The portal's public address, used for links in emails (e.g. https://csf.example.org).
+CSF_BASE_URL = env.str("CSF_BASE_URL", default="").rstrip("/")
 
 # --- Static files, media -----------------------------------------------------
 STATIC_URL = "/static/"

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from csf_portal import views
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("accounts/mfa/setup/", views.MfaSetupView.as_view(), name="mfa_setup"),
     path("accounts/mfa/verify/", views.MfaVerifyView.as_view(), name="mfa_verify"),
+    path("referrals/", include("referrals.urls")),
     path("admin/", admin.site.urls),
 ]
 

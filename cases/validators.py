@@ -1,0 +1,41 @@
+"""Validation of identifiers and free text shared by every form."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+
+_MARKUP = re.compile(r"<\s*[a-zA-Z!/?]|javascript:", re.IGNORECASE)
+
+
+def normalise_nhs_number(value: str) -> str:
+    return re.sub(r"[\s-]", "", value or "")
+
+
+def nhs_number_is_valid(value: str) -> bool:
+    """NHS numbers are 10 digits; the last is a modulus 11 check digit."""
+    digits = normalise_nhs_number(value)
+    if not re.fullmatch(r"\d{10}", digits):
+        return False
+    total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
+    check = 11 - (total % 11)
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def validate_nhs_number(value: str) -> None:
+    digits = normalise_nhs_number(value)
+    if not re.fullmatch(r"\d{10}", digits):
+        raise ValidationError("Enter an NHS number with 10 digits, like 943 476 5919")
+    if not nhs_number_is_valid(digits):
+        raise ValidationError("Enter a real NHS number: the last digit does not match the others")
+
+
+def validate_no_markup(value: str) -> None:
+    """Free text is plain text: refuse HTML or script rather than store it."""
+    if value and _MARKUP.search(value):
+        raise ValidationError(
+            "Remove the HTML or script from this answer: use plain text, without < and > tags"
+        )

@@ -1,0 +1,421 @@
+"""Referral use cases: draft, submit, withdraw; the chair's accept, redirect, decline.
+
+State machine (DESIGN §3): draft -> submitted -> accepted | redirected | declined;
+draft or submitted -> withdrawn. Anything else is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.matching import phonetic_key
+from cases.models import Case, Person, RiskCategory, RiskLevel
+from cases.validators import normalise_nhs_number
+from csf_portal import access
+from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
+from csf_portal.models import Agency, Role, User
+from csf_portal.notifications import notification_send
+from referrals.models import Referral, ReferralReason, ReferralRisk
+
+S = Referral.State
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+    S.SUBMITTED: {S.ACCEPTED, S.REDIRECTED, S.DECLINED, S.WITHDRAWN},
+}
+
+# What the wizard may set on a draft.
+EDITABLE_FIELDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "other_names",
+        "date_of_birth",
+        "nhs_number",
+        "gender",
+        "accommodation_status",
+        "gp_practice",
+        "meam_homelessness",
+        "meam_substance_misuse",
+        "meam_offending",
+        "meam_mental_health",
+        "reason_other",
+        "tried_so_far",
+        "hoped_outcome",
+        "urgency",
+        "lawful_basis",
+        "consent_method",
+        "consent_given_on",
+        "consent_person_informed",
+        "basis_justification",
+        "sharing_all_members",
+    }
+)
+
+_PAST_TENSE = {
+    S.DRAFT: "is still a draft",
+    S.SUBMITTED: "has been submitted",
+    S.ACCEPTED: "has already been accepted",
+    S.REDIRECTED: "has already been redirected",
+    S.DECLINED: "has already been declined",
+    S.WITHDRAWN: "has been withdrawn",
+}
+_VERB = {
+    S.SUBMITTED: "submitted",
+    S.ACCEPTED: "accepted",
+    S.REDIRECTED: "redirected",
+    S.DECLINED: "declined",
+    S.WITHDRAWN: "withdrawn",
+}
+
+
+def _transition(referral: Referral, to: str) -> None:
+    if to not in TRANSITIONS.get(referral.state, set()):
+        raise InvalidTransition(
+            f"This referral {_PAST_TENSE[S(referral.state)]}, so it cannot be {_VERB[S(to)]}."
+        )
+    referral.state = to
+
+
+def _locked(referral: Referral) -> Referral:
+    """Re-read the referral under a row lock: two decisions cannot race."""
+    return Referral.objects.select_for_update().get(pk=referral.pk)
+
+
+def _save(referral: Referral, actor: User) -> None:
+    referral._history_user = actor  # type: ignore[attr-defined]
+    referral.save()
+
+
+def _match_key(date_of_birth: datetime.date | None, family_name: str) -> str:
+    if date_of_birth is None or not family_name:
+        return ""
+    return f"{date_of_birth:%Y%m%d}:{phonetic_key(family_name)}"[:40]
+
+
+def referral_url(referral: Referral) -> str:
+    return reverse("referrals:detail", args=[referral.pk])
+
+
+# --- practitioner -------------------------------------------------------------
+
+
+@transaction.atomic
+def referral_start(*, actor: User) -> Referral:
+    if not access.can_make_referral(actor):
+        raise NotAllowed("You need the practitioner role in a member agency to make a referral.")
+    referral = Referral(referrer=actor, referring_agency=actor.agency)
+    _save(referral, actor)
+    return referral
+
+
+@transaction.atomic
+def referral_update(
+    *,
+    actor: User,
+    referral: Referral,
+    reasons: Iterable[ReferralReason] | None = None,
+    services_involved: Iterable[Agency] | None = None,
+    sharing_agencies: Iterable[Agency] | None = None,
+    **fields: Any,
+) -> Referral:
+    """Save answers on a draft (any step, in any order)."""
+    referral = _locked(referral)
+    if not access.can_edit_referral(actor, referral):
+        raise NotAllowed("You cannot change this referral.")
+    if referral.state != S.DRAFT:
+        raise InvalidTransition("Only a draft can be changed. This referral has been submitted.")
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Not editable: {sorted(unknown)}")
+    if "nhs_number" in fields:
+        fields["nhs_number"] = normalise_nhs_number(fields["nhs_number"])
+    for name, value in fields.items():
+        setattr(referral, name, value)
+    referral.match_key = _match_key(referral.date_of_birth, referral.family_name)
+    _save(referral, actor)
+    if reasons is not None:
+        referral.reasons.set(reasons)
+    if services_involved is not None:
+        referral.services_involved.set(services_involved)
+    if sharing_agencies is not None:
+        referral.sharing_agencies.set(sharing_agencies)
+    return referral
+
+
+@transaction.atomic
+def referral_use_person(*, actor: User, referral: Referral, person: Person | None) -> Referral:
+    """Link the draft to a person the referrer may see, filling in what is known.
+
+    ``None`` records that the referrer says it is not the same person.
+    """
+    referral = _locked(referral)
+    if not access.can_edit_referral(actor, referral) or referral.state != S.DRAFT:
+        raise NotAllowed("You cannot change this referral.")
+    if person is not None and not access.can_view_person(actor, person):
+        raise NotAllowed("You cannot see that person's record.")
+    referral.person = person
+    if person is not None:
+        for name in (
+            "given_name",
+            "family_name",
+            "other_names",
+            "date_of_birth",
+            "nhs_number",
+            "gender",
+            "accommodation_status",
+            "gp_practice",
+        ):
+            if not getattr(referral, name) and getattr(person, name):
+                setattr(referral, name, getattr(person, name))
+        referral.match_key = _match_key(referral.date_of_birth, referral.family_name)
+    _save(referral, actor)
+    return referral
+
+
+@transaction.atomic
+def referral_risk_add(
+    *, actor: User, referral: Referral, category: str, level: str, description: str = ""
+) -> ReferralRisk:
+    referral = _locked(referral)
+    if not access.can_edit_referral(actor, referral) or referral.state != S.DRAFT:
+        raise NotAllowed("You cannot change this referral.")
+    RiskCategory(category)
+    RiskLevel(level)
+    risk = ReferralRisk(referral=referral, category=category, level=level, description=description)
+    risk._history_user = actor  # type: ignore[attr-defined]
+    risk.save()
+    return risk
+
+
+@transaction.atomic
+def referral_risk_remove(*, actor: User, referral: Referral, risk_id: int) -> None:
+    referral = _locked(referral)
+    if not access.can_edit_referral(actor, referral) or referral.state != S.DRAFT:
+        raise NotAllowed("You cannot change this referral.")
+    risk = referral.risks.filter(pk=risk_id).first()
+    if risk is not None:
+        risk._history_user = actor  # type: ignore[attr-defined]
+        risk.delete()
+
+
+def referral_missing_answers(referral: Referral) -> list[tuple[str, str]]:
+    """(step, message) for every answer a referral needs before it can be submitted."""
+    missing: list[tuple[str, str]] = []
+    if not referral.given_name or not referral.family_name:
+        missing.append(("person", "Enter the person's first and last name"))
+    if referral.date_of_birth is None:
+        missing.append(("person", "Enter the person's date of birth"))
+    if not referral.gender:
+        missing.append(("person", "Select the person's gender"))
+    if not referral.accommodation_status:
+        missing.append(("circumstances", "Select where the person is living now"))
+    if not referral.meam_domains:
+        missing.append(("meam", "Select at least one area of need"))
+    reasons = list(referral.reasons.all())
+    if not reasons:
+        missing.append(("reasons", "Select at least one reason for the referral"))
+    elif any(r.is_other for r in reasons) and not referral.reason_other:
+        missing.append(("reasons", "Describe the other reason for the referral"))
+    if not referral.risks.exists():
+        missing.append(("risks", "Add at least one risk"))
+    if not referral.tried_so_far:
+        missing.append(("tried", "Say what has been tried and why it has not worked"))
+    if not referral.hoped_outcome:
+        missing.append(("hopes", "Say what you hope the forum can do"))
+    if not referral.urgency:
+        missing.append(("urgency", "Select how urgent the referral is"))
+    if not referral.lawful_basis:
+        missing.append(("basis", "Select the lawful basis for sharing this information"))
+    elif referral.lawful_basis == Referral.LawfulBasis.CONSENT:
+        if not referral.consent_method or referral.consent_given_on is None:
+            missing.append(("sharing", "Say how and when the person gave consent"))
+        if not referral.consent_person_informed:
+            missing.append(
+                ("sharing", "Confirm the person was told what will be shared and with whom")
+            )
+    elif not referral.basis_justification:
+        missing.append(("sharing", "Explain why sharing without consent is justified"))
+    if referral.lawful_basis and not (
+        referral.sharing_all_members or referral.sharing_agencies.exists()
+    ):
+        missing.append(("sharing", "Select which agencies this information may be shared with"))
+    return missing
+
+
+def _chairs() -> list[User]:
+    return list(
+        User.objects.filter(groups__name=Role.FORUM_CHAIR, is_active=True).order_by("pk").distinct()
+    )
+
+
+@transaction.atomic
+def referral_submit(*, actor: User, referral: Referral) -> Referral:
+    referral = _locked(referral)
+    if not access.can_edit_referral(actor, referral):
+        raise NotAllowed("You cannot submit this referral.")
+    missing = referral_missing_answers(referral)
+    if referral.state == S.DRAFT and missing:
+        raise DomainError("This referral is not finished: " + "; ".join(m for _, m in missing))
+    _transition(referral, S.SUBMITTED)
+    referral.submitted_at = timezone.now()
+    if referral.person_id is None and referral.nhs_number:
+        # The NHS number identifies the person: link without showing the referrer anything.
+        referral.person = Person.objects.filter(nhs_number=referral.nhs_number).first()
+    _save(referral, actor)
+    for chair in _chairs():
+        notification_send(
+            user=chair,
+            text=f"New referral {referral.short_ref} ({referral.get_urgency_display()}) "
+            "is waiting for triage.",
+            url=referral_url(referral),
+            email_subject="CSF Portal: a new referral is waiting for triage",
+        )
+    return referral
+
+
+@transaction.atomic
+def referral_withdraw(*, actor: User, referral: Referral, reason: str) -> Referral:
+    referral = _locked(referral)
+    if not access.can_view_referral(actor, referral) or not access.can_edit_referral(
+        actor, referral
+    ):
+        raise NotAllowed("You cannot withdraw this referral.")
+    if referral.state == S.SUBMITTED and not reason.strip():
+        raise DomainError("Say why the referral is being withdrawn", field="reason")
+    _transition(referral, S.WITHDRAWN)
+    referral.withdrawn_at = timezone.now()
+    referral.withdrawal_reason = reason.strip()
+    _save(referral, actor)
+    return referral
+
+
+# --- chair -------------------------------------------------------------------------
+
+
+def _decide(actor: User, referral: Referral, to: str, reason: str) -> Referral:
+    if not access.can_triage_referrals(actor):
+        raise NotAllowed("Only a forum chair can triage referrals.")
+    referral = _locked(referral)
+    _transition(referral, to)
+    referral.decided_at = timezone.now()
+    referral.decided_by = actor
+    referral.decision_reason = reason.strip()
+    return referral
+
+
+def _notify_referrer(referral: Referral, text: str) -> None:
+    notification_send(
+        user=referral.referrer,
+        text=text,
+        url=referral_url(referral),
+        email_subject=f"CSF Portal: decision on referral {referral.short_ref}",
+    )
+
+
+def _covered_agencies(referral: Referral) -> set[int]:
+    """Agencies the recorded lawful basis lets this information go to."""
+    involved = {a.pk for a in referral.services_involved.all()}
+    if referral.sharing_all_members:
+        return involved
+    return involved & {a.pk for a in referral.sharing_agencies.all()}
+
+
+@transaction.atomic
+def referral_accept(
+    *, actor: User, referral: Referral, person: Person | None = None, reason: str = ""
+) -> Referral:
+    """Accept: open a case for the person, or reopen their closed case (a repeat referral).
+
+    ``person`` is an existing person the chair has confirmed this referral is about.
+    """
+    referral = _decide(actor, referral, S.ACCEPTED, reason)
+    person = person or referral.person
+    if person is None:
+        person = Person.objects.create(
+            given_name=referral.given_name,
+            family_name=referral.family_name,
+            other_names=referral.other_names,
+            date_of_birth=referral.date_of_birth,
+            nhs_number=referral.nhs_number,
+            gender=referral.gender,
+            accommodation_status=referral.accommodation_status,
+            gp_practice=referral.gp_practice,
+        )
+    else:
+        person.accommodation_status = referral.accommodation_status or person.accommodation_status
+        person.gp_practice = referral.gp_practice or person.gp_practice
+        person._history_user = actor  # type: ignore[attr-defined]
+        person.save(update_fields=["accommodation_status", "gp_practice", "updated_at"])
+    referral.person = person
+
+    earlier = (
+        Referral.objects.filter(person=person)
+        .exclude(pk=referral.pk)
+        .exclude(state__in=[S.DRAFT, S.WITHDRAWN])
+        .exists()
+    )
+    case = Case.objects.select_for_update().filter(person=person).order_by("-created_at").first()
+    now = timezone.now()
+    if case is None:
+        case = Case(person=person, opened_at=now)
+    elif case.state == Case.State.CLOSED:
+        case.state = Case.State.AWAITING_FORUM
+        case.times_reopened += 1
+        case.closed_at = None
+        case.closure_outcome = ""
+        earlier = True
+    case._history_user = actor  # type: ignore[attr-defined]
+    case.save()
+    referral.case = case
+    referral.is_repeat = earlier
+    _save(referral, actor)
+
+    agencies = {referral.referring_agency_id, *_covered_agencies(referral)}
+    if actor.agency_id:
+        agencies.add(actor.agency_id)
+    for agency in Agency.objects.filter(pk__in=agencies):
+        access.case_access_grant(agency=agency, case=case)
+    access.case_activity_touch(case=case)
+
+    _notify_referrer(
+        referral,
+        f"Your referral {referral.short_ref} has been accepted by the Creative Solutions Forum.",
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_redirect(
+    *, actor: User, referral: Referral, destination: str, service: str = "", advice: str
+) -> Referral:
+    destination = Referral.RedirectDestination(destination)
+    if not advice.strip():
+        raise DomainError("Give advice for the referrer", field="advice")
+    if destination == Referral.RedirectDestination.NAMED_SERVICE and not service.strip():
+        raise DomainError("Name the service to redirect to", field="service")
+    referral = _decide(actor, referral, S.REDIRECTED, advice)
+    referral.redirect_destination = destination
+    referral.redirect_service = service.strip()
+    _save(referral, actor)
+    where = service.strip() if service.strip() else destination.label.lower()
+    _notify_referrer(
+        referral, f"Your referral {referral.short_ref} has been redirected to {where}."
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referral:
+    if not reason.strip():
+        raise DomainError("Give the reason for declining the referral", field="reason")
+    referral = _decide(actor, referral, S.DECLINED, reason)
+    _save(referral, actor)
+    _notify_referrer(referral, f"Your referral {referral.short_ref} has been declined.")
+    return referral
