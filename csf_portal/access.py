@@ -129,13 +129,18 @@ def can_view_referral(user: Any, referral: Referral) -> bool:
     return has_role(user, Role.FORUM_CHAIR) and referral.state != referral.State.DRAFT
 
 
-def can_edit_referral(user: Any, referral: Referral) -> bool:
-    """Change a draft, submit it, or withdraw before a decision."""
-    if not referral.is_open or not _active(user):
+def can_act_as_referrer(user: Any, referral: Referral) -> bool:
+    """The referrer, or a practitioner colleague in the referring agency."""
+    if not _active(user):
         return False
     if referral.referrer_id == user.pk:
         return True
     return has_role(user, Role.PRACTITIONER) and referral.referring_agency_id == user.agency_id
+
+
+def can_edit_referral(user: Any, referral: Referral) -> bool:
+    """Change a draft, submit it, or withdraw before a decision."""
+    return referral.is_open and can_act_as_referrer(user, referral)
 
 
 def can_make_referral(user: Any) -> bool:

@@ -263,6 +263,15 @@ class RiskForm(GovukFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    @classmethod
+    def needing_a_risk(cls) -> RiskForm:
+        """The empty form, showing that at least one risk must be added first."""
+        form = cls(data={})
+        form.full_clean()
+        form._errors = forms.utils.ErrorDict()
+        form.add_error("category", "Add at least one risk")
+        return form
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = self.build_helper(

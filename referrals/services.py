@@ -283,9 +283,7 @@ def referral_submit(*, actor: User, referral: Referral) -> Referral:
 @transaction.atomic
 def referral_withdraw(*, actor: User, referral: Referral, reason: str) -> Referral:
     referral = _locked(referral)
-    if not access.can_view_referral(actor, referral) or not access.can_edit_referral(
-        actor, referral
-    ):
+    if not access.can_act_as_referrer(actor, referral):
         raise NotAllowed("You cannot withdraw this referral.")
     if referral.state == S.SUBMITTED and not reason.strip():
         raise DomainError("Say why the referral is being withdrawn", field="reason")

@@ -224,8 +224,7 @@ class ReferralStepView(View):
                 return redirect(_after(request, referral, "risks"))
             if "save_draft" in request.POST:
                 return redirect(_after(request, referral, "risks"))
-            form = forms.RiskForm()
-            form.add_error("category", "Add at least one risk")
+            form = forms.RiskForm.needing_a_risk()
         elif request.method == "POST" and form.is_valid():
             services.referral_risk_add(actor=request.user, referral=referral, **form.cleaned_data)
             return redirect("referrals:step", referral.pk, "risks")
