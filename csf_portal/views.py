@@ -22,13 +22,25 @@ from django_otp import login as otp_login
 from csf_portal import selectors, services
 from csf_portal.forms import SignInForm, TokenForm
 from csf_portal.middleware import SESSION_STARTED_KEY
+from csf_portal.notifications import notifications_unread
 from csf_portal.types import AuthenticatedHttpRequest
 
 
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My work: what the signed-in user has to do. Capabilities add their panels."""
+    from referrals.selectors import my_work_counts
+
     user = request.user
-    return render(request, "portal/home.html", {"agency": user.agency, "roles": user.role_names()})
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "agency": user.agency,
+            "roles": user.role_names(),
+            "notifications": notifications_unread(user=user),
+            "referrals": my_work_counts(user=user),
+        },
+    )
 
 
 @login_not_required

@@ -42,6 +42,23 @@ def referral_list_for(*, user: User) -> QuerySet[Referral]:
     return qs.select_related("referrer", "decided_by").order_by("-updated_at")
 
 
+def my_work_counts(*, user: User) -> dict[str, int | bool]:
+    """Counts for My work: the agency's drafts and open referrals; the triage queue."""
+    from django.db.models import Count
+
+    counts: dict[str, int | bool] = {
+        "can_refer": access.can_make_referral(user),
+        "can_triage": access.can_triage_referrals(user),
+    }
+    mine = referral_list_for(user=user).aggregate(
+        drafts=Count("pk", filter=Q(state=S.DRAFT)),
+        waiting=Count("pk", filter=Q(state=S.SUBMITTED)),
+    )
+    counts |= mine
+    counts["triage"] = triage_queue(user=user).count() if counts["can_triage"] else 0
+    return counts
+
+
 def triage_queue(*, user: User) -> QuerySet[Referral]:
     """Submitted referrals, oldest first, with a revolving-door flag. Chairs only."""
     if not access.can_triage_referrals(user):

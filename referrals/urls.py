@@ -13,6 +13,7 @@ urlpatterns = [
     path(
         "<uuid:pk>/risks/<int:risk_id>/remove/", views.RiskRemoveView.as_view(), name="risk_remove"
     ),
+    path("<uuid:pk>/resume/", views.referral_resume, name="resume"),
     path("<uuid:pk>/check/", views.CheckAnswersView.as_view(), name="check"),
     path("<uuid:pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
     path("<uuid:pk>/accept/", views.DecisionView.as_view(decision="accept"), name="accept"),

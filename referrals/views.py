@@ -240,6 +240,16 @@ class ReferralStepView(View):
         )
 
 
+def referral_resume(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+    """Carry on a draft from its first unanswered question (or check answers)."""
+    referral = _editable(request, pk)
+    missing = services.referral_missing_answers(referral)
+    if not missing:
+        return redirect("referrals:check", referral.pk)
+    first = min((STEP_NAMES.index(step) for step, _ in missing))
+    return redirect("referrals:step", referral.pk, STEP_NAMES[first])
+
+
 class RiskRemoveView(View):
     def post(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: int) -> HttpResponse:
         referral = _editable(request, pk)
