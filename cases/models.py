@@ -156,6 +156,9 @@ class CaseVisibility(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     last_activity_at = models.DateTimeField()
     granted_at = models.DateTimeField(auto_now_add=True)
+    covered_until = models.DateField(
+        help_text="Last day the consent or sharing basis covering this agency is current"
+    )
 
     class Meta:
         constraints = [

@@ -5,7 +5,9 @@ The rules (DESIGN §4 rule 1):
 
 * Access belongs to agencies, not to individuals: a user sees a case when their
   agency's group holds ``cases.view_case`` on it (a guardian object permission
-  in a direct-foreign-key table).
+  in a direct-foreign-key table: the agency is involved) **and** a current
+  consent record or sharing basis of the person covers that agency. Withdrawal
+  or expiry bites at once; the records are kept.
 * It fails closed: anonymous or inactive users, users with no agency, and
   commissioners see nothing. Superuser status and global (model-level)
   permissions never widen access to case data - checks are made against the
@@ -17,6 +19,7 @@ The rules (DESIGN §4 rule 1):
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -67,24 +70,92 @@ def _case_agency(user: Any) -> Agency | None:
     return user.agency
 
 
-# --- granting and revoking (called by services, inside their transactions) ---
+# --- coverage: consent or another lawful basis (DESIGN §4 rules 1 and 3) -------
+
+
+def coverage_until(*, person_id: Any, agency_id: int, today: datetime.date | None = None):
+    """Last day a current consent or sharing basis covers the agency; None if none does."""
+    from django.db.models import Max, Q
+
+    from consent.models import ConsentRecord, SharingBasis
+
+    today = today or timezone.localdate()
+    covers = Q(all_member_agencies=True) | Q(agencies=agency_id)
+    consent = ConsentRecord.objects.filter(
+        covers,
+        person_id=person_id,
+        withdrawn_at__isnull=True,
+        given_on__lte=today,
+        review_date__gte=today,
+    ).aggregate(until=Max("review_date"))["until"]
+    basis = SharingBasis.objects.filter(
+        covers, person_id=person_id, ended_at__isnull=True, starts_on__lte=today, ends_on__gte=today
+    ).aggregate(until=Max("ends_on"))["until"]
+    dates = [d for d in (consent, basis) if d is not None]
+    return max(dates) if dates else None
+
+
+def _involved_agencies(case: Case) -> QuerySet[Agency]:
+    from cases.models import CaseGroupObjectPermission
+
+    groups = CaseGroupObjectPermission.objects.filter(
+        content_object=case, permission__codename=VIEW_CASE
+    ).values("group_id")
+    return Agency.objects.filter(group_id__in=groups)
+
+
+def _refresh_visibility(case: Case, agencies) -> None:
+    from cases.models import CaseVisibility
+
+    today = timezone.localdate()
+    for agency in agencies:
+        until = coverage_until(person_id=case.person_id, agency_id=agency.pk, today=today)
+        if until is None:
+            CaseVisibility.objects.filter(agency=agency, case=case).delete()
+            continue
+        row, created = CaseVisibility.objects.get_or_create(
+            agency=agency,
+            case=case,
+            defaults={
+                "person_id": case.person_id,
+                "last_activity_at": timezone.now(),
+                "covered_until": until,
+            },
+        )
+        if not created and row.covered_until != until:
+            row.covered_until = until
+            row.save(update_fields=["covered_until"])
+
+
+def person_visibility_refresh(*, person: Person) -> None:
+    """Recompute the list index of every case of the person.
+
+    Called in the same transaction as any change to consent, sharing bases or
+    involvement, so withdrawal removes access from lists at once.
+    """
+    from cases.models import CaseVisibility
+
+    for case in person.cases.all():
+        agencies = list(_involved_agencies(case))
+        CaseVisibility.objects.filter(case=case).exclude(agency__in=agencies).delete()
+        _refresh_visibility(case, agencies)
+
+
+# --- granting and revoking involvement (called by services, in their transactions) ---
 
 
 def case_access_grant(*, agency: Agency, case: Case) -> None:
-    """Let ``agency`` see ``case``. Idempotent."""
-    from cases.models import CaseVisibility
+    """Record that ``agency`` is involved in ``case``. Idempotent.
 
+    The agency sees the case only while consent or a sharing basis covers it.
+    """
     with transaction.atomic():
         assign_perm(_VIEW_CASE_PERM, agency.group, case)
-        CaseVisibility.objects.get_or_create(
-            agency=agency,
-            case=case,
-            defaults={"person_id": case.person_id, "last_activity_at": timezone.now()},
-        )
+        _refresh_visibility(case, [agency])
 
 
 def case_access_revoke(*, agency: Agency, case: Case) -> None:
-    """Take ``agency``'s access to ``case`` away. The records themselves are kept."""
+    """End ``agency``'s involvement in ``case``. The records themselves are kept."""
     from cases.models import CaseVisibility
 
     with transaction.atomic():
@@ -102,20 +173,46 @@ def case_activity_touch(*, case: Case) -> None:
 # --- predicates -------------------------------------------------------------
 
 
-def can_view_case(user: Any, case: Case) -> bool:
+def is_involved(user: Any, case: Case) -> bool:
+    """The user's agency is involved in the case (whatever consent says)."""
     agency = _case_agency(user)
     if agency is None:
         return False
     return ObjectPermissionChecker(agency.group).has_perm(VIEW_CASE, case)
 
 
-def can_view_person(user: Any, person: Person) -> bool:
+def is_involved_with_person(user: Any, person: Person) -> bool:
+    from cases.models import CaseGroupObjectPermission
+
     agency = _case_agency(user)
     if agency is None:
         return False
-    from cases.models import CaseVisibility
+    return CaseGroupObjectPermission.objects.filter(
+        group_id=agency.group_id, content_object__person=person, permission__codename=VIEW_CASE
+    ).exists()
 
-    return CaseVisibility.objects.filter(agency=agency, person=person).exists()
+
+def can_view_case(user: Any, case: Case) -> bool:
+    """Involved, and covered by a current consent or sharing basis."""
+    if not is_involved(user, case):
+        return False
+    return coverage_until(person_id=case.person_id, agency_id=user.agency_id) is not None
+
+
+def can_view_person(user: Any, person: Person) -> bool:
+    if not is_involved_with_person(user, person):
+        return False
+    return coverage_until(person_id=person.pk, agency_id=user.agency_id) is not None
+
+
+def can_record_consent(user: Any, person: Person) -> bool:
+    """Record or withdraw consent: an involved agency's practitioner, or a chair.
+
+    Deliberately does not need current consent: recording it is how access returns.
+    """
+    if has_role(user, Role.FORUM_CHAIR):
+        return True
+    return has_role(user, Role.PRACTITIONER) and is_involved_with_person(user, person)
 
 
 def can_view_referral(user: Any, referral: Referral) -> bool:
@@ -166,7 +263,9 @@ def cases_visible_to(*, user: Any) -> QuerySet[Case]:
     if agency is None:
         return Case.objects.none()
     return (
-        Case.objects.filter(visibility__agency=agency)
+        Case.objects.filter(
+            visibility__agency=agency, visibility__covered_until__gte=timezone.localdate()
+        )
         .select_related("person")
         .order_by("-visibility__last_activity_at", "id")
     )

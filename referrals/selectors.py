@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from cases.matching import same_person
 from cases.models import Person
@@ -110,7 +111,9 @@ def person_matches_for_referrer(*, user: User, referral: Referral) -> list[Perso
 
     if user.agency_id is None or not access.can_make_referral(user):
         return []
-    visible = CaseVisibility.objects.filter(agency_id=user.agency_id, person=OuterRef("pk"))
+    visible = CaseVisibility.objects.filter(
+        agency_id=user.agency_id, person=OuterRef("pk"), covered_until__gte=timezone.localdate()
+    )
     candidates = _candidates_by_identity(referral).filter(Exists(visible))
     return [p for p in candidates[:50] if _is_match(referral, p)]
 

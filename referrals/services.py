@@ -317,12 +317,51 @@ def _notify_referrer(referral: Referral, text: str) -> None:
     )
 
 
-def _covered_agencies(referral: Referral) -> set[int]:
-    """Agencies the recorded lawful basis lets this information go to."""
-    involved = {a.pk for a in referral.services_involved.all()}
-    if referral.sharing_all_members:
-        return involved
-    return involved & {a.pk for a in referral.sharing_agencies.all()}
+CONSENT_REVIEW_AFTER = datetime.timedelta(days=365)
+SHARING_BASIS_LASTS = datetime.timedelta(days=182)
+
+
+def _record_lawful_basis(actor: User, referral: Referral, person: Person) -> None:
+    """Turn the referral's lawful basis into the person's consent record or sharing basis.
+
+    Consent is reviewed a year after acceptance; a basis without consent lasts six
+    months, approved by the accepting chair. Both cover the agencies the referrer
+    named, the referring agency and the forum.
+    """
+    from consent import services as consent_services
+    from consent.models import CapacityOutcome, ConsentPurpose
+
+    agencies = list(referral.sharing_agencies.all())
+    agencies += [a for a in (referral.referring_agency, actor.agency) if a is not None]
+    today = timezone.localdate()
+    if referral.lawful_basis == Referral.LawfulBasis.CONSENT:
+        consent_services.consent_record(
+            actor=actor,
+            person=person,
+            method=referral.consent_method,
+            given_on=min(referral.consent_given_on or today, today),
+            review_date=today + CONSENT_REVIEW_AFTER,
+            purposes=[ConsentPurpose.REFERRAL, ConsentPurpose.CARE_PLANNING],
+            capacity_considered=False,
+            capacity_outcome=CapacityOutcome.NOT_IN_DOUBT,
+            all_member_agencies=referral.sharing_all_members,
+            agencies=agencies,
+            check_recorder=False,
+        )
+    else:
+        consent_services.sharing_basis_record(
+            actor=actor,
+            person=person,
+            basis=referral.lawful_basis,
+            justification=referral.basis_justification,
+            approved_by=actor,
+            approver_role="Forum chair",
+            starts_on=today,
+            ends_on=today + SHARING_BASIS_LASTS,
+            all_member_agencies=referral.sharing_all_members,
+            agencies=agencies,
+            check_recorder=False,
+        )
 
 
 @transaction.atomic
@@ -375,7 +414,10 @@ def referral_accept(
     referral.is_repeat = earlier
     _save(referral, actor)
 
-    agencies = {referral.referring_agency_id, *_covered_agencies(referral)}
+    # Involvement: the referrer, the forum, the services already involved. Each sees
+    # the case only while the recorded lawful basis covers it (csf_portal.access).
+    _record_lawful_basis(actor, referral, person)
+    agencies = {referral.referring_agency_id, *(a.pk for a in referral.services_involved.all())}
     if actor.agency_id:
         agencies.add(actor.agency_id)
     for agency in Agency.objects.filter(pk__in=agencies):

@@ -59,3 +59,37 @@ class CaseFactory(factory.django.DjangoModelFactory):
 
 TEST_PASSWORD = "a-long-test-password-1"
 DEMO_PASSWORD = settings.DEMO_PASSWORD
+
+
+def give_consent(person, *, agencies=(), all_member_agencies=True, days=365):
+    """A current consent record for the person (recorded directly, for test set-up)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from consent.models import ConsentRecord
+
+    today = timezone.localdate()
+    record = ConsentRecord.objects.create(
+        person=person,
+        method="written",
+        given_on=today,
+        review_date=today + datetime.timedelta(days=days),
+        purposes=["referral", "care_planning"],
+        capacity_outcome="not_in_doubt",
+        all_member_agencies=all_member_agencies,
+        recorded_by=UserFactory(),
+    )
+    record.agencies.set(agencies)
+    return record
+
+
+def visible_case(*agencies, **consent):
+    """A case the given agencies are involved in, with consent covering them."""
+    from csf_portal import access
+
+    case = CaseFactory()
+    give_consent(case.person, **consent)
+    for agency in agencies:
+        access.case_access_grant(agency=agency, case=case)
+    return case

@@ -23,8 +23,10 @@ def demo_city(settings):
     from django.apps import apps
 
     from csf_portal.roles import sync_role_permissions
+    from referrals.taxonomy import sync_referral_reasons
 
     sync_role_permissions(apps, None)
+    sync_referral_reasons(apps, None)
     settings.DEMO_MODE = True
     call_command("seed_demo", verbosity=0)
 

@@ -10,16 +10,14 @@ from django.test.utils import CaptureQueriesContext
 
 from csf_portal import access
 from csf_portal.models import AccessEvent, Role
-from tests.factories import AgencyFactory, CaseFactory, UserFactory
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, visible_case
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def case(agency):
-    case = CaseFactory()
-    access.case_access_grant(agency=agency, case=case)
-    return case
+    return visible_case(agency)
 
 
 def test_involved_agency_sees_the_case(practitioner, case):
@@ -113,17 +111,15 @@ def test_case_list_is_one_query_whatever_the_size(practitioner, agency):
         return len(ctx.captured_queries)
 
     for _ in range(5):
-        access.case_access_grant(agency=agency, case=CaseFactory())
+        visible_case(agency)
     small = count_queries()
     for _ in range(45):
-        access.case_access_grant(agency=agency, case=CaseFactory())
+        visible_case(agency)
     assert count_queries() == small == 1
 
 
 def test_most_recently_active_first(practitioner, agency):
-    old, new = CaseFactory(), CaseFactory()
-    access.case_access_grant(agency=agency, case=old)
-    access.case_access_grant(agency=agency, case=new)
+    old, new = visible_case(agency), visible_case(agency)
     access.case_activity_touch(case=old)
     assert list(access.cases_visible_to(user=practitioner)) == [old, new]
 
