@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from csf_portal import access
 from csf_portal.models import AccessEvent, Role
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, visible_case
+from tests.factories import AgencyFactory, UserFactory, visible_case
 
 pytestmark = pytest.mark.django_db
 
