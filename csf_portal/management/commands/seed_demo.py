@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from csf_portal import services
 from csf_portal.models import Agency, AgencyKind, Role, User
+from referrals.demo import build_demo_referrals
+
+NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
 
 # Referrers and standing members named in the source documents, as fictional
 # organisations of a fictional city.
@@ -103,9 +107,17 @@ class Command(BaseCommand):
                 "seed_demo creates accounts with a shared, published password and fictional "
                 "people. It only runs with CSF_DEMO_MODE=1."
             )
-        with transaction.atomic():
+        # The services notify people as they would in real use; the demo's
+        # people are fictional, so those emails go nowhere.
+        with (
+            override_settings(MAILERS={"default": {"BACKEND": NO_MAIL}}),
+            transaction.atomic(),
+        ):
             agencies = self._agencies()
             created_users = self._users(agencies)
+            build_demo_referrals(
+                agencies=agencies, users=User.objects.in_bulk(field_name="username")
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo city ready: {len(agencies)} agencies, {len(DEMO_USERS)} demo users "
