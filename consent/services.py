@@ -41,6 +41,7 @@ def consent_record(
     agencies: Iterable[Agency] = (),
     what_may_be_shared: str = "",
     persons_own_words: str = "",
+    recorded_by: User | None = None,
     check_recorder: bool = True,
 ) -> ConsentRecord:
     """Record the person's common core confidentiality agreement."""
@@ -68,7 +69,7 @@ def consent_record(
         capacity_considered=capacity_considered,
         capacity_outcome=CapacityOutcome(capacity_outcome),
         all_member_agencies=all_member_agencies,
-        recorded_by=actor,
+        recorded_by=recorded_by or actor,
         persons_own_words=persons_own_words,
     )
     if what_may_be_shared:

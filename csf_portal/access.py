@@ -163,6 +163,13 @@ def case_access_revoke(*, agency: Agency, case: Case) -> None:
         CaseVisibility.objects.filter(agency=agency, case=case).delete()
 
 
+def case_activity_touch_person(*, person: Person) -> None:
+    """Something happened to the person: their cases move up every agency's list."""
+    from cases.models import CaseVisibility
+
+    CaseVisibility.objects.filter(person=person).update(last_activity_at=timezone.now())
+
+
 def case_activity_touch(*, case: Case) -> None:
     """Move a case to the top of every agency's list (something happened on it)."""
     from cases.models import CaseVisibility

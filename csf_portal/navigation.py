@@ -19,6 +19,7 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("My work", "home"),
     NavItem("Triage", "referrals:triage", "csf_portal.triage_referral"),
+    NavItem("Cases", "cases:list", "csf_portal.make_referral"),
     NavItem("Referrals", "referrals:list", "csf_portal.make_referral"),
     NavItem("Administration", "admin:index", "csf_portal.administer_portal"),
 )

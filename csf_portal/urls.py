@@ -11,6 +11,9 @@ urlpatterns = [
     path("accounts/mfa/setup/", views.MfaSetupView.as_view(), name="mfa_setup"),
     path("accounts/mfa/verify/", views.MfaVerifyView.as_view(), name="mfa_verify"),
     path("referrals/", include("referrals.urls")),
+    path("", include("cases.urls")),
+    path("people/<uuid:person_id>/consent/", include("consent.urls")),
+    path("assessments/", include("assessments.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -346,6 +346,7 @@ def _record_lawful_basis(actor: User, referral: Referral, person: Person) -> Non
             capacity_outcome=CapacityOutcome.NOT_IN_DOUBT,
             all_member_agencies=referral.sharing_all_members,
             agencies=agencies,
+            recorded_by=referral.referrer,
             check_recorder=False,
         )
     else:

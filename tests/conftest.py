@@ -17,6 +17,35 @@ def _collected_static(django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Rows the data migrations create (roles, referral reasons, the assessment).
+
+    Transactional tests flush every table afterwards, so later tests would find
+    them missing: put them back when they are gone.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from assessments.instrument import sync_assessment_template
+    from csf_portal.models import Role
+    from csf_portal.roles import sync_role_permissions
+    from referrals.taxonomy import sync_referral_reasons
+
+    if not Group.objects.filter(name=Role.PRACTITIONER).exists():
+        sync_role_permissions(apps, None)
+        sync_referral_reasons(apps, None)
+        sync_assessment_template(apps, None)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Lockout counters and cached sessions must not leak between tests."""
     from django.core.cache import cache

@@ -1,0 +1,154 @@
+"""Common core assessment use cases: start, save, complete (then locked), correct, re-version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.models import Assessment, AssessmentAnswer, AssessmentTemplate, TemplateItem
+from cases.models import Person
+from csf_portal import access
+from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
+from csf_portal.models import Role, User
+
+
+def current_template(name: str | None = None) -> AssessmentTemplate:
+    from assessments.instrument import NAME
+
+    return AssessmentTemplate.objects.get(name=name or NAME, is_current=True)
+
+
+def _may_assess(actor: User, person: Person) -> bool:
+    return access.can_view_person(actor, person) and (
+        access.has_role(actor, Role.PRACTITIONER) or access.has_role(actor, Role.FORUM_CHAIR)
+    )
+
+
+def score_total(template: AssessmentTemplate, scores: Mapping[int, int | None]) -> int:
+    items = {i.pk: i for i in template.items.all()}
+    return sum(items[pk].points(s) for pk, s in scores.items() if s is not None and pk in items)
+
+
+def score_range(template: AssessmentTemplate) -> tuple[int, int]:
+    items = list(template.items.all())
+    return (
+        sum(min(i.values) * i.multiplier for i in items),
+        sum(max(i.values) * i.multiplier for i in items),
+    )
+
+
+@transaction.atomic
+def assessment_start(
+    *, actor: User, person: Person, template: AssessmentTemplate | None = None
+) -> Assessment:
+    if not _may_assess(actor, person):
+        raise NotAllowed("You cannot assess this person.")
+    assessment = Assessment(
+        person=person, template=template or current_template(), assessor=actor, agency=actor.agency
+    )
+    assessment._history_user = actor  # type: ignore[attr-defined]
+    assessment.save()
+    return assessment
+
+
+def _editable(actor: User, assessment: Assessment) -> Assessment:
+    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if assessment.state != Assessment.State.DRAFT:
+        raise InvalidTransition(
+            "This assessment is completed and cannot be changed. Start a correction instead."
+        )
+    if assessment.agency_id != actor.agency_id or not _may_assess(actor, assessment.person):
+        raise NotAllowed("Only the assessing agency can change this assessment.")
+    return assessment
+
+
+@transaction.atomic
+def assessment_save(
+    *, actor: User, assessment: Assessment, answers: Mapping[int, tuple[int | None, str]]
+) -> Assessment:
+    """Save answers (item id -> (score, narrative)); a draft may be partly answered."""
+    assessment = _editable(actor, assessment)
+    items = {i.pk: i for i in assessment.template.items.all()}
+    for item_id, (score, narrative) in answers.items():
+        item = items.get(item_id)
+        if item is None:
+            raise DomainError("That question is not part of this assessment")
+        if score is not None and score not in item.values:
+            low, high = min(item.values), max(item.values)
+            raise DomainError(
+                f"{item.domain}: the score must be between {low} and {high}", field=item.code
+            )
+        answer, _ = AssessmentAnswer.objects.get_or_create(assessment=assessment, item=item)
+        answer.score = score
+        answer.narrative = narrative
+        answer._history_user = actor  # type: ignore[attr-defined]
+        answer.save()
+    assessment._history_user = actor  # type: ignore[attr-defined]
+    assessment.save(update_fields=["updated_at"])
+    return assessment
+
+
+@transaction.atomic
+def assessment_complete(*, actor: User, assessment: Assessment) -> Assessment:
+    """Complete and lock: every domain needs a score."""
+    assessment = _editable(actor, assessment)
+    scores = dict(assessment.answers.values_list("item_id", "score"))
+    unanswered = [i.domain for i in assessment.template.items.all() if scores.get(i.pk) is None]
+    if unanswered:
+        raise DomainError("Give a score for: " + ", ".join(unanswered))
+    assessment.total_score = score_total(assessment.template, scores)
+    assessment.max_score = score_range(assessment.template)[1]
+    assessment.state = Assessment.State.COMPLETED
+    assessment.completed_at = timezone.now()
+    assessment._history_user = actor  # type: ignore[attr-defined]
+    assessment.save()
+    access.case_activity_touch_person(person=assessment.person)
+    return assessment
+
+
+@transaction.atomic
+def assessment_correct(*, actor: User, assessment: Assessment) -> Assessment:
+    """A completed assessment is never edited: a correction is a new one that refers to it."""
+    assessment = Assessment.objects.get(pk=assessment.pk)
+    if assessment.state != Assessment.State.COMPLETED:
+        raise InvalidTransition("Only a completed assessment can be corrected.")
+    correction = assessment_start(
+        actor=actor, person=assessment.person, template=assessment.template
+    )
+    correction.corrects = assessment
+    correction.save(update_fields=["corrects"])
+    for answer in assessment.answers.all():
+        AssessmentAnswer.objects.create(
+            assessment=correction, item=answer.item, score=answer.score, narrative=answer.narrative
+        )
+    return correction
+
+
+@transaction.atomic
+def template_new_version(
+    *, template: AssessmentTemplate, changes: Mapping[str, Mapping[str, object]] | None = None
+) -> AssessmentTemplate:
+    """Copy the instrument to a new current version, applying ``changes`` by item code.
+
+    Assessments keep the version they were made with.
+    """
+    latest = AssessmentTemplate.objects.filter(name=template.name).order_by("-version").first()
+    assert latest is not None
+    AssessmentTemplate.objects.filter(name=template.name, is_current=True).update(is_current=False)
+    new = AssessmentTemplate.objects.create(
+        name=template.name,
+        version=latest.version + 1,
+        is_current=True,
+        description=template.description,
+    )
+    allowed = {"domain", "question", "guidance", "options", "weight", "counts_double", "order"}
+    for item in template.items.all():
+        fields = {f: getattr(item, f) for f in allowed}
+        for key, value in (changes or {}).get(item.code, {}).items():
+            if key not in allowed:
+                raise DomainError(f"{key} cannot be changed")
+            fields[key] = value
+        TemplateItem.objects.create(template=new, code=item.code, **fields)
+    return new

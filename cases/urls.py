@@ -1,0 +1,17 @@
+from django.urls import path
+
+from assessments.views import AssessmentStartView
+from cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("cases/", views.case_list, name="list"),
+    path("cases/<uuid:pk>/", views.case_detail, name="detail"),
+    path("people/<uuid:pk>/", views.person_detail, name="person"),
+    path(
+        "people/<uuid:person_id>/assessments/new/",
+        AssessmentStartView.as_view(),
+        name="assessment_start",
+    ),
+]

@@ -1,0 +1,141 @@
+"""Consent pages for a person: overview, record, withdraw; sharing bases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+
+from consent import forms, selectors, services
+from consent.models import ConsentRecord, SharingBasis
+from csf_portal import access
+from csf_portal.errors import DomainError
+from csf_portal.types import AuthenticatedHttpRequest
+
+
+def overview(request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
+    person = selectors.person_for_consent(user=request.user, person_id=person_id)
+    access.record_access(user=request.user, obj=person, request=request, reason="consent")
+    return render(
+        request,
+        "consent/overview.html",
+        {
+            "person": person,
+            "can_view_person": access.can_view_person(request.user, person),
+            **selectors.consent_overview(person=person),
+        },
+    )
+
+
+class _PersonFormView(View):
+    template_name = "consent/form.html"
+    title = ""
+
+    def _render(self, request, person, form) -> HttpResponse:
+        return render(
+            request, self.template_name, {"person": person, "form": form, "title": self.title}
+        )
+
+    def _done(self, request, person, text: str) -> HttpResponse:
+        messages.success(request, text)
+        return redirect("consent:overview", person.pk)
+
+
+class ConsentRecordView(_PersonFormView):
+    title = "Record consent"
+
+    def get(self, request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
+        person = selectors.person_for_consent(user=request.user, person_id=person_id)
+        return self._render(request, person, forms.ConsentForm())
+
+    def post(self, request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
+        person = selectors.person_for_consent(user=request.user, person_id=person_id)
+        form = forms.ConsentForm(request.POST)
+        if form.is_valid():
+            try:
+                services.consent_record(actor=request.user, person=person, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return self._done(request, person, "Consent recorded.")
+        return self._render(request, person, form)
+
+
+class ConsentWithdrawView(_PersonFormView):
+    title = "Record that consent has been withdrawn"
+
+    def _consent(self, request, person_id, consent_id) -> tuple[Any, ConsentRecord]:
+        person = selectors.person_for_consent(user=request.user, person_id=person_id)
+        return person, get_object_or_404(ConsentRecord, pk=consent_id, person=person)
+
+    def get(
+        self, request: AuthenticatedHttpRequest, person_id: Any, consent_id: Any
+    ) -> HttpResponse:
+        person, _ = self._consent(request, person_id, consent_id)
+        return self._render(
+            request,
+            person,
+            forms.WithdrawConsentForm(
+                agency=request.user.agency, initial={"recorded_by": request.user.pk}
+            ),
+        )
+
+    def post(
+        self, request: AuthenticatedHttpRequest, person_id: Any, consent_id: Any
+    ) -> HttpResponse:
+        person, consent = self._consent(request, person_id, consent_id)
+        form = forms.WithdrawConsentForm(request.POST, agency=request.user.agency)
+        if form.is_valid():
+            try:
+                services.consent_withdraw(
+                    actor=request.user,
+                    consent=consent,
+                    recorded_by=form.cleaned_data["recorded_by"],
+                    note=form.cleaned_data["note"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return self._done(
+                    request,
+                    person,
+                    "Withdrawal recorded. Agencies that relied on this consent can no longer see "
+                    "the person's records, unless another basis applies.",
+                )
+        return self._render(request, person, form)
+
+
+class SharingBasisRecordView(_PersonFormView):
+    title = "Record a basis for sharing without consent"
+
+    def get(self, request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
+        person = selectors.person_for_consent(user=request.user, person_id=person_id)
+        return self._render(request, person, forms.SharingBasisForm())
+
+    def post(self, request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
+        person = selectors.person_for_consent(user=request.user, person_id=person_id)
+        form = forms.SharingBasisForm(request.POST)
+        if form.is_valid():
+            try:
+                services.sharing_basis_record(
+                    actor=request.user, person=person, **form.cleaned_data
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return self._done(request, person, "Sharing basis recorded.")
+        return self._render(request, person, form)
+
+
+class SharingBasisEndView(View):
+    def post(
+        self, request: AuthenticatedHttpRequest, person_id: Any, basis_id: Any
+    ) -> HttpResponse:
+        person = selectors.person_for_consent(user=request.user, person_id=person_id)
+        basis = get_object_or_404(SharingBasis, pk=basis_id, person=person)
+        services.sharing_basis_end(actor=request.user, basis=basis)
+        messages.success(request, "Sharing basis ended.")
+        return redirect("consent:overview", person.pk)

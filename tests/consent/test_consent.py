@@ -1,0 +1,243 @@
+"""Consent and sharing bases are enforced (DESIGN §4 rules 1 and 3), not advisory."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from consent import services
+from consent.models import SharingBasis
+from csf_portal import access
+from csf_portal.errors import DomainError, NotAllowed
+from csf_portal.models import Role
+from tests.conftest import signed_in_client
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate
+
+
+@pytest.fixture
+def setting():
+    """A case two agencies are involved in; consent covers only the hostel."""
+    hostel, police = AgencyFactory(name="Hostel"), AgencyFactory(name="Police")
+    case = CaseFactory()
+    consent = give_consent(case.person, agencies=[hostel], all_member_agencies=False)
+    for agency in (hostel, police):
+        access.case_access_grant(agency=agency, case=case)
+    return {
+        "case": case,
+        "person": case.person,
+        "consent": consent,
+        "hostel": UserFactory(agency=hostel),
+        "police": UserFactory(agency=police),
+    }
+
+
+def _sees(user, case) -> bool:
+    return access.can_view_case(user, case) and case in access.cases_visible_to(user=user)
+
+
+def _http_status(user, case) -> int:
+    return signed_in_client(user).get(reverse("cases:detail", args=[case.pk])).status_code
+
+
+def test_only_covered_involved_agencies_see_the_case(setting):
+    assert _sees(setting["hostel"], setting["case"])
+    assert not _sees(setting["police"], setting["case"])  # involved, not covered
+    assert _http_status(setting["hostel"], setting["case"]) == 200
+    assert _http_status(setting["police"], setting["case"]) == 404
+
+
+def test_withdrawal_bites_at_once_and_the_records_are_kept(setting):
+    hostel = setting["hostel"]
+    services.consent_withdraw(actor=hostel, consent=setting["consent"], recorded_by=hostel)
+    assert not _sees(hostel, setting["case"])
+    assert _http_status(hostel, setting["case"]) == 404
+    person_url = reverse("cases:person", args=[setting["person"].pk])
+    assert signed_in_client(hostel).get(person_url).status_code == 404
+    setting["case"].refresh_from_db()
+    setting["consent"].refresh_from_db()
+    assert setting["consent"].withdrawn_at is not None
+
+
+def test_new_consent_to_more_agencies_restores_and_widens_access(setting):
+    hostel, police = setting["hostel"], setting["police"]
+    services.consent_withdraw(actor=hostel, consent=setting["consent"], recorded_by=hostel)
+    # recording consent is possible without current consent: it is how access returns
+    assert (
+        signed_in_client(hostel)
+        .get(reverse("consent:overview", args=[setting["person"].pk]))
+        .status_code
+        == 200
+    )
+    services.consent_record(
+        actor=hostel,
+        person=setting["person"],
+        method="verbal",
+        given_on=TODAY(),
+        review_date=TODAY() + datetime.timedelta(days=90),
+        purposes=["care_planning"],
+        capacity_considered=True,
+        capacity_outcome="has_capacity",
+        agencies=[hostel.agency, police.agency],
+    )
+    assert _sees(hostel, setting["case"])
+    assert _sees(police, setting["case"])
+    assert _http_status(police, setting["case"]) == 200
+
+
+def test_consent_lapses_at_its_review_date(setting):
+    consent = setting["consent"]
+    consent.review_date = TODAY() - datetime.timedelta(days=1)
+    consent.save()
+    access.person_visibility_refresh(person=setting["person"])
+    assert not _sees(setting["hostel"], setting["case"])
+
+
+def test_lists_stop_showing_a_case_the_day_consent_lapses_without_a_refresh(setting):
+    from cases.models import CaseVisibility
+
+    CaseVisibility.objects.filter(case=setting["case"]).update(
+        covered_until=TODAY() - datetime.timedelta(days=1)
+    )
+    assert setting["case"] not in access.cases_visible_to(user=setting["hostel"])
+
+
+def test_a_sharing_basis_covers_without_consent_until_it_ends(setting):
+    chair = UserFactory(roles=[Role.FORUM_CHAIR])
+    police = setting["police"]
+    basis = services.sharing_basis_record(
+        actor=chair,
+        person=setting["person"],
+        basis=SharingBasis.Basis.CRIME,
+        justification="Threats to staff; police need the risk picture.",
+        approved_by=chair,
+        approver_role="",
+        starts_on=TODAY(),
+        ends_on=TODAY() + datetime.timedelta(days=30),
+        agencies=[police.agency],
+    )
+    assert _sees(police, setting["case"])
+    services.sharing_basis_end(actor=chair, basis=basis)
+    assert not _sees(police, setting["case"])
+
+
+def test_a_sharing_basis_expires(setting):
+    chair = UserFactory(roles=[Role.FORUM_CHAIR])
+    basis = services.sharing_basis_record(
+        actor=chair,
+        person=setting["person"],
+        basis=SharingBasis.Basis.VITAL_INTERESTS,
+        justification="Imminent risk to life.",
+        approved_by=chair,
+        approver_role="",
+        starts_on=TODAY() - datetime.timedelta(days=10),
+        ends_on=TODAY(),
+        agencies=[setting["police"].agency],
+    )
+    assert access.can_view_case(setting["police"], setting["case"])
+    SharingBasis.objects.filter(pk=basis.pk).update(ends_on=TODAY() - datetime.timedelta(days=1))
+    assert not access.can_view_case(setting["police"], setting["case"])
+
+
+def test_sharing_basis_rules(setting):
+    hostel = setting["hostel"]
+    kwargs = dict(
+        actor=hostel,
+        person=setting["person"],
+        basis="safeguarding",
+        justification="Section 42 enquiry.",
+        approved_by=hostel,  # not a chair
+        approver_role="",
+        starts_on=TODAY(),
+        ends_on=TODAY() + datetime.timedelta(days=30),
+        agencies=[hostel.agency],
+    )
+    with pytest.raises(DomainError, match="senior role"):
+        services.sharing_basis_record(**kwargs)
+    with pytest.raises(DomainError, match="Explain why"):
+        services.sharing_basis_record(**kwargs | {"justification": " ", "approver_role": "Head"})
+    record = services.sharing_basis_record(**kwargs | {"approver_role": "Head of Service"})
+    assert record.approver_role == "Head of Service"
+
+
+def test_consent_rules(setting):
+    hostel = setting["hostel"]
+    kwargs = dict(
+        actor=hostel,
+        person=setting["person"],
+        method="written",
+        given_on=TODAY(),
+        review_date=TODAY() - datetime.timedelta(days=1),
+        purposes=["referral"],
+        capacity_considered=False,
+        capacity_outcome="not_in_doubt",
+        all_member_agencies=True,
+    )
+    with pytest.raises(DomainError, match="review date must be in the future"):
+        services.consent_record(**kwargs)
+    with pytest.raises(DomainError, match="who recorded"):
+        services.consent_withdraw(actor=hostel, consent=setting["consent"], recorded_by=None)
+    outsider = UserFactory()
+    with pytest.raises(NotAllowed):
+        services.consent_record(**kwargs | {"actor": outsider})
+
+
+def test_consent_pages_explain_bad_input(setting):
+    client = signed_in_client(setting["hostel"])
+    person = setting["person"]
+    response = client.post(
+        reverse("consent:record", args=[person.pk]),
+        {
+            "review_date_0": "1",
+            "review_date_1": "1",
+            "review_date_2": "2020",
+            "persons_own_words": "<script>x</script>",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "govuk-error-summary" in body
+    for message in (
+        "Select at least one purpose",
+        "Select how consent was given",
+        "The review date must be in the future",
+        "Remove the HTML or script",
+        "Select which agencies may share information",
+    ):
+        assert message in body, message
+    response = client.post(
+        reverse("consent:withdraw", args=[person.pk, setting["consent"].pk]), {"recorded_by": ""}
+    )
+    assert "Select who recorded the withdrawal" in response.content.decode()
+
+
+def test_outsiders_get_404_on_consent_pages(setting):
+    outsider = UserFactory(agency=AgencyFactory())
+    commissioner = UserFactory(agency=setting["hostel"].agency, roles=[Role.COMMISSIONER])
+    person = setting["person"]
+    urls = [
+        reverse("consent:overview", args=[person.pk]),
+        reverse("consent:record", args=[person.pk]),
+        reverse("consent:basis_record", args=[person.pk]),
+        reverse("consent:withdraw", args=[person.pk, setting["consent"].pk]),
+    ]
+    for user in (outsider, commissioner):
+        client = signed_in_client(user)
+        for url in urls:
+            assert client.get(url).status_code == 404, (user, url)
+
+
+def test_withdrawal_through_the_page(setting):
+    hostel = setting["hostel"]
+    client = signed_in_client(hostel)
+    response = client.post(
+        reverse("consent:withdraw", args=[setting["person"].pk, setting["consent"].pk]),
+        {"recorded_by": hostel.pk, "note": "Does not want the police told anything."},
+    )
+    assert response.status_code == 302
+    assert _http_status(hostel, setting["case"]) == 404
