@@ -162,3 +162,60 @@ def sharing_basis_end(*, actor: User, basis: SharingBasis) -> SharingBasis:
         basis.save()
         access.person_visibility_refresh(person=basis.person)
     return basis
+
+
+REVIEW_NOTICE = datetime.timedelta(days=28)
+
+
+@transaction.atomic
+def consent_review_reminders(*, today: datetime.date | None = None) -> int:
+    """Mark consents whose review is due within four weeks and tell the involved workers.
+
+    Idempotent: a consent is marked once (``review_reminder_sent_on``), so running
+    it twice in a night, or every night, sends each reminder once.
+    """
+    from django.urls import reverse
+
+    from cases.models import CaseGroupObjectPermission
+    from csf_portal.notifications import notification_send
+
+    today = today or timezone.localdate()
+    due = (
+        ConsentRecord.objects.select_for_update(skip_locked=True)
+        .filter(
+            withdrawn_at__isnull=True,
+            review_reminder_sent_on__isnull=True,
+            review_date__gte=today,
+            review_date__lte=today + REVIEW_NOTICE,
+        )
+        .select_related("person")
+    )
+    count = 0
+    for consent in due:
+        groups = CaseGroupObjectPermission.objects.filter(
+            content_object__person=consent.person, permission__codename=access.VIEW_CASE
+        ).values("group_id")
+        workers = (
+            User.objects.filter(
+                is_active=True, agency__group_id__in=groups, groups__name=Role.PRACTITIONER
+            )
+            .distinct()
+            .order_by("pk")
+        )
+        for worker in workers:
+            agency_id = worker.agency_id
+            if agency_id is None or (
+                access.coverage_until(person_id=consent.person_id, agency_id=agency_id) is None
+            ):
+                continue
+            notification_send(
+                user=worker,
+                text=f"Consent for a person your agency works with is due for review by "
+                f"{consent.review_date:%-d %B %Y}.",
+                url=reverse("consent:overview", args=[consent.person_id]),
+                email_subject="CSF Portal: consent due for review",
+            )
+        consent.review_reminder_sent_on = today
+        consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
+        count += 1
+    return count

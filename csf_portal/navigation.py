@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 class NavItem:
     label: str
     url_name: str
-    permission: str | None = None  # None: every signed-in user
+    permission: str | tuple[str, ...] | None = None  # any of these; None: everyone
 
 
 # Capabilities add their entries here as they arrive.
@@ -21,6 +21,11 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Triage", "referrals:triage", "csf_portal.triage_referral"),
     NavItem("Cases", "cases:list", "csf_portal.make_referral"),
     NavItem("Referrals", "referrals:list", "csf_portal.make_referral"),
+    NavItem(
+        "Subject access",
+        "reports:subject_access",
+        ("csf_portal.triage_referral", "csf_portal.administer_portal"),
+    ),
     NavItem("Administration", "admin:index", "csf_portal.administer_portal"),
 )
 
@@ -30,7 +35,8 @@ def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
         return []
     items: list[dict[str, Any]] = []
     for item in NAV_ITEMS:
-        if item.permission and not user.has_perm(item.permission):
+        wanted = (item.permission,) if isinstance(item.permission, str) else item.permission
+        if wanted and not any(user.has_perm(p) for p in wanted):
             continue
         try:
             href = reverse(item.url_name)

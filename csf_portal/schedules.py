@@ -7,4 +7,12 @@ BEAT_SCHEDULE = {
         "task": "csf_portal.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=15),
     },
+    "sweep-stuck-documents": {
+        "task": "reports.sweep_documents",
+        "schedule": crontab(minute="*/5"),
+    },
+    "consent-review-reminders": {
+        "task": "consent.review_reminders",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }

@@ -241,3 +241,24 @@ def test_withdrawal_through_the_page(setting):
     )
     assert response.status_code == 302
     assert _http_status(hostel, setting["case"]) == 404
+
+
+def test_review_reminders_go_to_covered_involved_workers_once(setting):
+    from consent.tasks import review_reminders
+    from csf_portal.models import Notification
+
+    consent = setting["consent"]
+    consent.review_date = TODAY() + datetime.timedelta(days=10)
+    consent.save()
+    later = give_consent(
+        setting["person"], agencies=[setting["hostel"].agency], all_member_agencies=False, days=200
+    )  # not yet due
+    assert review_reminders() == 1
+    notified = set(Notification.objects.values_list("user_id", flat=True))
+    assert notified == {setting["hostel"].pk}  # police are involved but not covered
+    consent.refresh_from_db()
+    later.refresh_from_db()
+    assert consent.review_reminder_sent_on == TODAY()
+    assert later.review_reminder_sent_on is None
+    assert review_reminders() == 0  # idempotent
+    assert Notification.objects.count() == 1

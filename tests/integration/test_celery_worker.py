@@ -84,7 +84,7 @@ def worker(tmp_path, db):
 
 def test_a_real_worker_runs_a_task_through_redis(worker):
     queue, proc = worker
-    client = Celery("csf_portal_test", broker=REDIS_URL, backend=REDIS_URL)
+    client = Celery("csf_portal_test", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
     client.conf.task_serializer = "json"
     result = client.send_task("csf_portal.health_probe", queue=queue)
     try:

@@ -1,0 +1,59 @@
+"""Documents the portal produces in the background, recorded before they are queued."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from cases.models import Person
+from csf_portal.models import TimeStampedModel
+
+
+class GeneratedDocument(TimeStampedModel):
+    class Kind(models.TextChoices):
+        SUBJECT_ACCESS_JSON = "subject_access_json", "Subject access export (JSON)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Being produced"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="documents"
+    )
+    request_key = models.CharField(max_length=200, db_index=True)
+    file = models.FileField(upload_to="documents/%Y/%m/", blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The same request twice while one is in hand does not make two documents.
+            models.UniqueConstraint(
+                fields=["request_key"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_document_in_hand_per_request",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"], name="document_sweep")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def in_hand(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -1,0 +1,30 @@
+"""Document tasks: take an id, call a service, own retries and failure."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from reports import services
+
+MAX_RETRIES = 3
+
+
+@shared_task(bind=True, name="reports.generate_document", acks_late=True, max_retries=MAX_RETRIES)
+def generate_document(self, document_id: str) -> str:
+    try:
+        services.document_generate(document_id=document_id)
+    except Exception as exc:
+        if self.request.retries >= MAX_RETRIES:
+            services.document_mark_failed(
+                document_id=document_id,
+                reason="The document could not be produced after several tries. "
+                f"Try again, or tell your administrator ({type(exc).__name__}).",
+            )
+            return "failed"
+        raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc
+    return "done"
+
+
+@shared_task(name="reports.sweep_documents", acks_late=True)
+def sweep_documents() -> int:
+    return services.documents_sweep()

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("subject-access/", views.subject_access, name="subject_access"),
+    path(
+        "subject-access/<uuid:person_id>/",
+        views.SubjectAccessRequestView.as_view(),
+        name="subject_access_request",
+    ),
+    path("documents/<uuid:pk>/", views.document_status, name="document"),
+    path("documents/<uuid:pk>/retry/", views.DocumentRetryView.as_view(), name="document_retry"),
+    path("documents/<uuid:pk>/download/", views.document_download, name="document_download"),
+]

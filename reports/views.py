@@ -1,0 +1,133 @@
+"""Subject access exports and the document status / download pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from cases.models import Person
+from cases.validators import normalise_nhs_number
+from csf_portal import access
+from csf_portal.errors import DomainError
+from csf_portal.forms import GovukFormMixin
+from csf_portal.models import AccessEvent
+from csf_portal.types import AuthenticatedHttpRequest
+from referrals.forms import GovukDateField, _text
+from reports import services
+from reports.models import GeneratedDocument
+
+
+class FindPersonForm(GovukFormMixin, forms.Form):
+    submit_label = "Find"
+    nhs_number = forms.CharField(label="NHS number", required=False, max_length=14)
+    family_name = _text("Last name", 100, required=False)
+    date_of_birth = GovukDateField(label="Date of birth", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from crispy_forms_gds.layout import Field
+
+        self.helper = self.build_helper(
+            Field.text("nhs_number", field_width=10),
+            Field.text("family_name", field_width=20),
+            Field("date_of_birth"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("nhs_number") and not (
+            data.get("family_name") and data.get("date_of_birth")
+        ):
+            raise ValidationError("Enter an NHS number, or a last name and date of birth")
+        return data
+
+
+def _require_sar(request: AuthenticatedHttpRequest) -> None:
+    if not services.can_request_subject_access(request.user):
+        raise Http404
+
+
+def subject_access(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Find the person a subject access request is about (chairs and administrators)."""
+    _require_sar(request)
+    form = FindPersonForm(request.GET or None)
+    people: list[Person] = []
+    if form.is_bound and form.is_valid():
+        nhs = normalise_nhs_number(form.cleaned_data["nhs_number"])
+        qs = Person.objects.all()
+        if nhs:
+            qs = qs.filter(nhs_number=nhs)
+        else:
+            qs = qs.filter(
+                family_name__iexact=form.cleaned_data["family_name"],
+                date_of_birth=form.cleaned_data["date_of_birth"],
+            )
+        people = list(qs[:20])
+    documents = GeneratedDocument.objects.filter(requested_by=request.user).select_related(
+        "person"
+    )[:20]
+    return render(
+        request,
+        "reports/subject_access.html",
+        {"form": form, "people": people, "searched": form.is_bound, "documents": documents},
+    )
+
+
+class SubjectAccessRequestView(View):
+    def post(self, request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
+        _require_sar(request)
+        try:
+            person = Person.objects.get(pk=person_id)
+        except Person.DoesNotExist:
+            raise Http404 from None
+        try:
+            document = services.subject_access_request(actor=request.user, person=person)
+        except DomainError:
+            raise Http404 from None
+        return redirect("reports:document", document.pk)
+
+
+def _own_document(request: AuthenticatedHttpRequest, pk: Any) -> GeneratedDocument:
+    try:
+        document = GeneratedDocument.objects.select_related("person").get(pk=pk)
+    except (GeneratedDocument.DoesNotExist, ValidationError, ValueError):
+        raise Http404 from None
+    if document.requested_by_id != request.user.pk:
+        raise Http404
+    return document
+
+
+def document_status(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+    document = _own_document(request, pk)
+    return render(request, "reports/document.html", {"document": document})
+
+
+class DocumentRetryView(View):
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        document = _own_document(request, pk)
+        services.document_retry(actor=request.user, document=document)
+        return redirect("reports:document", document.pk)
+
+
+def document_download(request: AuthenticatedHttpRequest, pk: Any) -> FileResponse:
+    document = _own_document(request, pk)
+    if document.status != GeneratedDocument.Status.DONE:
+        raise Http404
+    access.record_access(
+        user=request.user,
+        obj=document.person or document,
+        request=request,
+        action=AccessEvent.Action.EXPORT,
+        reason=document.get_kind_display(),
+    )
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=(document.file.name or "document").rsplit("/", 1)[-1],
+        content_type="application/json",
+    )
