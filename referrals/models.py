@@ -122,6 +122,14 @@ class Referral(TimeStampedModel):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
+    assessment = models.ForeignKey(
+        "assessments.Assessment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The person's latest common core assessment, attached instead of retyped",
+    )
     is_repeat = models.BooleanField(default=False)
 
     history = HistoricalRecords()

@@ -16,7 +16,9 @@ DECIDED_OR_WAITING = [S.SUBMITTED, S.ACCEPTED, S.REDIRECTED, S.DECLINED]
 
 
 def _with_details(qs: QuerySet[Referral]) -> QuerySet[Referral]:
-    return qs.select_related("referrer", "referring_agency", "decided_by", "case").prefetch_related(
+    return qs.select_related(
+        "referrer", "referring_agency", "decided_by", "case", "assessment__agency"
+    ).prefetch_related(
         "reasons", Prefetch("risks", queryset=ReferralRisk.objects.order_by("created_at", "id"))
     )
 

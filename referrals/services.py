@@ -175,8 +175,17 @@ def referral_use_person(*, actor: User, referral: Referral, person: Person | Non
             if not getattr(referral, name) and getattr(person, name):
                 setattr(referral, name, getattr(person, name))
         referral.match_key = _match_key(referral.date_of_birth, referral.family_name)
+    referral.assessment = _latest_assessment(person)
     _save(referral, actor)
     return referral
+
+
+def _latest_assessment(person: Person | None):
+    if person is None:
+        return None
+    from assessments.selectors import latest_completed
+
+    return latest_completed(person=person)
 
 
 @transaction.atomic
@@ -392,6 +401,7 @@ def referral_accept(
         person._history_user = actor  # type: ignore[attr-defined]
         person.save(update_fields=["accommodation_status", "gp_practice", "updated_at"])
     referral.person = person
+    referral.assessment = referral.assessment or _latest_assessment(person)
 
     earlier = (
         Referral.objects.filter(person=person)

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from cases.models import Case, Person
 from csf_portal import access
@@ -13,6 +14,7 @@ from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
 from csf_portal.models import Notification, Role
 from referrals import selectors, services
 from referrals.models import Referral
+from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory
 from tests.referrals.conftest import complete_referral
 
@@ -279,3 +281,25 @@ def test_every_state_change_is_in_history_with_who(referrer, chair):
         ("Submitted", referrer),
         ("Accepted", chair),
     ]
+
+
+def test_a_known_persons_latest_assessment_is_attached_not_retyped(referrer, chair):
+    from assessments import services as assessment_services
+
+    first = complete_referral(referrer, given_name="Katherine", family_name="Smith")
+    services.referral_accept(actor=chair, referral=first)
+    first.refresh_from_db()
+    person = first.case.person
+    assessment = assessment_services.assessment_start(actor=referrer, person=person)
+    answers = {i.pk: (1, "") for i in assessment.template.items.all()}
+    assessment_services.assessment_save(actor=referrer, assessment=assessment, answers=answers)
+    assessment_services.assessment_complete(actor=referrer, assessment=assessment)
+
+    draft = complete_referral(referrer, submit=False)
+    services.referral_use_person(actor=referrer, referral=draft, person=person)
+    draft.refresh_from_db()
+    assert draft.assessment == assessment
+    page = (
+        signed_in_client(referrer).get(reverse("referrals:check", args=[draft.pk])).content.decode()
+    )
+    assert "Latest assessment attached: score 17 out of 68" in page
