@@ -21,6 +21,8 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+    from assessments.selectors import latest_completed
+
     case = access.case_for(user=request.user, case_id=pk)
     access.record_access(user=request.user, obj=case, request=request)
     return render(
@@ -29,6 +31,7 @@ def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         {
             "case": case,
             "person": case.person,
+            "latest_assessment": latest_completed(person=case.person),
             "referrals": [
                 r
                 for r in selectors.person_referrals(user=request.user, person=case.person)

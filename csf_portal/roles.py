@@ -1,7 +1,8 @@
 """What each role (DESIGN §2) may do, as model permissions on its group.
 
 The data migrations apply this table; later capabilities add their
-permissions here and ship a migration that calls ``sync_role_permissions``.
+permissions here and ship a migration (depending on their models) that calls
+``sync_role_permissions`` again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "csf_portal.view_user",
         "csf_portal.view_accessevent",
         "auth.view_group",
+        "assessments.view_assessmenttemplate",
+        "assessments.change_assessmenttemplate",
+        "assessments.view_templateitem",
+        "assessments.add_templateitem",
+        "assessments.change_templateitem",
+        "assessments.delete_templateitem",
     ),
 }
 
@@ -54,7 +61,9 @@ def sync_role_permissions(apps: Any, schema_editor: Any) -> None:
         wanted = []
         for dotted in perms:
             app_label, codename = dotted.split(".", 1)
-            wanted.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            # A permission of an app whose tables a later migration creates is given
+            # by that app's own migration, which calls this again.
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
             )
         group.permissions.set(wanted)

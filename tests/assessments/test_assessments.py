@@ -159,3 +159,23 @@ def test_the_form_explains_bad_input_and_keeps_answers(world):
     assert "Remove the HTML or script" in body
     assert "Daily</textarea>" in body
     assert Assessment.objects.get().state == Assessment.State.DRAFT
+
+
+def test_administrator_copies_the_instrument_and_a_version_in_use_is_read_only(world):
+    admin_user = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    client = signed_in_client(admin_user)
+    v1 = services.current_template()
+    a = services.assessment_start(actor=world["hostel"], person=world["person"])
+    assert a.template == v1
+    page = client.get(reverse("admin:assessments_assessmenttemplate_change", args=[v1.pk]))
+    assert page.status_code == 200
+    assert 'name="items-0-question"' not in page.content.decode()  # in use: read-only
+    response = client.post(
+        reverse("admin:assessments_assessmenttemplate_changelist"),
+        {"action": "copy_to_new_version", "_selected_action": [v1.pk]},
+    )
+    assert response.status_code == 302
+    v2 = services.current_template()
+    assert v2.version == 2 and v2.items.count() == v1.items.count()
+    page = client.get(reverse("admin:assessments_assessmenttemplate_change", args=[v2.pk]))
+    assert 'name="items-0-question"' in page.content.decode()  # not yet used: editable
