@@ -17,6 +17,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.case_list_visible_to(user=request.user), 50).get_page(
         request.GET.get("page")
     )
+    access.record_list_access(user=request.user, request=request, what="cases.case")
     return render(request, "cases/case_list.html", {"page": page})
 
 

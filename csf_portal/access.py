@@ -376,3 +376,16 @@ def record_access(
         reason=reason,
         ip_address=client_ip(request),
     )
+
+
+def record_list_access(*, user: User, request: HttpRequest, what: str) -> AccessEvent:
+    """One access-log row for a page that lists people (names, dates of birth)."""
+    return AccessEvent.objects.create(
+        user=user,
+        agency_id=user.agency_id,
+        action=AccessEvent.Action.VIEW,
+        object_type=what,
+        object_id="list",
+        path=request.get_full_path()[:500],
+        ip_address=client_ip(request),
+    )

@@ -120,6 +120,7 @@ def referral_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not (access.can_make_referral(request.user) or access.can_triage_referrals(request.user)):
         raise Http404
     referrals = selectors.referral_list_for(user=request.user)
+    access.record_list_access(user=request.user, request=request, what="referrals.referral")
     return render(request, "referrals/list.html", {"referrals": referrals})
 
 
@@ -342,6 +343,7 @@ class WithdrawView(View):
 def triage_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not access.can_triage_referrals(request.user):
         raise Http404
+    access.record_list_access(user=request.user, request=request, what="referrals.triage")
     return render(
         request, "referrals/triage.html", {"referrals": selectors.triage_queue(user=request.user)}
     )
