@@ -1,8 +1,8 @@
 """The first version of the common core assessment, applied by a data migration.
 
-Thirteen areas practitioners use (accommodation, drugs and alcohol, mental and
-physical health, offending, risk to self, to others and from others,
-engagement, money, relationships, daily living, meaningful use of time), each a
+The areas practitioners use (accommodation, drugs, alcohol, mental and physical
+health, offending, risk to self, to others and from others, engagement, money,
+relationships, daily living, meaningful use of time: fourteen items), each a
 0-4 severity over the past month with narrative. As in a chaos-index total,
 the three risk items count double.
 """

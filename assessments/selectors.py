@@ -29,9 +29,16 @@ def assessment_for(*, user: User, assessment_id: Any) -> Assessment:
     return assessment
 
 
+def _standing(person: Person):
+    """Completed assessments that have not been replaced by a completed correction."""
+    return Assessment.objects.filter(person=person, state=Assessment.State.COMPLETED).exclude(
+        corrections__state=Assessment.State.COMPLETED
+    )
+
+
 def latest_completed(*, person: Person) -> Assessment | None:
     return (
-        Assessment.objects.filter(person=person, state=Assessment.State.COMPLETED)
+        _standing(person)
         .select_related("template", "agency", "assessor")
         .order_by("-completed_at")
         .first()
@@ -65,9 +72,7 @@ def _chart(series: list[Assessment]) -> dict[str, Any] | None:
 def person_assessment_summary(*, user: User, person: Person) -> dict[str, Any]:
     """Completed assessments (score over time) and the user's agency's drafts."""
     completed = list(
-        Assessment.objects.filter(person=person, state=Assessment.State.COMPLETED)
-        .select_related("template", "agency", "assessor")
-        .order_by("completed_at")
+        _standing(person).select_related("template", "agency", "assessor").order_by("completed_at")
     )
     drafts = list(
         Assessment.objects.filter(

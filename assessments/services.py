@@ -80,7 +80,9 @@ def assessment_save(
             raise DomainError(
                 f"{item.domain}: the score must be between {low} and {high}", field=item.code
             )
-        answer, _ = AssessmentAnswer.objects.get_or_create(assessment=assessment, item=item)
+        answer = AssessmentAnswer.objects.filter(assessment=assessment, item=item).first()
+        if answer is None:
+            answer = AssessmentAnswer(assessment=assessment, item=item)
         answer.score = score
         answer.narrative = narrative
         answer._history_user = actor  # type: ignore[attr-defined]
@@ -120,9 +122,11 @@ def assessment_correct(*, actor: User, assessment: Assessment) -> Assessment:
     correction.corrects = assessment
     correction.save(update_fields=["corrects"])
     for answer in assessment.answers.all():
-        AssessmentAnswer.objects.create(
+        copy = AssessmentAnswer(
             assessment=correction, item=answer.item, score=answer.score, narrative=answer.narrative
         )
+        copy._history_user = actor  # type: ignore[attr-defined]
+        copy.save()
     return correction
 
 

@@ -192,6 +192,14 @@ def consent_review_reminders(*, today: datetime.date | None = None) -> int:
     )
     count = 0
     for consent in due:
+        newer = ConsentRecord.objects.filter(
+            person=consent.person, withdrawn_at__isnull=True, given_on__gt=consent.given_on
+        ).exclude(pk=consent.pk)
+        if newer.exists():
+            # Already renewed: mark it so it is not looked at again, tell no one.
+            consent.review_reminder_sent_on = today
+            consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
+            continue
         groups = CaseGroupObjectPermission.objects.filter(
             content_object__person=consent.person, permission__codename=access.VIEW_CASE
         ).values("group_id")

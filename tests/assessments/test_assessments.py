@@ -179,3 +179,19 @@ def test_administrator_copies_the_instrument_and_a_version_in_use_is_read_only(w
     assert v2.version == 2 and v2.items.count() == v1.items.count()
     page = client.get(reverse("admin:assessments_assessmenttemplate_change", args=[v2.pk]))
     assert 'name="items-0-question"' in page.content.decode()  # not yet used: editable
+
+
+def test_a_completed_correction_replaces_the_original_in_the_score_history(world):
+    a = services.assessment_start(actor=world["hostel"], person=world["person"])
+    services.assessment_save(actor=world["hostel"], assessment=a, answers=_all(a, 2))
+    services.assessment_complete(actor=world["hostel"], assessment=a)
+    correction = services.assessment_correct(actor=world["hostel"], assessment=a)
+    assert selectors.latest_completed(person=world["person"]) == a  # until it is completed
+    services.assessment_save(actor=world["hostel"], assessment=correction, answers=_all(a, 1))
+    services.assessment_complete(actor=world["hostel"], assessment=correction)
+    assert selectors.latest_completed(person=world["person"]) == correction
+    summary = selectors.person_assessment_summary(user=world["mh"], person=world["person"])
+    assert summary["assessments"] == [correction]
+    # every change to an answer is one history row, naming who made it
+    rows = correction.answers.first().history.all()
+    assert [r.history_user for r in rows] == [world["hostel"], world["hostel"]]

@@ -262,3 +262,16 @@ def test_review_reminders_go_to_covered_involved_workers_once(setting):
     assert later.review_reminder_sent_on is None
     assert review_reminders() == 0  # idempotent
     assert Notification.objects.count() == 1
+
+
+def test_no_reminder_for_a_consent_already_renewed(setting):
+    from consent.tasks import review_reminders
+    from csf_portal.models import Notification
+
+    consent = setting["consent"]
+    consent.given_on = TODAY() - datetime.timedelta(days=300)
+    consent.review_date = TODAY() + datetime.timedelta(days=10)
+    consent.save()
+    give_consent(setting["person"], agencies=[setting["hostel"].agency], all_member_agencies=False)
+    assert review_reminders() == 0
+    assert not Notification.objects.exists()
