@@ -181,7 +181,7 @@ def consent_review_reminders(*, today: datetime.date | None = None) -> int:
 
     today = today or timezone.localdate()
     due = (
-        ConsentRecord.objects.select_for_update(skip_locked=True)
+        ConsentRecord.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
             withdrawn_at__isnull=True,
             review_reminder_sent_on__isnull=True,

@@ -69,7 +69,9 @@ def _render(document: D) -> tuple[bytes, str]:
 def document_generate(*, document_id: str) -> D:
     """Produce the document's file. Safe to run again: a finished document is kept."""
     with transaction.atomic():
-        document = D.objects.select_for_update().select_related("person").get(pk=document_id)
+        document = (
+            D.objects.select_for_update(of=("self",)).select_related("person").get(pk=document_id)
+        )
         if document.status == D.Status.DONE:
             return document
         document.status = D.Status.RUNNING
