@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from guardian.models import GroupObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -133,6 +134,134 @@ class Case(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Case for {self.person}"
+
+
+class CaseAgency(TimeStampedModel):
+    """An agency's involvement in a case. Leaving needs a forum decision (no hand-offs)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="involvements")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=200, blank=True)
+    named_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    joined_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    left_by_decision = models.ForeignKey(
+        "forums.ForumDecision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "agency"],
+                condition=models.Q(left_at__isnull=True),
+                name="one_current_involvement_per_agency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} in {self.case}"
+
+
+class Risk(TimeStampedModel):
+    """A risk on a case, owned jointly by one or more agencies."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="risks")
+    category = models.CharField(max_length=40, choices=RiskCategory.choices)
+    level = models.CharField(max_length=20, choices=RiskLevel.choices)
+    level_at_referral = models.CharField(max_length=20, choices=RiskLevel.choices, blank=True)
+    description = models.TextField(blank=True)
+    mitigations = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised on every change, so concurrent edits are detected"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} ({self.get_level_display()})"
+
+
+class RiskLevelChange(models.Model):
+    """Each level a risk has had, so 'at referral' and 'now' can always be compared."""
+
+    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="level_changes")
+    level = models.CharField(max_length=20, choices=RiskLevel.choices)
+    changed_at = models.DateTimeField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.risk_id}: {self.level} at {self.changed_at:%Y-%m-%d}"
+
+
+class RiskOwner(TimeStampedModel):
+    """An agency's accepted share of a risk, accepted by a named person of that agency."""
+
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, related_name="owners")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by_decision = models.ForeignKey(
+        "forums.ForumDecision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["accepted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["risk", "agency"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_current_ownership_per_agency",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} owns {self.risk}"
+
+
+class HandOffAttempt(models.Model):
+    """An attempt to hand off that the portal refused: data for the forum and commissioners."""
+
+    class Kind(models.TextChoices):
+        LEAVE_CASE = "leave_case", "Tried to stop being involved in the case"
+        LEAVE_RISK = "leave_risk", "Tried to give up the last ownership of a risk"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="handoff_attempts")
+    risk = models.ForeignKey(
+        Risk, on_delete=models.PROTECT, null=True, blank=True, related_name="handoff_attempts"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    attempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attempted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-attempted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.agency}"
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):

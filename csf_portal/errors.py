@@ -20,3 +20,7 @@ class InvalidTransition(DomainError):
 
 class ConcurrentEdit(DomainError):
     """Someone else changed the record since it was read."""
+
+
+class HandOffRefused(DomainError):
+    """No hand-offs: leaving a case or a risk's last ownership needs a forum decision."""

@@ -428,11 +428,35 @@ def referral_accept(
     # Involvement: the referrer, the forum, the services already involved. Each sees
     # the case only while the recorded lawful basis covers it (csf_portal.access).
     _record_lawful_basis(actor, referral, person)
-    agencies = {referral.referring_agency_id, *(a.pk for a in referral.services_involved.all())}
-    if actor.agency_id:
-        agencies.add(actor.agency_id)
-    for agency in Agency.objects.filter(pk__in=agencies):
-        access.case_access_grant(agency=agency, case=case)
+    from cases import services as case_services
+    from cases.models import Risk
+
+    involved: list[tuple[Agency, str, User | None]] = [
+        (referral.referring_agency, "Referrer", referral.referrer)
+    ]
+    if actor.agency is not None:
+        involved.append((actor.agency, "Forum chair", actor))
+    involved += [(a, "Already involved", None) for a in referral.services_involved.all()]
+    seen: set[int] = set()
+    for agency, role, worker in involved:
+        if agency.pk not in seen:
+            seen.add(agency.pk)
+            case_services.case_agency_join(
+                actor=actor, case=case, agency=agency, role=role, named_worker=worker
+            )
+    open_categories = set(
+        Risk.objects.filter(case=case, status=Risk.Status.OPEN).values_list("category", flat=True)
+    )
+    for risk in referral.risks.all():
+        if risk.category not in open_categories:
+            case_services.risk_add(
+                actor=actor,
+                case=case,
+                category=risk.category,
+                level=risk.level,
+                description=risk.description,
+                at_referral=True,
+            )
     access.case_activity_touch(case=case)
 
     _notify_referrer(

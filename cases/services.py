@@ -1,0 +1,245 @@
+"""Case use cases: involvement, shared risk ownership, risk levels. No hand-offs (DESIGN §4.2).
+
+An agency leaves a case, and a risk loses its last owner, only through a decision
+recorded against a forum meeting. A refused attempt is recorded (it is evidence
+for the forum and commissioners) and the caller is told why.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import (
+    Case,
+    CaseAgency,
+    HandOffAttempt,
+    Risk,
+    RiskCategory,
+    RiskLevel,
+    RiskLevelChange,
+    RiskOwner,
+)
+from csf_portal import access
+from csf_portal.errors import ConcurrentEdit, DomainError, HandOffRefused, NotAllowed
+from csf_portal.models import Agency, User
+
+HIGH_LEVELS = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
+
+
+def _check_involved(actor: User, case: Case) -> None:
+    if not access.can_view_case(actor, case):
+        raise NotAllowed("Your agency is not involved in this case.")
+
+
+def _attempt(*, case: Case, agency: Agency, actor: User, kind: str, risk: Risk | None = None):
+    """Record a refused hand-off outside the caller's transaction, so it is kept."""
+    HandOffAttempt.objects.create(
+        case=case,
+        risk=risk,
+        agency=agency,
+        kind=kind,
+        attempted_by=actor,
+        attempted_at=timezone.now(),
+    )
+
+
+def _decision_allows(decision, *, case: Case, kind: str, agency: Agency, risk: Risk | None) -> bool:
+    from forums.models import ForumDecision
+
+    if decision is None:
+        return False
+    decision = ForumDecision.objects.get(pk=decision.pk)
+    return (
+        decision.case_id == case.pk
+        and decision.kind == kind
+        and decision.agency_id == agency.pk
+        and (risk is None or decision.risk_id == risk.pk)
+    )
+
+
+@transaction.atomic
+def case_agency_join(
+    *, actor: User, case: Case, agency: Agency, role: str = "", named_worker: User | None = None
+) -> CaseAgency:
+    """Involve an agency in a case (it then sees the case where consent covers it)."""
+    if not (access.can_view_case(actor, case) or access.can_triage_referrals(actor)):
+        raise NotAllowed("You cannot change who is involved in this case.")
+    if named_worker is not None and named_worker.agency_id != agency.pk:
+        raise DomainError("The named worker must work for that agency", field="named_worker")
+    current = CaseAgency.objects.filter(case=case, agency=agency, left_at__isnull=True).first()
+    if current is not None:
+        if named_worker is not None or role:
+            current.named_worker = named_worker or current.named_worker
+            current.role = role or current.role
+            current._history_user = actor  # type: ignore[attr-defined]
+            current.save()
+        return current
+    involvement = CaseAgency(
+        case=case, agency=agency, role=role, named_worker=named_worker, joined_at=timezone.now()
+    )
+    involvement._history_user = actor  # type: ignore[attr-defined]
+    involvement.save()
+    access.case_access_grant(agency=agency, case=case)
+    return involvement
+
+
+def case_agency_leave(*, actor: User, case: Case, agency: Agency, decision=None) -> CaseAgency:
+    """Stop an agency's involvement: only with a forum decision for exactly this."""
+    with transaction.atomic():
+        involvement = (
+            CaseAgency.objects.select_for_update()
+            .filter(case=case, agency=agency, left_at__isnull=True)
+            .first()
+        )
+        if involvement is None:
+            raise DomainError(f"{agency} is not involved in this case")
+        allowed = _decision_allows(
+            decision, case=case, kind="agency_leaves_case", agency=agency, risk=None
+        )
+        owns = RiskOwner.objects.filter(
+            risk__case=case, agency=agency, ended_at__isnull=True, risk__status=Risk.Status.OPEN
+        ).exists()
+        if allowed and not owns:
+            involvement.left_at = timezone.now()
+            involvement.left_by_decision = decision
+            involvement._history_user = actor  # type: ignore[attr-defined]
+            involvement.save()
+            access.case_access_revoke(agency=agency, case=case)
+            return involvement
+    _attempt(case=case, agency=agency, actor=actor, kind=HandOffAttempt.Kind.LEAVE_CASE)
+    if allowed and owns:
+        raise HandOffRefused(
+            f"{agency} still owns open risks on this case. The forum must first agree who "
+            "takes them on."
+        )
+    raise HandOffRefused(
+        "No agency can hand this person off. Leaving a case needs a decision of the "
+        "Creative Solutions Forum, recorded against a meeting. The attempt has been recorded."
+    )
+
+
+@transaction.atomic
+def risk_add(
+    *,
+    actor: User,
+    case: Case,
+    category: str,
+    level: str,
+    description: str = "",
+    mitigations: str = "",
+    at_referral: bool = False,
+) -> Risk:
+    _check_involved(actor, case)
+    risk = Risk(
+        case=case,
+        category=RiskCategory(category),
+        level=RiskLevel(level),
+        level_at_referral=level if at_referral else "",
+        description=description,
+        mitigations=mitigations,
+    )
+    risk._history_user = actor  # type: ignore[attr-defined]
+    risk.save()
+    RiskLevelChange.objects.create(
+        risk=risk, level=level, changed_at=timezone.now(), changed_by=actor
+    )
+    access.case_activity_touch(case=case)
+    return risk
+
+
+@transaction.atomic
+def risk_update(
+    *,
+    actor: User,
+    risk: Risk,
+    expected_version: int,
+    level: str,
+    description: str,
+    mitigations: str,
+) -> Risk:
+    """Change a risk. If someone else changed it since ``expected_version``, refuse."""
+    _check_involved(actor, risk.case)
+    RiskLevel(level)
+    current = Risk.objects.select_for_update().get(pk=risk.pk)
+    if current.version != expected_version:
+        raise ConcurrentEdit(
+            "Someone else changed this risk while you were editing it. Your changes have not "
+            "been saved: check the risk as it is now, then make your changes again."
+        )
+    level_changed = current.level != level
+    current.level = level
+    current.description = description
+    current.mitigations = mitigations
+    current.version += 1
+    current._history_user = actor  # type: ignore[attr-defined]
+    current.save()
+    if level_changed:
+        RiskLevelChange.objects.create(
+            risk=current, level=level, changed_at=timezone.now(), changed_by=actor
+        )
+    access.case_activity_touch(case=current.case)
+    return current
+
+
+@transaction.atomic
+def risk_owner_add(*, actor: User, risk: Risk, agency: Agency, accepted_by: User) -> RiskOwner:
+    """An agency accepts a share of the risk, through a named person of that agency."""
+    _check_involved(actor, risk.case)
+    if accepted_by.agency_id != agency.pk:
+        raise DomainError("The person accepting must work for that agency", field="accepted_by")
+    if not CaseAgency.objects.filter(case=risk.case, agency=agency, left_at__isnull=True).exists():
+        raise DomainError(f"{agency} must be involved in the case to own one of its risks")
+    current = RiskOwner.objects.filter(risk=risk, agency=agency, ended_at__isnull=True).first()
+    if current is not None:
+        return current
+    owner = RiskOwner(risk=risk, agency=agency, accepted_by=accepted_by, accepted_at=timezone.now())
+    owner._history_user = actor  # type: ignore[attr-defined]
+    owner.save()
+    return owner
+
+
+def risk_owner_remove(*, actor: User, owner: RiskOwner, decision=None) -> RiskOwner:
+    """Another owner may step back; the last owner only by a forum decision."""
+    with transaction.atomic():
+        owner = (
+            RiskOwner.objects.select_for_update()
+            .select_related("risk__case", "agency")
+            .get(pk=owner.pk)
+        )
+        risk = owner.risk
+        _check_involved(actor, risk.case)
+        others = (
+            RiskOwner.objects.filter(risk=risk, ended_at__isnull=True).exclude(pk=owner.pk).exists()
+        )
+        allowed = others or _decision_allows(
+            decision, case=risk.case, kind="risk_owner_leaves", agency=owner.agency, risk=risk
+        )
+        if allowed:
+            owner.ended_at = timezone.now()
+            owner.ended_by_decision = decision
+            owner._history_user = actor  # type: ignore[attr-defined]
+            owner.save()
+            return owner
+    _attempt(
+        case=risk.case,
+        agency=owner.agency,
+        actor=actor,
+        kind=HandOffAttempt.Kind.LEAVE_RISK,
+        risk=risk,
+    )
+    raise HandOffRefused(
+        f"{owner.agency} is the last owner of this risk. It cannot be left without an owner "
+        "except by a decision of the forum. The attempt has been recorded."
+    )
+
+
+def risks_blocking_care_plan(*, case: Case) -> list[Risk]:
+    """High or very high open risks with fewer than two owning agencies."""
+    from django.db.models import Count, Q
+
+    return list(
+        Risk.objects.filter(case=case, status=Risk.Status.OPEN, level__in=HIGH_LEVELS)
+        .annotate(n=Count("owners", filter=Q(owners__ended_at__isnull=True)))
+        .filter(n__lt=2)
+    )
