@@ -44,3 +44,84 @@ def person_meam_domains(*, person: Person) -> list[str]:
             if label not in domains:
                 domains.append(label)
     return domains
+
+
+def case_page(*, user: User, case: Case) -> dict[str, Any]:
+    """Everything the case page shows, in a fixed number of queries."""
+    from django.db.models import Prefetch
+
+    from assessments.models import Assessment
+    from cases.models import CaseAgency, HandOffAttempt, Risk, RiskLevelChange, RiskOwner
+    from forums.models import ForumDecision
+
+    involvements = list(
+        CaseAgency.objects.filter(case=case).select_related("agency", "named_worker")
+    )
+    risks = list(
+        Risk.objects.filter(case=case)
+        .prefetch_related(
+            Prefetch(
+                "owners",
+                queryset=RiskOwner.objects.filter(ended_at__isnull=True).select_related(
+                    "agency", "accepted_by"
+                ),
+                to_attr="current_owners",
+            )
+        )
+        .order_by("status", "created_at")
+    )
+    referrals = list(
+        access.referrals_visible_to(user=user)
+        .filter(case=case)
+        .select_related("referring_agency")
+        .order_by("submitted_at")
+    )
+    decisions = list(
+        ForumDecision.objects.filter(case=case).select_related("meeting__forum", "agency")
+    )
+    level_changes = list(
+        RiskLevelChange.objects.filter(risk__case=case).select_related("risk", "changed_by")
+    )
+    assessments = list(
+        Assessment.objects.filter(
+            person=case.person, state=Assessment.State.COMPLETED
+        ).select_related("agency")
+    )
+    timeline: list[dict[str, Any]] = []
+    for r in referrals:
+        if r.submitted_at:
+            timeline.append({"at": r.submitted_at, "text": f"Referred by {r.referring_agency}"})
+        if r.decided_at:
+            timeline.append(
+                {"at": r.decided_at, "text": f"Referral {r.get_state_display().lower()}"}
+            )
+    for i in involvements:
+        timeline.append({"at": i.joined_at, "text": f"{i.agency} involved"})
+        if i.left_at:
+            timeline.append({"at": i.left_at, "text": f"{i.agency} left, by forum decision"})
+    for c in level_changes:
+        timeline.append(
+            {
+                "at": c.changed_at,
+                "text": f"{c.risk.get_category_display()} risk: {c.get_level_display()}",
+            }
+        )
+    for a in assessments:
+        if a.completed_at:
+            timeline.append(
+                {"at": a.completed_at, "text": f"Assessment by {a.agency}: score {a.total_score}"}
+            )
+    for d in decisions:
+        timeline.append({"at": d.decided_at, "text": f"Forum decision: {d.get_kind_display()}"})
+    timeline.sort(key=lambda e: e["at"], reverse=True)
+    return {
+        "involvements": [i for i in involvements if i.left_at is None],
+        "risks": risks,
+        "open_risks": [r for r in risks if r.status == Risk.Status.OPEN],
+        "handoff_attempts": HandOffAttempt.objects.filter(case=case).count(),
+        "referrals": referrals,
+        "timeline": timeline,
+        "my_agency_involved": any(
+            i.agency_id == user.agency_id and i.left_at is None for i in involvements
+        ),
+    }

@@ -33,11 +33,7 @@ def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
             "case": case,
             "person": case.person,
             "latest_assessment": latest_completed(person=case.person),
-            "referrals": [
-                r
-                for r in selectors.person_referrals(user=request.user, person=case.person)
-                if r.case_id == case.pk
-            ],
+            **selectors.case_page(user=request.user, case=case),
         },
     )
 

@@ -52,3 +52,29 @@ def test_person_page_query_count_does_not_grow_with_assessments():
     assess(10)
     assert _queries(client, url) == small
     assert AccessEvent.objects.filter(object_id=str(case.person.pk)).count() == 2
+
+
+def test_case_page_query_count_does_not_grow_with_risks_and_involvements():
+    from cases import services
+    from csf_portal.models import Role
+
+    chair = UserFactory(agency=AgencyFactory(), roles=[Role.FORUM_CHAIR])
+    case = visible_case()
+    services.case_agency_join(actor=chair, case=case, agency=chair.agency)
+    client = signed_in_client(chair)
+    url = reverse("cases:detail", args=[case.pk])
+
+    def grow(n):
+        for _ in range(n):
+            agency = AgencyFactory()
+            worker = UserFactory(agency=agency)
+            services.case_agency_join(actor=chair, case=case, agency=agency, named_worker=worker)
+            risk = services.risk_add(actor=chair, case=case, category="self_neglect", level="high")
+            services.risk_owner_add(actor=chair, risk=risk, agency=agency, accepted_by=worker)
+
+    grow(5)
+    small = _queries(client, url)
+    grow(45)
+    body = client.get(url).content.decode()
+    assert body.count("accepted by") == 50
+    assert _queries(client, url) == small
