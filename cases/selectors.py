@@ -87,6 +87,8 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
             person=case.person, state=Assessment.State.COMPLETED
         ).select_related("agency")
     )
+    for risk in risks:
+        risk.owner_agency_ids = {o.agency_id for o in risk.current_owners}  # type: ignore[attr-defined]
     timeline: list[dict[str, Any]] = []
     for r in referrals:
         if r.submitted_at:

@@ -8,6 +8,13 @@ app_name = "cases"
 urlpatterns = [
     path("cases/", views.case_list, name="list"),
     path("cases/<uuid:pk>/", views.case_detail, name="detail"),
+    path("cases/<uuid:pk>/risks/new/", views.RiskAddView.as_view(), name="risk_add"),
+    path("cases/<uuid:pk>/risks/<uuid:risk_id>/", views.RiskEditView.as_view(), name="risk_edit"),
+    path(
+        "cases/<uuid:pk>/risks/<uuid:risk_id>/accept/",
+        views.RiskAcceptView.as_view(),
+        name="risk_accept",
+    ),
     path("people/<uuid:pk>/", views.person_detail, name="person"),
     path(
         "people/<uuid:person_id>/assessments/new/",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
 
-from cases import selectors
+from cases import selectors, services
+from cases.forms import RiskForm
 from csf_portal import access
+from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 
 
@@ -51,3 +55,97 @@ def person_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
 
     context |= person_assessment_summary(user=request.user, person=person)
     return render(request, "cases/person_detail.html", context)
+
+
+def _case_risk(request: AuthenticatedHttpRequest, pk: Any, risk_id: Any):
+    from cases.models import Risk
+
+    case = access.case_for(user=request.user, case_id=pk)
+    try:
+        risk = Risk.objects.get(pk=risk_id, case=case)
+    except (Risk.DoesNotExist, ValueError):
+        raise Http404 from None
+    return case, risk
+
+
+class RiskAddView(View):
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = access.case_for(user=request.user, case_id=pk)
+        return render(request, "cases/risk_form.html", {"case": case, "form": RiskForm(new=True)})
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = access.case_for(user=request.user, case_id=pk)
+        form = RiskForm(request.POST, new=True)
+        if form.is_valid():
+            data = form.cleaned_data
+            services.risk_add(
+                actor=request.user,
+                case=case,
+                category=data["category"],
+                level=data["level"],
+                description=data["description"],
+                mitigations=data["mitigations"],
+            )
+            messages.success(
+                request, "Risk added. Ask the agencies who will share it to accept it."
+            )
+            return redirect("cases:detail", case.pk)
+        return render(request, "cases/risk_form.html", {"case": case, "form": form})
+
+
+class RiskEditView(View):
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: Any) -> HttpResponse:
+        case, risk = _case_risk(request, pk, risk_id)
+        form = RiskForm(
+            initial={
+                "level": risk.level,
+                "description": risk.description,
+                "mitigations": risk.mitigations,
+                "version": risk.version,
+            }
+        )
+        return render(request, "cases/risk_form.html", {"case": case, "risk": risk, "form": form})
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: Any) -> HttpResponse:
+        case, risk = _case_risk(request, pk, risk_id)
+        form = RiskForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.risk_update(
+                    actor=request.user,
+                    risk=risk,
+                    expected_version=data["version"] or 0,
+                    level=data["level"],
+                    description=data["description"],
+                    mitigations=data["mitigations"],
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                risk.refresh_from_db()
+                # Keep what they typed; saving again now means they have seen the change.
+                form.data = form.data.copy()
+                form.data["version"] = str(risk.version)
+            else:
+                messages.success(request, "Risk updated.")
+                return redirect("cases:detail", case.pk)
+        return render(request, "cases/risk_form.html", {"case": case, "risk": risk, "form": form})
+
+
+class RiskAcceptView(View):
+    """My agency accepts a share of this risk, through me."""
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: Any) -> HttpResponse:
+        case, risk = _case_risk(request, pk, risk_id)
+        agency = request.user.agency
+        if agency is None:
+            raise Http404
+        try:
+            services.risk_owner_add(
+                actor=request.user, risk=risk, agency=agency, accepted_by=request.user
+            )
+        except DomainError as exc:
+            messages.info(request, exc.message)
+        else:
+            messages.success(request, f"{request.user.agency} now shares this risk.")
+        return redirect("cases:detail", case.pk)
