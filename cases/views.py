@@ -124,8 +124,9 @@ class RiskEditView(View):
                 form.add_error(None, exc.message)
                 risk.refresh_from_db()
                 # Keep what they typed; saving again now means they have seen the change.
-                form.data = form.data.copy()
-                form.data["version"] = str(risk.version)
+                data = request.POST.copy()
+                data["version"] = str(risk.version)
+                form.data = data
             else:
                 messages.success(request, "Risk updated.")
                 return redirect("cases:detail", case.pk)
