@@ -9,7 +9,7 @@ from django import forms
 
 from cases.models import RiskCategory, RiskLevel
 from csf_portal.forms import GovukFormMixin
-from referrals.forms import _text
+from referrals.forms import GovukDateField, _text
 
 
 class RiskForm(GovukFormMixin, forms.Form):
@@ -48,3 +48,39 @@ class RiskForm(GovukFormMixin, forms.Form):
             Field("version"),
         ]
         self.helper = self.build_helper(*fields)
+
+
+class EmergencyAccessForm(GovukFormMixin, forms.Form):
+    submit_label = "Open the record in an emergency"
+    nhs_number = forms.CharField(label="NHS number", required=False, max_length=14)
+    family_name = _text("Last name", 100, required=False)
+    date_of_birth = GovukDateField(label="Date of birth", required=False)
+    reason = _text(
+        "What is the emergency?",
+        2000,
+        required_message="Explain the emergency: what is happening and why you need it now",
+        help_text="This is logged, shown on the record, and reviewed by the forum chair",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = self.build_helper(
+            Field.text("nhs_number", field_width=10),
+            Field.text("family_name", field_width=20),
+            Field("date_of_birth"),
+            Field.textarea("reason", rows=4),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("nhs_number") and not (
+            data.get("family_name") and data.get("date_of_birth")
+        ):
+            raise forms.ValidationError("Enter an NHS number, or a last name and date of birth")
+        return data
+
+
+class ReviewForm(GovukFormMixin, forms.Form):
+    submit_label = "Mark as reviewed"
+    note = _text("Review note (optional)", 2000, required=False)

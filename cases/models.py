@@ -302,3 +302,30 @@ class CaseVisibility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id} may see {self.case_id}"
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access by one practitioner to a case they cannot normally see.
+
+    Time-boxed, with a reason, logged, shown on the case, and reviewed by the chair.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="break_glass")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    started_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "case", "expires_at"], name="break_glass_active")]
+
+    def __str__(self) -> str:
+        return f"Emergency access by {self.user} to {self.case_id}"

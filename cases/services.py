@@ -7,6 +7,8 @@ for the forum and commissioners) and the caller is told why.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -243,3 +245,58 @@ def risks_blocking_care_plan(*, case: Case) -> list[Risk]:
         .annotate(n=Count("owners", filter=Q(owners__ended_at__isnull=True)))
         .filter(n__lt=2)
     )
+
+
+BREAK_GLASS_LASTS = datetime.timedelta(hours=4)
+
+
+@transaction.atomic
+def break_glass_open(*, actor: User, case: Case, reason: str, request=None):
+    """Emergency access for one practitioner: time-boxed, logged, told to the chairs."""
+    from django.urls import reverse
+
+    from cases.models import BreakGlassAccess
+    from csf_portal.models import AccessEvent, Role
+    from csf_portal.notifications import notification_send
+
+    if actor.agency is None or not access.has_role(actor, Role.PRACTITIONER):
+        raise NotAllowed("Emergency access is for practitioners of member agencies.")
+    if len(reason.strip()) < 20:
+        raise DomainError(
+            "Explain the emergency: what is happening and why you need this record now",
+            field="reason",
+        )
+    now = timezone.now()
+    grant = BreakGlassAccess.objects.create(
+        case=case,
+        user=actor,
+        agency=actor.agency,
+        reason=reason.strip(),
+        started_at=now,
+        expires_at=now + BREAK_GLASS_LASTS,
+    )
+    access.record_access(
+        user=actor, obj=case, request=request, action=AccessEvent.Action.BREAK_GLASS, reason=reason
+    )
+    for chair in User.objects.filter(groups__name=Role.FORUM_CHAIR, is_active=True).distinct():
+        notification_send(
+            user=chair,
+            text=f"Emergency access to a case was opened by {actor} ({actor.agency}). Review it.",
+            url=reverse("cases:emergency_review"),
+            email_subject="CSF Portal: emergency access to review",
+        )
+    return grant
+
+
+@transaction.atomic
+def break_glass_review(*, actor: User, grant, note: str = ""):
+    from cases.models import BreakGlassAccess
+
+    if not access.can_triage_referrals(actor):
+        raise NotAllowed("Only a forum chair reviews emergency access.")
+    grant = BreakGlassAccess.objects.select_for_update().get(pk=grant.pk)
+    grant.reviewed_by = actor
+    grant.reviewed_at = timezone.now()
+    grant.review_note = note.strip()
+    grant.save()
+    return grant

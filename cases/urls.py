@@ -7,6 +7,13 @@ app_name = "cases"
 
 urlpatterns = [
     path("cases/", views.case_list, name="list"),
+    path("cases/emergency/", views.EmergencyAccessView.as_view(), name="emergency"),
+    path("cases/emergency/review/", views.emergency_review, name="emergency_review"),
+    path(
+        "cases/emergency/<uuid:grant_id>/review/",
+        views.EmergencyReviewView.as_view(),
+        name="emergency_reviewed",
+    ),
     path("cases/<uuid:pk>/", views.case_detail, name="detail"),
     path("cases/<uuid:pk>/risks/new/", views.RiskAddView.as_view(), name="risk_add"),
     path("cases/<uuid:pk>/risks/<uuid:risk_id>/", views.RiskEditView.as_view(), name="risk_edit"),

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from cases import selectors, services
-from cases.forms import RiskForm
+from cases.forms import EmergencyAccessForm, ReviewForm, RiskForm
 from csf_portal import access
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
@@ -27,6 +27,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
     from assessments.selectors import latest_completed
+    from cases.models import BreakGlassAccess
 
     case = access.case_for(user=request.user, case_id=pk)
     access.record_access(user=request.user, obj=case, request=request)
@@ -35,6 +36,12 @@ def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         "cases/case_detail.html",
         {
             "case": case,
+            "my_emergency_access": access.break_glass_active(request.user, case=case)
+            if not access.is_involved(request.user, case)
+            else None,
+            "emergency_accesses": list(
+                BreakGlassAccess.objects.filter(case=case).select_related("user", "agency")[:20]
+            ),
             "person": case.person,
             "latest_assessment": latest_completed(person=case.person),
             **selectors.case_page(user=request.user, case=case),
@@ -150,3 +157,73 @@ class RiskAcceptView(View):
         else:
             messages.success(request, f"{request.user.agency} now shares this risk.")
         return redirect("cases:detail", case.pk)
+
+
+class EmergencyAccessView(View):
+    """Break-glass: find a record by identifiers, with a reason, for a few hours."""
+
+    template_name = "cases/emergency.html"
+
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": EmergencyAccessForm()})
+
+    def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        from cases.models import Case
+        from cases.validators import normalise_nhs_number
+
+        form = EmergencyAccessForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            nhs = normalise_nhs_number(data["nhs_number"])
+            cases = Case.objects.select_related("person").order_by("person_id", "-created_at")
+            if nhs:
+                cases = cases.filter(person__nhs_number=nhs)
+            else:
+                cases = cases.filter(
+                    person__family_name__iexact=data["family_name"],
+                    person__date_of_birth=data["date_of_birth"],
+                )
+            people = {c.person_id: c for c in cases}  # latest case of each person
+            if len(people) == 1:
+                case = next(iter(people.values()))
+                try:
+                    services.break_glass_open(
+                        actor=request.user, case=case, reason=data["reason"], request=request
+                    )
+                except DomainError as exc:
+                    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                else:
+                    return redirect("cases:detail", case.pk)
+            elif people:
+                form.add_error("nhs_number", "More than one person matches: enter their NHS number")
+            else:
+                form.add_error(None, "No forum record matches these details")
+        return render(request, self.template_name, {"form": form})
+
+
+def emergency_review(request: AuthenticatedHttpRequest) -> HttpResponse:
+    from cases.models import BreakGlassAccess
+
+    if not access.can_triage_referrals(request.user):
+        raise Http404
+    grants = BreakGlassAccess.objects.select_related(
+        "user", "agency", "case__person", "reviewed_by"
+    ).order_by("reviewed_at", "-started_at")[:200]
+    return render(request, "cases/emergency_review.html", {"grants": grants})
+
+
+class EmergencyReviewView(View):
+    def post(self, request: AuthenticatedHttpRequest, grant_id: Any) -> HttpResponse:
+        from cases.models import BreakGlassAccess
+
+        if not access.can_triage_referrals(request.user):
+            raise Http404
+        try:
+            grant = BreakGlassAccess.objects.get(pk=grant_id)
+        except (BreakGlassAccess.DoesNotExist, ValueError):
+            raise Http404 from None
+        form = ReviewForm(request.POST)
+        note = form.cleaned_data["note"] if form.is_valid() else ""
+        services.break_glass_review(actor=request.user, grant=grant, note=note)
+        messages.success(request, "Emergency access reviewed.")
+        return redirect("cases:emergency_review")

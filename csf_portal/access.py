@@ -199,17 +199,35 @@ def is_involved_with_person(user: Any, person: Person) -> bool:
     ).exists()
 
 
+def break_glass_active(user: Any, *, case: Case | None = None, person: Person | None = None):
+    """The user's unexpired emergency access to this case (or any case of this person)."""
+    from cases.models import BreakGlassAccess
+
+    if _case_agency(user) is None or not has_role(user, Role.PRACTITIONER):
+        return None
+    active = BreakGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now())
+    if case is not None:
+        active = active.filter(case=case)
+    if person is not None:
+        active = active.filter(case__person=person)
+    return active.order_by("-expires_at").first()
+
+
 def can_view_case(user: Any, case: Case) -> bool:
-    """Involved, and covered by a current consent or sharing basis."""
-    if not is_involved(user, case):
-        return False
-    return coverage_until(person_id=case.person_id, agency_id=user.agency_id) is not None
+    """Involved and covered by a current consent or sharing basis; or in an emergency."""
+    if is_involved(user, case) and (
+        coverage_until(person_id=case.person_id, agency_id=user.agency_id) is not None
+    ):
+        return True
+    return break_glass_active(user, case=case) is not None
 
 
 def can_view_person(user: Any, person: Person) -> bool:
-    if not is_involved_with_person(user, person):
-        return False
-    return coverage_until(person_id=person.pk, agency_id=user.agency_id) is not None
+    if is_involved_with_person(user, person) and (
+        coverage_until(person_id=person.pk, agency_id=user.agency_id) is not None
+    ):
+        return True
+    return break_glass_active(user, person=person) is not None
 
 
 def can_record_consent(user: Any, person: Person) -> bool:

@@ -21,6 +21,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Triage", "referrals:triage", "csf_portal.triage_referral"),
     NavItem("Cases", "cases:list", "csf_portal.make_referral"),
     NavItem("Referrals", "referrals:list", "csf_portal.make_referral"),
+    NavItem("Emergency access", "cases:emergency_review", "csf_portal.triage_referral"),
     NavItem(
         "Subject access",
         "reports:subject_access",
