@@ -9,6 +9,7 @@ from django import forms
 
 from cases.models import RiskCategory, RiskLevel
 from csf_portal.forms import GovukFormMixin
+from csf_portal.models import Agency, User
 from referrals.forms import GovukDateField, _text
 
 
@@ -84,3 +85,52 @@ class EmergencyAccessForm(GovukFormMixin, forms.Form):
 class ReviewForm(GovukFormMixin, forms.Form):
     submit_label = "Mark as reviewed"
     note = _text("Review note (optional)", 2000, required=False)
+
+
+class CarePlanItemForm(GovukFormMixin, forms.Form):
+    submit_label = "Add to the plan"
+    what = _text(
+        "What will happen?",
+        1000,
+        required_message="Say what will happen",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    agency = forms.ModelChoiceField(
+        label="Which agency will do it?",
+        queryset=Agency.objects.none(),
+        empty_label="Select an agency",
+        error_messages={"required": "Select the agency that will do it"},
+    )
+    named_worker = forms.ModelChoiceField(
+        label="Named worker (optional)",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Not named yet",
+    )
+    by_when = GovukDateField(label="By when (optional)", required=False, past_only=False)
+    edit_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        agencies = Agency.objects.filter(
+            pk__in=case.involvements.filter(left_at__isnull=True).values("agency_id")
+        ).order_by("name")
+        self.fields["agency"].queryset = agencies  # type: ignore[attr-defined]
+        self.fields["named_worker"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            agency__in=agencies, is_active=True
+        ).select_related("agency")
+        self.fields["named_worker"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda u: f"{u.get_full_name() or u.username} ({u.agency})"
+        )
+        self.helper = self.build_helper(
+            Field.textarea("what", rows=2),
+            Field.select("agency"),
+            Field.select("named_worker"),
+            Field("by_when"),
+            Field("edit_version"),
+        )
+
+
+class AgreePlanForm(GovukFormMixin, forms.Form):
+    submit_label = "Record the plan as agreed"
+    meeting_date = GovukDateField(label="Date of the forum meeting that agreed it")

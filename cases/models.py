@@ -329,3 +329,62 @@ class BreakGlassAccess(models.Model):
 
     def __str__(self) -> str:
         return f"Emergency access by {self.user} to {self.case_id}"
+
+
+class CarePlan(TimeStampedModel):
+    """One version of a case's care plan: draft, agreed at a meeting, then superseded."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        AGREED = "agreed", "Agreed"
+        SUPERSEDED = "superseded", "Superseded"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="care_plans")
+    version = models.PositiveIntegerField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    summary = models.TextField(blank=True)
+    agreed_at = models.DateTimeField(null=True, blank=True)
+    agreed_meeting = models.ForeignKey(
+        "forums.Meeting", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    edit_version = models.PositiveIntegerField(
+        default=1, help_text="Raised on every change to the draft, so concurrent edits are caught"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="care_plan_version"),
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(state="draft"), name="one_draft_care_plan"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Care plan v{self.version} ({self.get_state_display()})"
+
+
+class CarePlanItem(models.Model):
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="items")
+    what = models.TextField()
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    named_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    by_when = models.DateField(null=True, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.what[:60]
+
+    def key(self) -> tuple[str, int]:
+        return (" ".join(self.what.split()).lower(), self.agency_id)

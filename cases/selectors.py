@@ -87,9 +87,21 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
             person=case.person, state=Assessment.State.COMPLETED
         ).select_related("agency")
     )
+    timeline: list[dict[str, Any]] = []
+    from cases.models import CarePlan, CarePlanItem
+
+    plans = list(
+        CarePlan.objects.filter(case=case).prefetch_related(
+            Prefetch(
+                "items", queryset=CarePlanItem.objects.select_related("agency", "named_worker")
+            )
+        )
+    )
+    for p in plans:
+        if p.agreed_at:
+            timeline.append({"at": p.agreed_at, "text": f"Care plan version {p.version} agreed"})
     for risk in risks:
         risk.owner_agency_ids = {o.agency_id for o in risk.current_owners}  # type: ignore[attr-defined]
-    timeline: list[dict[str, Any]] = []
     for r in referrals:
         if r.submitted_at:
             timeline.append({"at": r.submitted_at, "text": f"Referred by {r.referring_agency}"})
@@ -117,6 +129,9 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
         timeline.append({"at": d.decided_at, "text": f"Forum decision: {d.get_kind_display()}"})
     timeline.sort(key=lambda e: e["at"], reverse=True)
     return {
+        "care_plan": next((p for p in plans if p.state == CarePlan.State.AGREED), None),
+        "care_plan_draft": next((p for p in plans if p.state == CarePlan.State.DRAFT), None),
+        "care_plans": plans,
         "involvements": [i for i in involvements if i.left_at is None],
         "risks": risks,
         "open_risks": [r for r in risks if r.status == Risk.Status.OPEN],

@@ -300,3 +300,147 @@ def break_glass_review(*, actor: User, grant, note: str = ""):
     grant.review_note = note.strip()
     grant.save()
     return grant
+
+
+# --- care plans ------------------------------------------------------------------
+
+
+def _plan_editable(actor: User, plan, expected_edit_version: int):
+    from cases.models import CarePlan
+
+    _check_involved(actor, plan.case)
+    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.state != CarePlan.State.DRAFT:
+        raise DomainError("Only the draft care plan can be changed")
+    if plan.edit_version != expected_edit_version:
+        raise ConcurrentEdit(
+            "Someone else changed this care plan while you were editing it. Your change has not "
+            "been saved: check the plan as it is now, then make your change again."
+        )
+    return plan
+
+
+def _bump(plan, actor: User) -> None:
+    plan.edit_version += 1
+    plan._history_user = actor
+    plan.save()
+
+
+@transaction.atomic
+def care_plan_draft(*, actor: User, case: Case):
+    """The case's draft plan, starting a new version from the agreed one if needed."""
+    from django.db.models import Max
+
+    from cases.models import CarePlan, CarePlanItem
+
+    _check_involved(actor, case)
+    draft = CarePlan.objects.filter(case=case, state=CarePlan.State.DRAFT).first()
+    if draft is not None:
+        return draft
+    latest = CarePlan.objects.filter(case=case, state=CarePlan.State.AGREED).first()
+    number = (CarePlan.objects.filter(case=case).aggregate(n=Max("version"))["n"] or 0) + 1
+    draft = CarePlan(case=case, version=number, summary=latest.summary if latest else "")
+    draft._history_user = actor  # type: ignore[attr-defined]
+    draft.save()
+    if latest is not None:
+        for item in latest.items.all():
+            CarePlanItem.objects.create(
+                plan=draft,
+                what=item.what,
+                agency=item.agency,
+                named_worker=item.named_worker,
+                by_when=item.by_when,
+                order=item.order,
+            )
+    return draft
+
+
+@transaction.atomic
+def care_plan_item_add(
+    *,
+    actor: User,
+    plan,
+    expected_edit_version: int,
+    what: str,
+    agency: Agency,
+    named_worker: User | None = None,
+    by_when=None,
+):
+    from cases.models import CarePlanItem
+
+    plan = _plan_editable(actor, plan, expected_edit_version)
+    if not what.strip():
+        raise DomainError("Say what will happen", field="what")
+    if named_worker is not None and named_worker.agency_id != agency.pk:
+        raise DomainError("The named worker must work for that agency", field="named_worker")
+    if not CaseAgency.objects.filter(case=plan.case, agency=agency, left_at__isnull=True).exists():
+        raise DomainError(f"{agency} is not involved in this case", field="agency")
+    item = CarePlanItem(
+        plan=plan,
+        what=what.strip(),
+        agency=agency,
+        named_worker=named_worker,
+        by_when=by_when,
+        order=plan.items.count() + 1,
+    )
+    item._history_user = actor  # type: ignore[attr-defined]
+    item.save()
+    _bump(plan, actor)
+    return item
+
+
+@transaction.atomic
+def care_plan_item_remove(*, actor: User, plan, expected_edit_version: int, item_id: int) -> None:
+    plan = _plan_editable(actor, plan, expected_edit_version)
+    item = plan.items.filter(pk=item_id).first()
+    if item is not None:
+        item._history_user = actor
+        item.delete()
+    _bump(plan, actor)
+
+
+@transaction.atomic
+def care_plan_agree(*, actor: User, plan, meeting):
+    """Agree the draft at a meeting; the plan it replaces is superseded (and kept)."""
+    from cases.models import CarePlan
+
+    if not access.can_triage_referrals(actor):
+        raise NotAllowed("The forum chair records that a care plan was agreed.")
+    plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.state != CarePlan.State.DRAFT:
+        raise DomainError("This version has already been agreed")
+    if not plan.items.exists():
+        raise DomainError("A care plan needs at least one thing that will happen")
+    blocking = risks_blocking_care_plan(case=plan.case)
+    if blocking:
+        names = ", ".join(r.get_category_display().lower() for r in blocking)
+        raise DomainError(
+            f"High risks must be shared by at least two agencies before the plan is agreed: {names}"
+        )
+    CarePlan.objects.filter(case=plan.case, state=CarePlan.State.AGREED).update(
+        state=CarePlan.State.SUPERSEDED
+    )
+    plan.state = CarePlan.State.AGREED
+    plan.agreed_at = timezone.now()
+    plan.agreed_meeting = meeting
+    plan.agreed_by = actor
+    plan._history_user = actor
+    plan.save()
+    access.case_activity_touch(case=plan.case)
+    return plan
+
+
+def care_plan_changes(*, before, after) -> dict[str, list]:
+    """What changed between two versions: added, removed, and re-dated or re-assigned items."""
+    old = {i.key(): i for i in before.items.all()} if before else {}
+    new = {i.key(): i for i in after.items.all()}
+    changed = [
+        (old[k], new[k])
+        for k in old.keys() & new.keys()
+        if (old[k].by_when, old[k].named_worker_id) != (new[k].by_when, new[k].named_worker_id)
+    ]
+    return {
+        "added": [new[k] for k in new.keys() - old.keys()],
+        "removed": [old[k] for k in old.keys() - new.keys()],
+        "changed": changed,
+    }

@@ -22,6 +22,17 @@ urlpatterns = [
         views.RiskAcceptView.as_view(),
         name="risk_accept",
     ),
+    path("cases/<uuid:pk>/care-plan/", views.CarePlanDraftView.as_view(), name="care_plan"),
+    path(
+        "cases/<uuid:pk>/care-plan/agree/",
+        views.CarePlanAgreeView.as_view(),
+        name="care_plan_agree",
+    ),
+    path(
+        "cases/<uuid:pk>/care-plan/<int:version>/",
+        views.care_plan_version,
+        name="care_plan_version",
+    ),
     path("people/<uuid:pk>/", views.person_detail, name="person"),
     path(
         "people/<uuid:person_id>/assessments/new/",

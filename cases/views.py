@@ -11,7 +11,13 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from cases import selectors, services
-from cases.forms import EmergencyAccessForm, ReviewForm, RiskForm
+from cases.forms import (
+    AgreePlanForm,
+    CarePlanItemForm,
+    EmergencyAccessForm,
+    ReviewForm,
+    RiskForm,
+)
 from csf_portal import access
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
@@ -227,3 +233,121 @@ class EmergencyReviewView(View):
         services.break_glass_review(actor=request.user, grant=grant, note=note)
         messages.success(request, "Emergency access reviewed.")
         return redirect("cases:emergency_review")
+
+
+def _plan_context(request: AuthenticatedHttpRequest, case: Any, plan: Any, form: Any = None):
+    from cases.models import CarePlan
+
+    agreed = CarePlan.objects.filter(case=case, state=CarePlan.State.AGREED).first()
+    return {
+        "case": case,
+        "plan": plan,
+        "items": list(plan.items.select_related("agency", "named_worker")),
+        "form": form or CarePlanItemForm(case=case, initial={"edit_version": plan.edit_version}),
+        "changes": services.care_plan_changes(before=agreed, after=plan),
+        "blocking": services.risks_blocking_care_plan(case=case),
+        "can_agree": access.can_triage_referrals(request.user),
+        "agree_form": AgreePlanForm(),
+    }
+
+
+class CarePlanDraftView(View):
+    """The draft care plan: add and remove items; the chair records it as agreed."""
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = access.case_for(user=request.user, case_id=pk)
+        plan = services.care_plan_draft(actor=request.user, case=case)
+        return render(request, "cases/care_plan_draft.html", _plan_context(request, case, plan))
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = access.case_for(user=request.user, case_id=pk)
+        plan = services.care_plan_draft(actor=request.user, case=case)
+        if "remove" in request.POST:
+            try:
+                services.care_plan_item_remove(
+                    actor=request.user,
+                    plan=plan,
+                    expected_edit_version=int(request.POST.get("edit_version") or 0),
+                    item_id=int(request.POST.get("remove") or 0),
+                )
+            except DomainError as exc:
+                messages.info(request, exc.message)
+            return redirect("cases:care_plan", case.pk)
+        form = CarePlanItemForm(request.POST, case=case)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.care_plan_item_add(
+                    actor=request.user,
+                    plan=plan,
+                    expected_edit_version=data["edit_version"],
+                    what=data["what"],
+                    agency=data["agency"],
+                    named_worker=data["named_worker"],
+                    by_when=data["by_when"],
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                plan.refresh_from_db()
+                data = request.POST.copy()
+                data["edit_version"] = str(plan.edit_version)
+                form.data = data
+            else:
+                messages.success(request, "Added to the draft plan.")
+                return redirect("cases:care_plan", case.pk)
+        return render(
+            request, "cases/care_plan_draft.html", _plan_context(request, case, plan, form)
+        )
+
+
+class CarePlanAgreeView(View):
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        from forums.services import meeting_held_on
+
+        case = access.case_for(user=request.user, case_id=pk)
+        if not access.can_triage_referrals(request.user):
+            raise Http404
+        plan = services.care_plan_draft(actor=request.user, case=case)
+        form = AgreePlanForm(request.POST)
+        if form.is_valid():
+            try:
+                meeting = meeting_held_on(actor=request.user, day=form.cleaned_data["meeting_date"])
+                services.care_plan_agree(actor=request.user, plan=plan, meeting=meeting)
+            except DomainError as exc:
+                form.add_error("meeting_date" if exc.field else None, exc.message)
+            else:
+                messages.success(request, f"Care plan version {plan.version} agreed.")
+                return redirect("cases:detail", case.pk)
+        context = _plan_context(request, case, plan)
+        context["agree_form"] = form
+        return render(request, "cases/care_plan_draft.html", context)
+
+
+def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) -> HttpResponse:
+    from cases.models import CarePlan
+
+    case = access.case_for(user=request.user, case_id=pk)
+    plans = {p.version: p for p in CarePlan.objects.filter(case=case)}
+    plan = plans.get(version)
+    if plan is None:
+        raise Http404
+    previous = next(
+        (
+            plans[v]
+            for v in sorted(plans, reverse=True)
+            if v < version and plans[v].state != "draft"
+        ),
+        None,
+    )
+    return render(
+        request,
+        "cases/care_plan_version.html",
+        {
+            "case": case,
+            "plan": plan,
+            "items": list(plan.items.select_related("agency", "named_worker")),
+            "previous": previous,
+            "changes": services.care_plan_changes(before=previous, after=plan),
+            "versions": sorted(plans.values(), key=lambda p: -p.version),
+        },
+    )

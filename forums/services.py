@@ -57,3 +57,20 @@ def forum_decision_record(
     decision._history_user = actor  # type: ignore[attr-defined]
     decision.save()
     return decision
+
+
+@transaction.atomic
+def meeting_held_on(*, actor: User, day: datetime.date) -> Meeting:
+    """The Creative Solutions Forum meeting held on ``day``, recorded if not yet known."""
+    if not access.can_triage_referrals(actor):
+        raise NotAllowed("Only a forum chair records meetings.")
+    if day > timezone.localdate():
+        raise DomainError("The meeting date must be today or in the past", field="meeting_date")
+    forum = Forum.objects.get(kind=Forum.Kind.CSF)
+    meeting = Meeting.objects.filter(forum=forum, starts_at__date=day).first()
+    if meeting is None:
+        starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0)))
+        meeting = Meeting(forum=forum, starts_at=starts, state=Meeting.State.HELD)
+        meeting._history_user = actor  # type: ignore[attr-defined]
+        meeting.save()
+    return meeting
