@@ -49,7 +49,16 @@ def _history(queryset) -> list[dict[str, Any]]:
 
 def build(person: Person) -> dict[str, Any]:
     from assessments.models import Assessment, AssessmentAnswer
-    from cases.models import Case
+    from cases.models import (
+        BreakGlassAccess,
+        CarePlan,
+        CarePlanItem,
+        Case,
+        CaseAgency,
+        HandOffAttempt,
+        Risk,
+        RiskOwner,
+    )
     from consent.models import ConsentRecord, SharingBasis
     from csf_portal.models import AccessEvent
     from referrals.models import Referral, ReferralRisk
@@ -69,6 +78,26 @@ def build(person: Person) -> dict[str, Any]:
             for r in referrals.prefetch_related("risks", "reasons", "services_involved")
         ],
         "cases": [_row(c) for c in cases],
+        "involvements": [_row(i) for i in CaseAgency.objects.filter(case__person=person)],
+        "risks": [
+            _row(r)
+            | {
+                "owners": [_row(o) for o in r.owners.all()],
+                "levels": [
+                    {"level": c.level, "when": c.changed_at, "who": str(c.changed_by)}
+                    for c in r.level_changes.all()
+                ],
+            }
+            for r in Risk.objects.filter(case__person=person).prefetch_related(
+                "owners", "level_changes"
+            )
+        ],
+        "care_plans": [
+            _row(p) | {"items": [_row(i) for i in p.items.all()]}
+            for p in CarePlan.objects.filter(case__person=person).prefetch_related("items")
+        ],
+        "handoff_attempts": [_row(h) for h in HandOffAttempt.objects.filter(case__person=person)],
+        "emergency_access": [_row(b) for b in BreakGlassAccess.objects.filter(case__person=person)],
         "assessments": [
             _row(a)
             | {
@@ -87,6 +116,11 @@ def build(person: Person) -> dict[str, Any]:
             "referrals": _history(Referral.history.filter(person_id=person.pk)),
             "referral_risks": _history(ReferralRisk.history.filter(referral__person=person)),
             "cases": _history(Case.history.filter(person_id=person.pk)),
+            "involvements": _history(CaseAgency.history.filter(case__person=person)),
+            "risks": _history(Risk.history.filter(case__person=person)),
+            "risk_owners": _history(RiskOwner.history.filter(risk__case__person=person)),
+            "care_plans": _history(CarePlan.history.filter(case__person=person)),
+            "care_plan_items": _history(CarePlanItem.history.filter(plan__case__person=person)),
             "assessments": _history(Assessment.history.filter(person_id=person.pk)),
             "assessment_answers": _history(
                 AssessmentAnswer.history.filter(assessment__person=person)

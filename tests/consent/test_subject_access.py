@@ -65,7 +65,8 @@ def test_chair_produces_and_downloads_the_export(accepted, in_process_tasks):
     data = json.loads(b"".join(download.streaming_content))
     assert data["person"]["family_name"] == "Quartermaine"
     assert data["referrals"][0]["id"] == str(accepted["referral"].pk)
-    assert data["consent"] and data["cases"]
+    assert data["consent"] and data["cases"] and data["involvements"] and data["risks"]
+    assert "care_plans" in data and "care_plans" in data["history"]
     assert {"person", "referrals", "cases", "consent", "assessments"} <= set(data["history"])
     assert any(e["action"] == "Viewed" for e in data["access_log"])
     assert "password" not in json.dumps(data)
