@@ -7,7 +7,7 @@ from typing import Any
 from crispy_forms_gds.layout import Field, Size
 from django import forms
 
-from cases.models import RiskCategory, RiskLevel
+from cases.models import AccommodationStatus, Case, OutcomeReview, RiskCategory, RiskLevel
 from csf_portal.forms import GovukFormMixin
 from csf_portal.models import Agency, User
 from referrals.forms import GovukDateField, _text
@@ -134,3 +134,92 @@ class CarePlanItemForm(GovukFormMixin, forms.Form):
 class AgreePlanForm(GovukFormMixin, forms.Form):
     submit_label = "Record the plan as agreed"
     meeting_date = GovukDateField(label="Date of the forum meeting that agreed it")
+
+
+def _count(label: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=0,
+        max_value=10000,
+        initial=0,
+        error_messages={
+            "required": f"Enter the number of {label.lower()} (0 if none)",
+            "invalid": f"{label} must be a whole number, like 3",
+            "min_value": f"{label} cannot be less than 0",
+            "max_value": f"{label} must be 10,000 or fewer",
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+class OutcomeReviewForm(GovukFormMixin, forms.Form):
+    submit_label = "Save review"
+    period_start = GovukDateField(label="Start of the period")
+    period_end = GovukDateField(label="End of the period")
+    police_contacts = _count("Police contacts")
+    ambulance_contacts = _count("Ambulance call-outs")
+    ae_attendances = _count("A&E attendances")
+    unplanned_admissions = _count("Unplanned hospital admissions")
+    bnb_nights = _count("Nights in B&B or emergency accommodation")
+    accommodation_status = forms.ChoiceField(
+        label="Where is the person living now?",
+        choices=AccommodationStatus.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select where the person is living now"},
+    )
+    housing_satisfied = forms.ChoiceField(
+        label="Is the person satisfied with their housing option?",
+        choices=OutcomeReview.Answer.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the person is satisfied with their housing"},
+    )
+    avoidable = forms.ChoiceField(
+        label="Could this case have been avoided had services been joined up?",
+        choices=OutcomeReview.Answer.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the case could have been avoided"},
+    )
+    avoidable_note = _text(
+        "What would have made the difference? (optional)",
+        2000,
+        required=False,
+        help_text="System learning the forum can take to the System Optimisation Group",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = self.build_helper(
+            Field("period_start"),
+            Field("period_end"),
+            Field.text("police_contacts", field_width=3),
+            Field.text("ambulance_contacts", field_width=3),
+            Field.text("ae_attendances", field_width=3),
+            Field.text("unplanned_admissions", field_width=3),
+            Field.text("bnb_nights", field_width=3),
+            Field.radios("accommodation_status", legend_size=Size.SMALL),
+            Field.radios("housing_satisfied", legend_size=Size.SMALL, inline=True),
+            Field.radios("avoidable", legend_size=Size.SMALL, inline=True),
+            Field.textarea("avoidable_note", rows=3),
+        )
+
+
+class CaseStateForm(GovukFormMixin, forms.Form):
+    submit_label = "Change status"
+    state = forms.ChoiceField(
+        label="New status",
+        choices=Case.State.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the new status"},
+    )
+    closure_outcome = forms.ChoiceField(
+        label="If closing: the outcome",
+        choices=[("", "Select an outcome"), *Case.ClosureOutcome.choices],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = self.build_helper(
+            Field.radios("state", legend_size=Size.SMALL), Field.select("closure_outcome")
+        )

@@ -388,3 +388,57 @@ class CarePlanItem(models.Model):
 
     def key(self) -> tuple[str, int]:
         return (" ".join(self.what.split()).lower(), self.agency_id)
+
+
+class OutcomeReview(TimeStampedModel):
+    """A review of how the person is doing over a period: the evidence commissioners see."""
+
+    class Answer(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        UNSURE = "unsure", "Not sure or not asked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="outcome_reviews")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    police_contacts = models.PositiveIntegerField(default=0)
+    ambulance_contacts = models.PositiveIntegerField(default=0)
+    ae_attendances = models.PositiveIntegerField(default=0)
+    unplanned_admissions = models.PositiveIntegerField(default=0)
+    bnb_nights = models.PositiveIntegerField(default=0)
+    accommodation_status = models.CharField(max_length=30, choices=AccommodationStatus.choices)
+    housing_satisfied = models.CharField(max_length=10, choices=Answer.choices)
+    risk_levels = models.JSONField(default=dict, help_text="Each open risk's level at the review")
+    assessment_score = models.IntegerField(null=True, blank=True)
+    avoidable = models.CharField(
+        max_length=10,
+        choices=Answer.choices,
+        help_text="Could this case have been avoided had services been joined up?",
+    )
+    avoidable_note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_end", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="review_period_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome review to {self.period_end:%d %b %Y}"
+
+    @property
+    def emergency_contacts(self) -> int:
+        return (
+            self.police_contacts
+            + self.ambulance_contacts
+            + self.ae_attendances
+            + self.unplanned_admissions
+        )

@@ -127,8 +127,20 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
             )
     for d in decisions:
         timeline.append({"at": d.decided_at, "text": f"Forum decision: {d.get_kind_display()}"})
+    from cases.models import OutcomeReview
+
+    reviews = list(OutcomeReview.objects.filter(case=case).select_related("recorded_by"))
+    for rv in reviews:
+        timeline.append(
+            {
+                "at": rv.created_at,
+                "text": f"Outcome review: {rv.emergency_contacts} emergency contacts, "
+                f"{rv.bnb_nights} B&B nights",
+            }
+        )
     timeline.sort(key=lambda e: e["at"], reverse=True)
     return {
+        "reviews": reviews,
         "care_plan": next((p for p in plans if p.state == CarePlan.State.AGREED), None),
         "care_plan_draft": next((p for p in plans if p.state == CarePlan.State.DRAFT), None),
         "care_plans": plans,

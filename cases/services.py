@@ -444,3 +444,95 @@ def care_plan_changes(*, before, after) -> dict[str, list]:
         "removed": [old[k] for k in old.keys() - new.keys()],
         "changed": changed,
     }
+
+
+# --- outcomes and case state ---------------------------------------------------------
+
+
+@transaction.atomic
+def outcome_review_record(
+    *,
+    actor: User,
+    case: Case,
+    period_start,
+    period_end,
+    police_contacts: int,
+    ambulance_contacts: int,
+    ae_attendances: int,
+    unplanned_admissions: int,
+    bnb_nights: int,
+    accommodation_status: str,
+    housing_satisfied: str,
+    avoidable: str,
+    avoidable_note: str = "",
+):
+    from assessments.selectors import latest_completed
+    from cases.models import AccommodationStatus, OutcomeReview
+
+    _check_involved(actor, case)
+    if period_end < period_start:
+        raise DomainError("The end of the period must be after its start", field="period_end")
+    if period_end > timezone.localdate():
+        raise DomainError("The period must have ended by today", field="period_end")
+    latest = latest_completed(person=case.person)
+    review = OutcomeReview(
+        case=case,
+        period_start=period_start,
+        period_end=period_end,
+        police_contacts=police_contacts,
+        ambulance_contacts=ambulance_contacts,
+        ae_attendances=ae_attendances,
+        unplanned_admissions=unplanned_admissions,
+        bnb_nights=bnb_nights,
+        accommodation_status=AccommodationStatus(accommodation_status),
+        housing_satisfied=OutcomeReview.Answer(housing_satisfied),
+        avoidable=OutcomeReview.Answer(avoidable),
+        avoidable_note=avoidable_note,
+        risk_levels={
+            r.get_category_display(): r.level
+            for r in Risk.objects.filter(case=case, status=Risk.Status.OPEN)
+        },
+        assessment_score=latest.total_score if latest else None,
+        recorded_by=actor,
+    )
+    review._history_user = actor  # type: ignore[attr-defined]
+    review.save()
+    person = case.person
+    if person.accommodation_status != accommodation_status:
+        person.accommodation_status = accommodation_status
+        person._history_user = actor  # type: ignore[attr-defined]
+        person.save(update_fields=["accommodation_status", "updated_at"])
+    access.case_activity_touch(case=case)
+    return review
+
+
+CASE_TRANSITIONS = {
+    Case.State.AWAITING_FORUM: {Case.State.ACTIVE, Case.State.CLOSED},
+    Case.State.ACTIVE: {Case.State.MONITORING, Case.State.CLOSED},
+    Case.State.MONITORING: {Case.State.ACTIVE, Case.State.CLOSED},
+}
+
+
+@transaction.atomic
+def case_set_state(*, actor: User, case: Case, state: str, closure_outcome: str = "") -> Case:
+    """Move a case on (the chair): awaiting forum -> active -> monitoring -> closed."""
+    from csf_portal.errors import InvalidTransition
+
+    if not access.can_triage_referrals(actor):
+        raise NotAllowed("Only the forum chair changes a case's status.")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    target = Case.State(state)
+    if target not in CASE_TRANSITIONS.get(Case.State(case.state), set()):
+        raise InvalidTransition(
+            f"A case that is {case.get_state_display().lower()} cannot become "
+            f"{target.label.lower()}."
+        )
+    if target == Case.State.CLOSED:
+        if not closure_outcome:
+            raise DomainError("Select the outcome the case closed with", field="closure_outcome")
+        case.closure_outcome = Case.ClosureOutcome(closure_outcome)
+        case.closed_at = timezone.now()
+    case.state = target
+    case._history_user = actor  # type: ignore[attr-defined]
+    case.save()
+    return case

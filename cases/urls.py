@@ -33,6 +33,8 @@ urlpatterns = [
         views.care_plan_version,
         name="care_plan_version",
     ),
+    path("cases/<uuid:pk>/reviews/new/", views.OutcomeReviewView.as_view(), name="review_add"),
+    path("cases/<uuid:pk>/status/", views.CaseStateView.as_view(), name="state"),
     path("people/<uuid:pk>/", views.person_detail, name="person"),
     path(
         "people/<uuid:person_id>/assessments/new/",

@@ -14,7 +14,9 @@ from cases import selectors, services
 from cases.forms import (
     AgreePlanForm,
     CarePlanItemForm,
+    CaseStateForm,
     EmergencyAccessForm,
+    OutcomeReviewForm,
     ReviewForm,
     RiskForm,
 )
@@ -351,3 +353,48 @@ def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) 
             "versions": sorted(plans.values(), key=lambda p: -p.version),
         },
     )
+
+
+class OutcomeReviewView(View):
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = access.case_for(user=request.user, case_id=pk)
+        form = OutcomeReviewForm(initial={"accommodation_status": case.person.accommodation_status})
+        return render(request, "cases/outcome_review.html", {"case": case, "form": form})
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = access.case_for(user=request.user, case_id=pk)
+        form = OutcomeReviewForm(request.POST)
+        if form.is_valid():
+            try:
+                services.outcome_review_record(actor=request.user, case=case, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, "Outcome review saved.")
+                return redirect("cases:detail", case.pk)
+        return render(request, "cases/outcome_review.html", {"case": case, "form": form})
+
+
+class CaseStateView(View):
+    def _case(self, request: AuthenticatedHttpRequest, pk: Any):
+        case = access.case_for(user=request.user, case_id=pk)
+        if not access.can_triage_referrals(request.user):
+            raise Http404
+        return case
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = self._case(request, pk)
+        return render(request, "cases/case_state.html", {"case": case, "form": CaseStateForm()})
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = self._case(request, pk)
+        form = CaseStateForm(request.POST)
+        if form.is_valid():
+            try:
+                services.case_set_state(actor=request.user, case=case, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else "state", exc.message)
+            else:
+                messages.success(request, "Case status changed.")
+                return redirect("cases:detail", case.pk)
+        return render(request, "cases/case_state.html", {"case": case, "form": form})
