@@ -223,3 +223,31 @@ class CaseStateForm(GovukFormMixin, forms.Form):
         self.helper = self.build_helper(
             Field.radios("state", legend_size=Size.SMALL), Field.select("closure_outcome")
         )
+
+
+class LeaveCaseForm(GovukFormMixin, forms.Form):
+    """The chair records the forum's decision that an agency leaves the case."""
+
+    submit_label = "Record the decision"
+    agency = forms.ModelChoiceField(
+        label="Which agency stops being involved?",
+        queryset=Agency.objects.none(),
+        empty_label="Select an agency",
+        error_messages={"required": "Select the agency"},
+    )
+    meeting_date = GovukDateField(label="Date of the forum meeting that decided it")
+    summary = _text(
+        "What did the forum decide, and why?",
+        2000,
+        required_message="Say what the forum decided and why",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.filter(  # type: ignore[attr-defined]
+            pk__in=case.involvements.filter(left_at__isnull=True).values("agency_id")
+        ).order_by("name")
+        self.helper = self.build_helper(
+            Field.select("agency"), Field("meeting_date"), Field.textarea("summary", rows=4)
+        )

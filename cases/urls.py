@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("cases/<uuid:pk>/reviews/new/", views.OutcomeReviewView.as_view(), name="review_add"),
     path("cases/<uuid:pk>/status/", views.CaseStateView.as_view(), name="state"),
+    path("cases/<uuid:pk>/leave/", views.LeaveCaseView.as_view(), name="leave"),
     path("people/<uuid:pk>/", views.person_detail, name="person"),
     path(
         "people/<uuid:person_id>/assessments/new/",

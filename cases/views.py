@@ -16,6 +16,7 @@ from cases.forms import (
     CarePlanItemForm,
     CaseStateForm,
     EmergencyAccessForm,
+    LeaveCaseForm,
     OutcomeReviewForm,
     ReviewForm,
     RiskForm,
@@ -398,3 +399,58 @@ class CaseStateView(View):
                 messages.success(request, "Case status changed.")
                 return redirect("cases:detail", case.pk)
         return render(request, "cases/case_state.html", {"case": case, "form": form})
+
+
+class LeaveCaseView(View):
+    """Practitioners asking to leave are refused (and counted); the chair records the decision."""
+
+    template_name = "cases/leave_case.html"
+
+    def _render(self, request, case, form) -> HttpResponse:
+        return render(request, self.template_name, {"case": case, "form": form})
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        case = access.case_for(user=request.user, case_id=pk)
+        if not access.can_triage_referrals(request.user):
+            raise Http404
+        return self._render(request, case, LeaveCaseForm(case=case))
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        from forums.models import ForumDecision
+        from forums.services import forum_decision_record, meeting_held_on
+
+        case = access.case_for(user=request.user, case_id=pk)
+        if not access.can_triage_referrals(request.user):
+            # A practitioner asking for their agency to step away: a hand-off attempt.
+            agency = request.user.agency
+            if agency is None:
+                raise Http404
+            try:
+                services.case_agency_leave(actor=request.user, case=case, agency=agency)
+            except DomainError as exc:
+                messages.info(request, exc.message)
+            return redirect("cases:detail", case.pk)
+        form = LeaveCaseForm(request.POST, case=case)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                meeting = meeting_held_on(actor=request.user, day=data["meeting_date"])
+                decision = forum_decision_record(
+                    actor=request.user,
+                    meeting=meeting,
+                    kind=ForumDecision.Kind.AGENCY_LEAVES_CASE,
+                    summary=data["summary"],
+                    case=case,
+                    agency=data["agency"],
+                )
+                services.case_agency_leave(
+                    actor=request.user, case=case, agency=data["agency"], decision=decision
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(
+                    request, f"{data['agency']} is no longer involved, by forum decision."
+                )
+                return redirect("cases:detail", case.pk)
+        return self._render(request, case, form)
