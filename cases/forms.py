@@ -82,8 +82,9 @@ class EmergencyAccessForm(GovukFormMixin, forms.Form):
         return data
 
 
-class ReviewForm(GovukFormMixin, forms.Form):
-    submit_label = "Mark as reviewed"
+class ReviewForm(forms.Form):
+    """The chair's note when reviewing emergency access (the page renders its own markup)."""
+
     note = _text("Review note (optional)", 2000, required=False)
 
 
@@ -134,6 +135,10 @@ class CarePlanItemForm(GovukFormMixin, forms.Form):
 class AgreePlanForm(GovukFormMixin, forms.Form):
     submit_label = "Record the plan as agreed"
     meeting_date = GovukDateField(label="Date of the forum meeting that agreed it")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = self.build_helper(Field("meeting_date"))
 
 
 def _count(label: str) -> forms.IntegerField:
