@@ -113,7 +113,12 @@ def test_outsiders_get_404_on_every_case_url(w):
         reverse("cases:state", args=[pk]),
         reverse("cases:person", args=[w["case"].person.pk]),
     ]
-    for user in (outsider, commissioner):
+    admin = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    superuser = UserFactory(agency=AgencyFactory(), roles=[Role.PRACTITIONER])
+    superuser.is_superuser = True
+    superuser.save()
+    member = UserFactory(agency=AgencyFactory(), roles=[Role.FORUM_MEMBER])
+    for user in (outsider, commissioner, admin, superuser, member):
         client = signed_in_client(user)
         for url in urls:
             assert client.get(url).status_code == 404, (user, url)
