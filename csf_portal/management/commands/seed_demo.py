@@ -13,6 +13,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from assessments.demo import build_demo_assessments_and_consent
+from cases.demo import build_demo_case_records
 from csf_portal import services
 from csf_portal.models import Agency, AgencyKind, Role, User
 from referrals.demo import build_demo_referrals
@@ -120,6 +121,7 @@ class Command(BaseCommand):
                 agencies=agencies, users=User.objects.in_bulk(field_name="username")
             )
             build_demo_assessments_and_consent(users=User.objects.in_bulk(field_name="username"))
+            build_demo_case_records(users=User.objects.in_bulk(field_name="username"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo city ready: {len(agencies)} agencies, {len(DEMO_USERS)} demo users "

@@ -1,0 +1,1250 @@
+"""The demo city's case records: a year of the forum's work with the people it took on (DESIGN §6).
+
+Every step goes through the real services - involvement, shared ownership of
+risk, care plans agreed at a meeting, outcome reviews, forum decisions, refused
+hand-offs, emergency access - so the rules, history and access checks are the
+portal's own; each step is then moved back to when it happened.
+
+The year follows the pilot's results: most people present with high risk, and
+the agencies share it; emergency service use falls (one woman from three
+police or ambulance call-outs a day to none); B&B nights fall; nearly everyone
+ends with a housing option they are satisfied with; all but the few the forum
+lost touch with show their risk reduced; and around half the cases, the
+workers say, could have been avoided had services been joined up. Everyone is
+fictional.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from assessments.models import Assessment
+from cases import services
+from cases.models import (
+    AccommodationStatus,
+    BreakGlassAccess,
+    CarePlan,
+    CarePlanItem,
+    Case,
+    CaseAgency,
+    CaseVisibility,
+    HandOffAttempt,
+    OutcomeReview,
+    Person,
+    Risk,
+    RiskCategory,
+    RiskLevel,
+    RiskLevelChange,
+    RiskOwner,
+)
+from csf_portal import access
+from csf_portal.errors import HandOffRefused
+from csf_portal.models import AccessEvent, Agency, Notification, User
+from forums import services as forum_services
+from forums.models import Forum, ForumDecision, Meeting
+from referrals.models import Referral
+
+A = AccommodationStatus
+CO = Case.ClosureOutcome
+YES, NO, UNSURE = OutcomeReview.Answer.YES, OutcomeReview.Answer.NO, OutcomeReview.Answer.UNSURE
+RC = RiskCategory
+
+# The named practitioner who speaks for each agency in the demo (the chair for
+# adult safeguarding). Agencies without one (ambulance, community connections)
+# are involved in cases but accept no risk and are named on no plan item.
+PRACTITIONER_OF: dict[str, str] = {
+    "adult-safeguarding": "chair",
+    "police": "police",
+    "hostel": "hostel",
+    "mental-health": "mh",
+    "housing": "housing",
+    "substance-misuse": "mel.turner",
+    "hospital": "aisha.rahman",
+    "adult-social-care": "tom.bradley",
+    "community-nursing": "gill.ward",
+    "probation": "nadia.kowalski",
+    "street-outreach": "ben.carey",
+    "environmental-health": "owen.price",
+    "neuro-rehab": "lucy.fenwick",
+    "reablement": "mark.ellis",
+}
+
+Name = tuple[str, str]
+
+SHARON: Name = ("Sharon", "Pike")
+LORRAINE: Name = ("Lorraine", "Pascoe")
+DONNA: Name = ("Donna", "Reeve")
+
+# How some cases ended (the rest stay open). With the two the referrals already
+# closed as lost to follow-up, five people were lost to follow-up in the year.
+CLOSURES: dict[Name, Case.ClosureOutcome] = {
+    ("Martin", "Blewett"): CO.RISK_REDUCED,
+    DONNA: CO.RISK_REDUCED,
+    ("Ian", "Trethewey"): CO.RISK_REDUCED,
+    ("Julie", "Tamblyn"): CO.LOST_TO_FOLLOW_UP,
+    ("Robert", "Penhaligon"): CO.LOST_TO_FOLLOW_UP,
+    ("Paula", "Jago"): CO.LOST_TO_FOLLOW_UP,
+    LORRAINE: CO.DIED,
+    ("Adam", "Fraser"): CO.MOVED_AWAY,
+}
+# Still waiting for a second agency to share a high risk, so no plan can be agreed yet.
+BLOCKED: tuple[Name, ...] = (("Jodie", "Trewin"), ("Gareth", "Pryce"), ("Simon", "Rickard"))
+# The draft plan the hostel worker is still writing (it cannot be agreed until then).
+DRAFT_IN_PROGRESS: Name = ("Jodie", "Trewin")
+# People whose workers say nothing much has changed over the year.
+NOT_IMPROVING: tuple[Name, ...] = (("Tracey", "Bolt"),)
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """An attempt to step away without a forum decision; the portal refuses and records it."""
+
+    person: Name
+    username: str
+    days_after_opening: int
+    from_risk: bool = False
+
+
+HAND_OFFS: tuple[HandOff, ...] = (
+    HandOff(SHARON, "mh", 9),
+    HandOff(DONNA, "aisha.rahman", 40),
+    HandOff(("Darren", "Colwill"), "housing", 75),
+    HandOff(("Gareth", "Pryce"), "mel.turner", 58, from_risk=True),
+)
+
+
+@dataclass(frozen=True)
+class Departure:
+    """An agency leaving a case properly: by a decision of the forum."""
+
+    person: Name
+    agency_slug: str
+    summary: str
+
+
+DEPARTURES: tuple[Departure, ...] = (
+    Departure(
+        SHARON,
+        "ambulance",
+        "No ambulance call-outs for three months now she is in her own flat. The Ambulance "
+        "Service steps back from the case; her lead worker will ask them back to the forum if "
+        "the call-outs start again.",
+    ),
+    Departure(
+        ("Kevin", "Marsh"),
+        "probation",
+        "Community order completed in full. Probation end their involvement; the hostel and "
+        "CMHT keep the shared plan for managing risk to staff.",
+    ),
+    Departure(
+        ("Michelle", "Harvey"),
+        "hospital",
+        "Medically stable for four months with no admissions. The alcohol liaison team step "
+        "back; the eating disorder plan is held by mental health and the hostel.",
+    ),
+)
+
+BREAK_GLASS_REVIEWED = (
+    ("Lee", "Hocking"),
+    62,
+    "Found unresponsive in the underpass at 2am, crew gave naloxone twice. Need his overdose "
+    "history and who holds his plan so we can hand over to the right worker.",
+    "Proportionate: a life-threatening overdose at night with no other way to reach his "
+    "workers. Spoken to the officer; nothing was read beyond the risk and contact details.",
+)
+BREAK_GLASS_UNREVIEWED = (
+    ("Michelle", "Harvey"),
+    3,
+    "Called to the hostel: a man refusing to leave says he is her boyfriend and she owes him "
+    "money. Need to know whether there is a safeguarding plan that names him.",
+)
+
+MITIGATIONS: dict[str, str] = {
+    RC.SUICIDE: "Crisis plan shared with hostel staff; MH duty worker calls on anniversaries.",
+    RC.SELF_HARM: "Wound care at the hostel; agreed plan for what staff do after an incident.",
+    RC.ACCIDENTAL_OVERDOSE: "Naloxone held by her and by hostel staff; script picked up daily.",
+    RC.BLOOD_BORNE_VIRUS: "Dry blood spot test done at the hub; needle exchange delivers.",
+    RC.LIVER_DAMAGE: "Alcohol nurse sees him fortnightly; bloods every three months.",
+    RC.SELF_NEGLECT: "Daily visits agreed between outreach and nursing; meals at the hub.",
+    RC.VIOLENCE_VICTIM: "MARAC referral made; police flag on the address; safe phone given.",
+    RC.VIOLENCE_PERPETRATOR: "Two staff when visiting; hostel exclusion reviewed monthly.",
+    RC.EATING_DISORDER: "Weekly weights with the practice nurse; refeeding plan agreed.",
+    RC.EXPLOITATION: "Section 42 enquiry open; hostel staff log visitors and raise concerns.",
+    RC.HATE_CRIME: "Reports taken by the same officer; third-party reporting at the hub.",
+    RC.RISK_TO_STAFF: "Joint visits only; warning flag shared with all agencies on the plan.",
+    RC.RISK_TO_PUBLIC: "Probation and police share information weekly; curfew in place.",
+    RC.EVICTION: "Rent arrears plan agreed with the landlord; tenancy sustainment worker.",
+    RC.PHYSICAL_HEALTH: "District nurse visits daily; medication in a locked box at home.",
+    RC.OTHER: "Reviewed at each forum.",
+}
+
+Item = tuple[str, int]
+"""What will happen, and in how many days."""
+
+PLAN_ITEMS: dict[str, tuple[Item, ...]] = {
+    "hostel": (
+        ("Keep hostel bed open while in hospital", 28),
+        ("Naloxone kit and training for hostel staff", 14),
+        ("Key worker session every week, same day and time", 7),
+        ("Lift the exclusion with two staff on shift when he is in", 14),
+    ),
+    "mental-health": (
+        ("Joint visit MH + substance misuse within 7 days", 7),
+        ("Care co-ordinator allocated; sees her at the hostel fortnightly", 21),
+        ("Psychiatrist to review medication with the dual diagnosis nurse", 28),
+    ),
+    "substance-misuse": (
+        ("Joint visit MH + substance misuse within 7 days", 7),
+        ("Start script at the hub; no discharge for missed appointments without the forum", 14),
+        ("Naloxone kit and training for him and his partner", 7),
+    ),
+    "housing": (
+        ("Housing options appointment", 14),
+        ("Housing First referral to the panel", 28),
+        ("Priority banding on the housing register", 21),
+    ),
+    "hospital": (
+        ("Alcohol liaison nurse flags every admission to the lead worker", 7),
+        ("Discharge planning meeting before she leaves the ward", 10),
+    ),
+    "adult-social-care": (
+        ("Care Act assessment at home, with an advocate", 28),
+        ("Section 42 enquiry: visit with the police within 5 days", 5),
+    ),
+    "community-nursing": (
+        ("GP to review diabetes medication (district nurse to arrange)", 14),
+        ("Wound care at the hostel twice a week", 7),
+        ("Daily insulin visit; sharps bin and fridge at the flat", 3),
+    ),
+    "police": (
+        ("Vulnerability officer links with outreach after every call-out", 7),
+        ("Flag on the police system: contact the lead worker, not the cells", 3),
+    ),
+    "probation": (("Reporting moved to the hub on script days", 14),),
+    "street-outreach": (("Early morning outreach to check on him in the car park", 3),),
+    "environmental-health": (("Phased clearance agreed with her: one room at a time", 42),),
+    "neuro-rehab": (("OT assessment of the flat for his memory problems", 21),),
+    "reablement": (("Six weeks of reablement visits after discharge", 14),),
+    "adult-safeguarding": (("Bring back to the forum if any agency cannot deliver its part", 28),),
+}
+END_OF_LIFE_ITEMS: tuple[tuple[str, str, int], ...] = (
+    ("adult-social-care", "End of life pathway agreed with hospice", 14),
+    ("hostel", "Keep hostel bed open while in hospital; her dog stays with staff", 28),
+    ("community-nursing", "Palliative nursing visits at the hostel, daily", 7),
+)
+# What the forum wrote first into some people's plans, in the workers' own words.
+FIRST_ITEMS: dict[Name, tuple[tuple[str, str, int], ...]] = {
+    SHARON: (("mental-health", "Joint visit MH + substance misuse within 7 days", 7),),
+    ("Michelle", "Harvey"): (("hostel", "Keep hostel bed open while in hospital", 28),),
+    ("Lee", "Hocking"): (("hostel", "Naloxone kit and training for hostel staff", 14),),
+    DONNA: (
+        ("community-nursing", "GP to review diabetes medication (district nurse to arrange)", 14),
+    ),
+    ("Natalie", "Cross"): (("housing", "Housing options appointment", 14),),
+}
+LATER_ITEMS: tuple[Item, ...] = (
+    ("Review the shared risk plan together at the hub", 28),
+    ("Tenancy sustainment worker to visit weekly for the first three months", 21),
+    ("Benefits check and help to open a bank account", 21),
+    ("Agree what staff do if she goes missing overnight", 10),
+)
+
+AVOIDABLE_NOTES: tuple[str, ...] = (
+    "Closed by the drug and alcohol service twice for missed appointments before anyone "
+    "asked why she missed them.",
+    "MH and substance misuse each said the other had to go first. A joint assessment a year "
+    "ago would have stopped this.",
+    "Discharged from hospital to the street three times with no one told.",
+    "Evicted for arrears while his benefits were stopped: one phone call would have sorted it.",
+    "Known to six services; none of them knew the others were involved.",
+    "Turned away from the hostel for being drunk, with nowhere else that would take him.",
+    "Threshold for secondary MH care not met, but no one else would hold the risk.",
+    "The safeguarding referral was closed as 'lifestyle choice'.",
+)
+
+SOG_LOCATION = "Council House, committee room 2"
+CSF_LOCATION = "Civic Centre, room 3.14"
+
+_CLOSED_DAYS = {(12, 25), (12, 26), (1, 1)}
+_LEVELS = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.VERY_HIGH]
+_HIGH = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
+# Where people moved on to, a step at a time, as the plans worked.
+_MOVE_ON: dict[str, str] = {
+    A.NO_FIXED_ABODE: A.HOSTEL,
+    A.SOFA_SURFING: A.EMERGENCY,
+    A.EMERGENCY: A.SUPPORTED,
+    A.HOSTEL: A.SUPPORTED,
+    A.HOSPITAL: A.SUPPORTED,
+    A.CUSTODY: A.HOSTEL,
+    A.SUPPORTED: A.OWN_TENANCY,
+}
+_UNSETTLED = {A.NO_FIXED_ABODE, A.SOFA_SURFING, A.EMERGENCY}
+
+
+# --- dates ---------------------------------------------------------------------
+
+
+def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def _working(day: datetime.date) -> datetime.date:
+    while day.weekday() >= 5 or (day.month, day.day) in _CLOSED_DAYS:
+        day -= datetime.timedelta(days=1)
+    return day
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> datetime.date:
+    """The ``nth`` (1-based; -1 for the last) ``weekday`` of the month."""
+    if nth > 0:
+        first = datetime.date(year, month, 1)
+        return first + datetime.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    following = datetime.date(year + month // 12, month % 12 + 1, 1)
+    last = following - datetime.timedelta(days=1)
+    return last - datetime.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _monthly(*, weekday: int, nth: int, count: int, before: datetime.date) -> list[datetime.date]:
+    """The last ``count`` monthly days before ``before``, oldest first."""
+    days: list[datetime.date] = []
+    year, month = before.year, before.month
+    while len(days) < count:
+        day = _nth_weekday(year, month, weekday, nth)
+        if day < before:
+            days.append(day)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return sorted(days)
+
+
+@contextmanager
+def _signed_in(user: User) -> Iterator[None]:
+    """Changes made as ``user`` in the portal: history rows name them, as in a request."""
+    request = HttpRequest()
+    request.user = user
+    HistoricalRecords.context.request = request
+    try:
+        yield
+    finally:
+        del HistoricalRecords.context.request
+
+
+def _backdate(
+    model: Any, pk: Any, *, since: datetime.datetime, at: datetime.datetime, **dates: Any
+) -> None:
+    """Move the step just taken, and its history rows, back to when it happened."""
+    if dates:
+        model.objects.filter(pk=pk).update(**dates)
+    model.history.filter(id=pk, history_date__gte=since).update(history_date=at)
+
+
+# --- the year of one case --------------------------------------------------------
+
+
+@dataclass
+class _Story:
+    """What happens to one case over the year, worked out before anything is written."""
+
+    case: Case
+    name: Name
+    opened: datetime.datetime
+    ends: datetime.datetime
+    meetings: list[Meeting]
+    closure: Case.ClosureOutcome | None
+    improving: bool
+    blocked: bool
+
+
+Event = tuple[datetime.datetime, int, Callable[[], None]]
+
+
+class _Builder:
+    def __init__(self, *, users: Mapping[str, User]) -> None:
+        self.users = users
+        self.chair = users["chair"]
+        self.rng = random.Random(2016)  # noqa: S311 - demo data, not security
+        self.agencies = {a.slug: a for a in Agency.objects.all()}
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+        # When each case last had something happen before this builder touched it.
+        self.activity = {
+            (row.case_id, row.agency_id): row.last_activity_at
+            for row in CaseVisibility.objects.all()
+        }
+        self.latest: dict[Any, datetime.datetime] = {}
+        self.csf: list[Meeting] = []
+        self.seq = 0
+
+    def build(self) -> None:
+        self._meetings()
+        cases = list(
+            Case.objects.select_related("person").order_by("opened_at", "created_at", "id")
+        )
+        for case in cases:
+            self._date_opening(case)
+        for case in cases:
+            story = self._story(case)
+            events: list[Event] = []
+            self._plan_events(story, events)
+            for _, _, step in sorted(events, key=lambda e: (e[0], e[1])):
+                step()
+        self._break_glass()
+        self._restore_activity()
+
+    def _person_case(self, name: Name) -> Case | None:
+        return (
+            Case.objects.filter(person__given_name=name[0], person__family_name=name[1])
+            .order_by("created_at")
+            .first()
+        )
+
+    def _touch(self, case: Case, at: datetime.datetime) -> None:
+        self.latest[case.pk] = max(at, self.latest.get(case.pk, at))
+
+    def _viewer(self, case: Case, slug: str) -> User | None:
+        """The agency's demo practitioner, if they may see the case (need to know)."""
+        username = PRACTITIONER_OF.get(slug)
+        user = self.users.get(username) if username else None
+        if user is None or not access.can_view_case(user, case):
+            return None
+        return user
+
+    # --- meetings ------------------------------------------------------------------
+
+    def _meetings(self) -> None:
+        """A year of monthly meetings: the CSF on the second Wednesday, SOG the last Thursday."""
+        for day in _monthly(weekday=2, nth=2, count=12, before=self.today):
+            since = timezone.now()
+            meeting = forum_services.meeting_held_on(actor=self.chair, day=day)
+            Meeting.objects.filter(pk=meeting.pk).update(location=CSF_LOCATION)
+            typed_up = meeting.starts_at + datetime.timedelta(hours=3)
+            _backdate(
+                Meeting,
+                meeting.pk,
+                since=since,
+                at=typed_up,
+                created_at=typed_up,
+                updated_at=typed_up,
+            )
+            Meeting.history.filter(id=meeting.pk).update(location=CSF_LOCATION)
+            self.csf.append(meeting)
+        sog = Forum.objects.get(kind=Forum.Kind.SOG)
+        for day in _monthly(weekday=3, nth=-1, count=12, before=self.today):
+            since = timezone.now()
+            starts = _at(day, 14)
+            meeting = Meeting(
+                forum=sog, starts_at=starts, location=SOG_LOCATION, state=Meeting.State.HELD
+            )
+            meeting._history_user = self.users.get("sog") or self.chair  # type: ignore[attr-defined]
+            meeting.save()
+            recorded = starts + datetime.timedelta(hours=2, minutes=30)
+            _backdate(
+                Meeting,
+                meeting.pk,
+                since=since,
+                at=recorded,
+                created_at=recorded,
+                updated_at=recorded,
+            )
+
+    # --- opening ---------------------------------------------------------------------
+
+    def _date_opening(self, case: Case) -> None:
+        """Involvement and risks date from the accepted referral that brought them in."""
+        accepted = list(
+            Referral.objects.filter(case=case, state=Referral.State.ACCEPTED)
+            .exclude(decided_at__isnull=True)
+            .order_by("decided_at")
+            .prefetch_related("risks", "services_involved")
+        )
+        opened = case.opened_at or case.created_at
+        for involvement in CaseAgency.objects.filter(case=case):
+            when = opened
+            for referral in accepted:
+                agencies = {referral.referring_agency_id} | {
+                    a.pk for a in referral.services_involved.all()
+                }
+                if involvement.agency_id in agencies:
+                    when = max(referral.decided_at or opened, opened)
+                    break
+            CaseAgency.objects.filter(pk=involvement.pk).update(
+                joined_at=when, created_at=when, updated_at=when
+            )
+            CaseAgency.history.filter(id=involvement.pk).update(history_date=when)
+        for risk in Risk.objects.filter(case=case):
+            when = opened
+            for referral in accepted:
+                if any(r.category == risk.category for r in referral.risks.all()):
+                    when = max(referral.decided_at or opened, opened)
+                    break
+            Risk.objects.filter(pk=risk.pk).update(created_at=when, updated_at=when)
+            Risk.history.filter(id=risk.pk).update(history_date=when)
+            RiskLevelChange.objects.filter(risk=risk).update(changed_at=when)
+
+    # --- planning a case's year ------------------------------------------------------
+
+    def _story(self, case: Case) -> _Story:
+        person = case.person
+        name = (person.given_name, person.family_name)
+        opened = case.opened_at or case.created_at
+        # A case closed (now or before it was reopened) has its year end there.
+        closed = (
+            case.history.filter(state=Case.State.CLOSED)
+            .order_by("history_date")
+            .values_list("history_date", flat=True)
+            .first()
+        )
+        ends = closed or self.now
+        closure = CLOSURES.get(name) if case.state == Case.State.AWAITING_FORUM else None
+        if (
+            case.times_reopened
+            or case.referrals.filter(
+                state=Referral.State.ACCEPTED, decided_at__gt=opened + datetime.timedelta(days=1)
+            ).exists()
+        ):
+            # Referred again while open: the forum's work with them goes on.
+            closure = None
+        meetings = [
+            m
+            for m in self.csf
+            if m.starts_at > opened + datetime.timedelta(days=3) and m.starts_at < ends
+        ]
+        if closure is not None and len(meetings) >= 3:
+            # Closed at a meeting a few months after the forum took it on.
+            last = min(len(meetings) - 1, 3 + self.rng.randint(1, 3))
+            ends = meetings[last].starts_at + datetime.timedelta(hours=1)
+            meetings = meetings[: last + 1]
+        elif closure is not None:
+            closure = None
+        improving = closure not in (CO.LOST_TO_FOLLOW_UP, CO.DIED) and name not in NOT_IMPROVING
+        if case.state == Case.State.CLOSED and case.closure_outcome == CO.LOST_TO_FOLLOW_UP:
+            improving = False
+        return _Story(
+            case=case,
+            name=name,
+            opened=opened,
+            ends=ends,
+            meetings=meetings,
+            closure=closure,
+            improving=improving,
+            blocked=name in BLOCKED,
+        )
+
+    def _add(self, events: list[Event], at: datetime.datetime, step: Callable[[], None]) -> None:
+        self.seq += 1
+        events.append((at, self.seq, step))
+
+    def _plan_events(self, story: _Story, events: list[Event]) -> None:
+        case = story.case
+        for handoff in HAND_OFFS:
+            if handoff.person == story.name:
+                at = _at(
+                    _working(
+                        (story.opened + datetime.timedelta(days=handoff.days_after_opening)).date()
+                    ),
+                    15,
+                    20,
+                )
+                if at < story.ends and at < self.now:
+                    self._add(events, at, partial(self._hand_off, story, handoff, at))
+        if not story.meetings:
+            self._plan_reviews(story, events)
+            return
+        first = story.meetings[0]
+        self._add(
+            events,
+            first.starts_at + datetime.timedelta(minutes=25),
+            partial(self._share_risks, story, first),
+        )
+        # Risks a later referral added are shared out at the next forum after they came in.
+        for risk in Risk.objects.filter(case=case, created_at__gt=first.starts_at):
+            following = next((m for m in story.meetings if m.starts_at > risk.created_at), None)
+            if following is not None:
+                self._add(
+                    events,
+                    following.starts_at + datetime.timedelta(minutes=25),
+                    partial(self._share_risks, story, following),
+                )
+        if (
+            case.state == Case.State.AWAITING_FORUM
+            and not case.times_reopened
+            and not story.blocked
+        ):
+            self._add(
+                events,
+                first.starts_at + datetime.timedelta(minutes=50),
+                partial(self._set_state, story, Case.State.ACTIVE, first.starts_at),
+            )
+        if story.blocked:
+            if story.name == DRAFT_IN_PROGRESS:
+                at = min(
+                    _at(_working(first.starts_at.date() + datetime.timedelta(days=6)), 11, 35),
+                    self.now - datetime.timedelta(hours=2),
+                )
+                self._add(events, at, partial(self._draft_in_progress, story, at))
+        elif self.rng.random() < 0.85 or story.name in CLOSURES:
+            self._plan_care_plans(story, events)
+        self._plan_risk_changes(story, events)
+        self._plan_reviews(story, events)
+        for departure in DEPARTURES:
+            if departure.person == story.name and len(story.meetings) >= 4:
+                meeting = story.meetings[-1 - self.rng.randint(0, 2)]
+                self._add(
+                    events,
+                    meeting.starts_at + datetime.timedelta(minutes=70),
+                    partial(self._depart, story, departure, meeting),
+                )
+        if story.closure is not None:
+            meeting = story.meetings[-1]
+            self._add(
+                events,
+                meeting.starts_at + datetime.timedelta(minutes=55),
+                partial(self._close, story, meeting),
+            )
+        elif (
+            story.improving
+            and len(story.meetings) >= 6
+            and case.state == Case.State.AWAITING_FORUM
+            and not case.times_reopened
+            and not story.blocked
+        ):
+            meeting = story.meetings[-1]
+            self._add(
+                events,
+                meeting.starts_at + datetime.timedelta(minutes=58),
+                partial(self._monitor, story, meeting),
+            )
+
+    # --- shared risk -----------------------------------------------------------------
+
+    def _share_risks(self, story: _Story, meeting: Meeting) -> None:
+        """At its first forum, named workers of the involved agencies take on the risks."""
+        case = story.case
+        involved = list(
+            CaseAgency.objects.filter(case=case, left_at__isnull=True)
+            .select_related("agency")
+            .order_by("joined_at", "pk")
+        )
+        # Agencies the forum later lets go hold no risk; the worker who later tries to
+        # give up a risk alone is its only owner.
+        leaving = {d.agency_slug for d in DEPARTURES if d.person == story.name}
+        alone = {h.username for h in HAND_OFFS if h.person == story.name and h.from_risk}
+        owners: list[tuple[Agency, User]] = []
+        for involvement in involved:
+            user = self._viewer(case, involvement.agency.slug)
+            if user is not None and user != self.chair and involvement.agency.slug not in leaving:
+                owners.append((involvement.agency, user))
+        chair_agency = self.chair.agency
+        at = meeting.starts_at + datetime.timedelta(minutes=25)
+        risks = list(
+            Risk.objects.filter(case=case, status=Risk.Status.OPEN, created_at__lte=at)
+            .exclude(pk__in=RiskOwner.objects.filter(ended_at__isnull=True).values("risk_id"))
+            .order_by("created_at")
+        )
+        blocked_one = False
+        for risk in risks:
+            high = risk.level in _HIGH
+            if story.blocked and high and not blocked_one:
+                blocked_one = True
+                sole = [o for o in owners if o[1].username in alone] or owners[:1]
+                chosen = sole[:1]
+                wanted = len(chosen)
+            elif high:
+                wanted = self.rng.choice((2, 2, 3))
+                chosen = self.rng.sample(owners, min(wanted, len(owners)))
+            else:
+                wanted = self.rng.choice((1, 2))
+                chosen = self.rng.sample(owners, min(wanted, len(owners)))
+            if len(chosen) < wanted and chair_agency is not None:
+                chosen.append((chair_agency, self.chair))
+            for agency, user in chosen:
+                at += datetime.timedelta(minutes=1)
+                since = timezone.now()
+                with _signed_in(user):
+                    owner = services.risk_owner_add(
+                        actor=user, risk=risk, agency=agency, accepted_by=user
+                    )
+                _backdate(
+                    RiskOwner,
+                    owner.pk,
+                    since=since,
+                    at=at,
+                    accepted_at=at,
+                    created_at=at,
+                    updated_at=at,
+                )
+        self._touch(case, at)
+
+    def _plan_risk_changes(self, story: _Story, events: list[Event]) -> None:
+        later = story.meetings[1:]
+        if not later or story.blocked:
+            return
+        if story.improving:
+            count = min(len(later), self.rng.randint(1, 3))
+            chosen = sorted(self.rng.sample(range(len(later)), count))
+        elif story.closure == CO.DIED:
+            chosen = [len(later) - 1]
+        else:
+            chosen = [0] if self.rng.random() < 0.5 else []
+        for index in chosen:
+            meeting = later[index]
+            at = meeting.starts_at + datetime.timedelta(minutes=35)
+            self._add(events, at, partial(self._change_risk, story, at))
+
+    def _change_risk(self, story: _Story, at: datetime.datetime) -> None:
+        """An owner updates a risk: down as the plan works; up when things fall apart."""
+        case = story.case
+        risks = list(Risk.objects.filter(case=case, status=Risk.Status.OPEN, created_at__lte=at))
+        if not risks:
+            return
+        if story.improving:
+            risk = max(risks, key=lambda r: (_LEVELS.index(RiskLevel(r.level)), r.created_at))
+            step = -1
+        else:
+            risk = min(risks, key=lambda r: (_LEVELS.index(RiskLevel(r.level)), r.created_at))
+            step = 1
+        index = _LEVELS.index(RiskLevel(risk.level)) + step
+        if not 0 <= index < len(_LEVELS):
+            return
+        owner = RiskOwner.objects.filter(risk=risk, ended_at__isnull=True).first()
+        actor = owner.accepted_by if owner is not None else self.chair
+        if not access.can_view_case(actor, case):
+            actor = self.chair
+        since = timezone.now()
+        with _signed_in(actor):
+            risk = services.risk_update(
+                actor=actor,
+                risk=risk,
+                expected_version=risk.version,
+                level=_LEVELS[index],
+                description=risk.description,
+                mitigations=MITIGATIONS.get(risk.category, MITIGATIONS[RC.OTHER]),
+            )
+        _backdate(Risk, risk.pk, since=since, at=at, updated_at=at)
+        RiskLevelChange.objects.filter(risk=risk, changed_at__gte=since).update(changed_at=at)
+        self._touch(case, at)
+
+    # --- care plans ------------------------------------------------------------------
+
+    def _plan_care_plans(self, story: _Story, events: list[Event]) -> None:
+        meetings = story.meetings
+        agreed_at = [meetings[0]]
+        if story.improving and len(meetings) >= 3 and self.rng.random() < 0.65:
+            agreed_at.append(meetings[self.rng.randint(2, min(len(meetings) - 1, 4))])
+            later = [m for m in meetings if m.starts_at > agreed_at[-1].starts_at]
+            if len(later) >= 2 and self.rng.random() < 0.45:
+                agreed_at.append(later[self.rng.randint(1, len(later) - 1)])
+        for version, meeting in enumerate(agreed_at, start=1):
+            drafted = max(
+                _at(_working(meeting.starts_at.date() - datetime.timedelta(days=4)), 14, 10),
+                story.opened + datetime.timedelta(hours=2),
+            )
+            agreed = meeting.starts_at + datetime.timedelta(minutes=45)
+            self._add(
+                events,
+                agreed,
+                partial(
+                    self._care_plan,
+                    story,
+                    version=version,
+                    meeting=meeting,
+                    drafted=drafted,
+                    agreed=agreed,
+                ),
+            )
+
+    def _planner(self, case: Case) -> User:
+        """Who writes up the plan: the referrer's named worker, else the chair."""
+        involvement = (
+            CaseAgency.objects.filter(case=case, left_at__isnull=True, named_worker__isnull=False)
+            .exclude(named_worker=self.chair)
+            .select_related("named_worker")
+            .first()
+        )
+        if (
+            involvement is not None
+            and involvement.named_worker is not None
+            and access.can_view_case(involvement.named_worker, case)
+        ):
+            return involvement.named_worker
+        return self.chair
+
+    def _items_for(self, story: _Story, *, version: int) -> list[tuple[str, str, int]]:
+        involved = list(
+            CaseAgency.objects.filter(case=story.case, left_at__isnull=True)
+            .order_by("joined_at", "pk")
+            .values_list("agency__slug", flat=True)
+        )
+        if story.name == LORRAINE and version == 1:
+            return [i for i in END_OF_LIFE_ITEMS if i[0] in involved]
+        if version > 1:
+            slugs = [s for s in involved if s in PRACTITIONER_OF]
+            what, days = self.rng.choice(LATER_ITEMS)
+            return [(self.rng.choice(slugs), what, days)] if slugs else []
+        items = [i for i in FIRST_ITEMS.get(story.name, ()) if i[0] in involved]
+        candidates = [s for s in involved if s in PLAN_ITEMS and s != "adult-safeguarding"]
+        for slug in self.rng.sample(candidates, min(len(candidates), self.rng.randint(2, 4))):
+            choices = PLAN_ITEMS[slug]
+            what, days = choices[0] if self.rng.random() < 0.4 else self.rng.choice(choices)
+            if all(w != what for _, w, _ in items):
+                items.append((slug, what, days))
+        if self.rng.random() < 0.3:
+            items.append(("adult-safeguarding", *PLAN_ITEMS["adult-safeguarding"][0]))
+        return items
+
+    def _care_plan(
+        self,
+        story: _Story,
+        *,
+        version: int,
+        meeting: Meeting,
+        drafted: datetime.datetime,
+        agreed: datetime.datetime,
+    ) -> None:
+        case = story.case
+        if services.risks_blocking_care_plan(case=case):
+            return
+        actor = self._planner(case)
+        since = timezone.now()
+        with _signed_in(actor):
+            plan = services.care_plan_draft(actor=actor, case=case)
+            if version > 1 and plan.items.count() > 2:
+                # The first thing on the plan has been done.
+                done = plan.items.order_by("order", "pk").first()
+                if done is not None:
+                    services.care_plan_item_remove(
+                        actor=actor,
+                        plan=plan,
+                        expected_edit_version=plan.edit_version,
+                        item_id=done.pk,
+                    )
+                    plan.refresh_from_db()
+            for slug, what, days in self._items_for(story, version=version):
+                agency = self.agencies[slug]
+                worker = self._viewer(case, slug)
+                services.care_plan_item_add(
+                    actor=actor,
+                    plan=plan,
+                    expected_edit_version=plan.edit_version,
+                    what=what,
+                    agency=agency,
+                    named_worker=worker,
+                    by_when=meeting.starts_at.date() + datetime.timedelta(days=days),
+                )
+                plan.refresh_from_db()
+        if not plan.items.exists():
+            with _signed_in(actor):
+                services.care_plan_item_add(
+                    actor=actor,
+                    plan=plan,
+                    expected_edit_version=plan.edit_version,
+                    what=PLAN_ITEMS["adult-safeguarding"][0][0],
+                    agency=self.agencies["adult-safeguarding"],
+                    named_worker=self.chair,
+                    by_when=meeting.starts_at.date() + datetime.timedelta(days=28),
+                )
+        CarePlan.objects.filter(pk=plan.pk).update(created_at=drafted, updated_at=drafted)
+        CarePlan.history.filter(id=plan.pk, history_date__gte=since).update(history_date=drafted)
+        CarePlanItem.history.filter(plan_id=plan.pk, history_date__gte=since).update(
+            history_date=drafted
+        )
+        since = timezone.now()
+        with _signed_in(self.chair):
+            plan = services.care_plan_agree(actor=self.chair, plan=plan, meeting=meeting)
+        _backdate(CarePlan, plan.pk, since=since, at=agreed, agreed_at=agreed, updated_at=agreed)
+        self._touch(case, agreed)
+
+    def _draft_in_progress(self, story: _Story, at: datetime.datetime) -> None:
+        """The hostel worker has started the plan; it waits for a second owner of her risk."""
+        case = story.case
+        actor = self.users["hostel"]
+        if not access.can_view_case(actor, case):
+            return
+        since = timezone.now()
+        with _signed_in(actor):
+            plan = services.care_plan_draft(actor=actor, case=case)
+            for slug, (what, days) in (
+                ("hostel", PLAN_ITEMS["hostel"][2]),
+                ("mental-health", PLAN_ITEMS["mental-health"][0]),
+            ):
+                if not CaseAgency.objects.filter(
+                    case=case, agency__slug=slug, left_at__isnull=True
+                ).exists():
+                    continue
+                services.care_plan_item_add(
+                    actor=actor,
+                    plan=plan,
+                    expected_edit_version=plan.edit_version,
+                    what=what,
+                    agency=self.agencies[slug],
+                    named_worker=self._viewer(case, slug),
+                    by_when=at.date() + datetime.timedelta(days=days + 14),
+                )
+                plan.refresh_from_db()
+        CarePlan.objects.filter(pk=plan.pk).update(created_at=at, updated_at=at)
+        CarePlan.history.filter(id=plan.pk, history_date__gte=since).update(history_date=at)
+        CarePlanItem.history.filter(plan_id=plan.pk, history_date__gte=since).update(
+            history_date=at
+        )
+        self._touch(case, at)
+
+    # --- outcome reviews -----------------------------------------------------------
+
+    def _plan_reviews(self, story: _Story, events: list[Event]) -> None:
+        rng = self.rng
+        last_day = min(self.today - datetime.timedelta(days=5), story.ends.date())
+        start = story.opened.date()
+        periods: list[tuple[datetime.date, datetime.date]] = []
+        chance = rng.random()
+        if chance < 0.12 and story.name != SHARON and story.closure is None:
+            return  # not reviewed yet
+        wanted = rng.randint(2, 4) if chance < 0.9 else 1
+        if story.name == SHARON:
+            wanted = 4
+        while len(periods) < wanted:
+            if story.name == SHARON:
+                months = (1, 2, 3, 3)[len(periods)]
+            else:
+                months = rng.choice((1, 2, 3)) if periods else rng.choice((1, 2))
+            end = start + datetime.timedelta(days=30 * months - 1)
+            if end > last_day:
+                end = start + datetime.timedelta(days=29)
+                if end > last_day:
+                    break
+            periods.append((start, end))
+            start = end + datetime.timedelta(days=1)
+        if not periods:
+            return
+        monthly = self._monthly_contacts(story)
+        nights = self._monthly_nights(story)
+        avoidable = YES if rng.random() < 0.5 else rng.choice((NO, NO, UNSURE))
+        note = rng.choice(AVOIDABLE_NOTES) if avoidable == YES else ""
+        status = story.case.person.accommodation_status or A.OTHER
+        previous: int | None = None
+        for index, (first_day, last) in enumerate(periods):
+            span = ((last - first_day).days + 1) / 30
+            counts = self._counts(story, monthly, months=span, index=index, total=len(periods))
+            if story.improving and previous is not None and previous > 0:
+                counts = _below(counts, previous)
+            previous = sum(counts[:4])
+            bnb = round(nights * span * (0.5**index if story.improving else 1))
+            if index > 0 and story.improving and rng.random() < 0.7:
+                status = _MOVE_ON.get(status, status)
+            if story.closure == CO.LOST_TO_FOLLOW_UP and index == len(periods) - 1:
+                status = A.NO_FIXED_ABODE
+            if story.closure == CO.DIED and index == len(periods) - 1:
+                status = A.OTHER
+            final = index == len(periods) - 1
+            if story.improving and final:
+                bnb = 0
+                satisfied = YES if rng.random() < 0.9 else UNSURE
+            elif status in _UNSETTLED:
+                satisfied = NO
+            else:
+                satisfied = rng.choice((YES, UNSURE, NO))
+            recorded = min(
+                _at(_working(last + datetime.timedelta(days=rng.randint(3, 9))), 11, 15),
+                story.ends - datetime.timedelta(hours=2),
+                self.now - datetime.timedelta(hours=3),
+            )
+            recorded = max(recorded, _at(last, 16, 30))
+            values = {
+                "period_start": first_day,
+                "period_end": last,
+                "police_contacts": counts[0],
+                "ambulance_contacts": counts[1],
+                "ae_attendances": counts[2],
+                "unplanned_admissions": counts[3],
+                "bnb_nights": bnb,
+                "accommodation_status": status,
+                "housing_satisfied": satisfied,
+                "avoidable": avoidable,
+                "avoidable_note": note,
+            }
+            self._add(events, recorded, partial(self._review, story, values, recorded))
+
+    def _monthly_contacts(self, story: _Story) -> tuple[float, float, float, float]:
+        """Police, ambulance, A&E and unplanned admissions a month, when the forum took it on."""
+        rng = self.rng
+        if story.name == SHARON:
+            return (54.0, 36.0, 8.0, 2.0)  # three police or ambulance call-outs a day
+        risks = list(story.case.risks.values_list("level", "category"))
+        weight = 1 + sum(1 for level, _ in risks if level == RiskLevel.VERY_HIGH)
+        police_involved = CaseAgency.objects.filter(case=story.case, agency__slug="police").exists()
+        police = rng.uniform(2, 8) * weight if police_involved else rng.uniform(0, 2)
+        return (
+            police,
+            rng.uniform(1, 5) * weight,
+            rng.uniform(1, 4) * weight,
+            rng.uniform(0.3, 1.5),
+        )
+
+    def _monthly_nights(self, story: _Story) -> float:
+        status = story.case.person.accommodation_status
+        if status == A.EMERGENCY:
+            return self.rng.uniform(15, 28)
+        if status in (A.NO_FIXED_ABODE, A.SOFA_SURFING):
+            return self.rng.uniform(2, 10)
+        return 0.0
+
+    def _counts(
+        self,
+        story: _Story,
+        monthly: tuple[float, float, float, float],
+        *,
+        months: float,
+        index: int,
+        total: int,
+    ) -> tuple[int, int, int, int]:
+        if story.name == SHARON:
+            factor = (1.0, 0.3, 0.06, 0.0)[min(index, 3)] if index < total - 1 else 0.0
+        elif story.improving:
+            factor = self.rng.uniform(0.35, 0.6) ** index
+        elif story.closure == CO.DIED:
+            factor = 1.0 + 0.4 * index
+        else:
+            factor = self.rng.uniform(0.8, 1.3)
+        police, ambulance, ae, admissions = (round(m * months * factor) for m in monthly)
+        return (police, ambulance, ae, admissions)
+
+    def _review_actor(self, case: Case) -> User:
+        slugs = list(
+            CaseAgency.objects.filter(case=case, left_at__isnull=True)
+            .exclude(agency__slug="adult-safeguarding")
+            .order_by("joined_at", "pk")
+            .values_list("agency__slug", flat=True)
+        )
+        for slug in slugs:
+            user = self._viewer(case, slug)
+            if user is not None:
+                return user
+        return self.chair
+
+    def _review(self, story: _Story, values: Mapping[str, Any], at: datetime.datetime) -> None:
+        case = story.case
+        actor = self._review_actor(case)
+        since = timezone.now()
+        with _signed_in(actor):
+            review = services.outcome_review_record(actor=actor, case=case, **values)
+        # The assessment score is the latest completed by the time of the review.
+        assessment = (
+            Assessment.objects.filter(
+                person_id=case.person_id,
+                state=Assessment.State.COMPLETED,
+                completed_at__lte=at,
+            )
+            .exclude(
+                corrections__state=Assessment.State.COMPLETED, corrections__completed_at__lte=at
+            )
+            .order_by("-completed_at")
+            .first()
+        )
+        score = assessment.total_score if assessment is not None else None
+        levels = _levels_at(case, at)
+        OutcomeReview.objects.filter(pk=review.pk).update(
+            created_at=at, updated_at=at, assessment_score=score, risk_levels=levels
+        )
+        OutcomeReview.history.filter(id=review.pk).update(
+            history_date=at, assessment_score=score, risk_levels=levels
+        )
+        Person.objects.filter(pk=case.person_id, updated_at__gte=since).update(updated_at=at)
+        Person.history.filter(id=case.person_id, history_date__gte=since).update(history_date=at)
+        self._touch(case, at)
+
+    # --- decisions, hand-offs and case status ------------------------------------------
+
+    def _hand_off(self, story: _Story, handoff: HandOff, at: datetime.datetime) -> None:
+        """An agency tries to step away without the forum: refused, and the attempt kept."""
+        case = story.case
+        actor = self.users.get(handoff.username)
+        if actor is None or actor.agency is None:
+            return
+        since = timezone.now()
+        try:
+            if handoff.from_risk:
+                owner = (
+                    RiskOwner.objects.filter(
+                        risk__case=case, agency=actor.agency, ended_at__isnull=True
+                    )
+                    .order_by("accepted_at")
+                    .first()
+                )
+                if owner is None or not access.can_view_case(actor, case):
+                    return
+                services.risk_owner_remove(actor=actor, owner=owner)
+            else:
+                services.case_agency_leave(actor=actor, case=case, agency=actor.agency)
+        except HandOffRefused:
+            HandOffAttempt.objects.filter(case=case, attempted_at__gte=since).update(
+                attempted_at=at
+            )
+            self._touch(case, at)
+
+    def _depart(self, story: _Story, departure: Departure, meeting: Meeting) -> None:
+        case = story.case
+        agency = self.agencies.get(departure.agency_slug)
+        if agency is None:
+            return
+        if not CaseAgency.objects.filter(case=case, agency=agency, left_at__isnull=True).exists():
+            return
+        if RiskOwner.objects.filter(
+            risk__case=case, agency=agency, ended_at__isnull=True, risk__status=Risk.Status.OPEN
+        ).exists():
+            return
+        at = meeting.starts_at + datetime.timedelta(minutes=70)
+        since = timezone.now()
+        with _signed_in(self.chair):
+            decision = forum_services.forum_decision_record(
+                actor=self.chair,
+                meeting=meeting,
+                kind=ForumDecision.Kind.AGENCY_LEAVES_CASE,
+                summary=departure.summary,
+                case=case,
+                agency=agency,
+            )
+            involvement = services.case_agency_leave(
+                actor=self.chair, case=case, agency=agency, decision=decision
+            )
+        _backdate(
+            ForumDecision,
+            decision.pk,
+            since=since,
+            at=at,
+            decided_at=at,
+            created_at=at,
+            updated_at=at,
+        )
+        _backdate(CaseAgency, involvement.pk, since=since, at=at, left_at=at, updated_at=at)
+        self._touch(case, at)
+
+    def _set_state(self, story: _Story, state: Case.State, at: datetime.datetime) -> None:
+        case = story.case
+        since = timezone.now()
+        services.case_set_state(actor=self.chair, case=case, state=state)
+        _backdate(Case, case.pk, since=since, at=at, updated_at=at)
+        self._touch(case, at)
+
+    def _monitor(self, story: _Story, meeting: Meeting) -> None:
+        """Stable for months and no risk above medium: the forum keeps a watching brief."""
+        case = Case.objects.get(pk=story.case.pk)
+        if case.state != Case.State.ACTIVE:
+            return
+        if Risk.objects.filter(case=case, status=Risk.Status.OPEN, level__in=_HIGH).exists():
+            return
+        self._set_state(story, Case.State.MONITORING, meeting.starts_at)
+
+    def _close(self, story: _Story, meeting: Meeting) -> None:
+        case = Case.objects.get(pk=story.case.pk)
+        if story.closure is None or case.state == Case.State.CLOSED:
+            return
+        at = meeting.starts_at + datetime.timedelta(minutes=55)
+        since = timezone.now()
+        services.case_set_state(
+            actor=self.chair, case=case, state=Case.State.CLOSED, closure_outcome=story.closure
+        )
+        _backdate(Case, case.pk, since=since, at=at, updated_at=at, closed_at=at)
+        self._touch(case, at)
+
+    # --- emergency access -------------------------------------------------------------
+
+    def _break_glass(self) -> None:
+        police = self.users["police"]
+        reviewed_name, days_ago, reason, note = BREAK_GLASS_REVIEWED
+        grant = self._open_glass(police, reviewed_name, days_ago=days_ago, reason=reason, hour=2)
+        if grant is not None:
+            reviewed = _at(_working(grant.started_at.date() + datetime.timedelta(days=1)), 9, 40)
+            services.break_glass_review(actor=self.chair, grant=grant, note=note)
+            BreakGlassAccess.objects.filter(pk=grant.pk).update(reviewed_at=reviewed)
+            Notification.objects.filter(
+                user=self.chair, text__startswith="Emergency access", created_at=grant.started_at
+            ).update(read_at=reviewed)
+        open_name, days_ago, reason = BREAK_GLASS_UNREVIEWED
+        self._open_glass(police, open_name, days_ago=days_ago, reason=reason, hour=23)
+
+    def _open_glass(
+        self, actor: User, name: Name, *, days_ago: int, reason: str, hour: int
+    ) -> BreakGlassAccess | None:
+        case = self._person_case(name)
+        if case is None or access.can_view_case(actor, case):
+            candidates = [
+                c
+                for c in Case.objects.exclude(state=Case.State.CLOSED).order_by("opened_at")
+                if not access.can_view_case(actor, c)
+            ]
+            case = candidates[0] if candidates else None
+        if case is None:
+            return None
+        started = _at(self.today - datetime.timedelta(days=days_ago), hour, 10)
+        since = timezone.now()
+        grant = services.break_glass_open(actor=actor, case=case, reason=reason)
+        BreakGlassAccess.objects.filter(pk=grant.pk).update(
+            started_at=started, expires_at=started + services.BREAK_GLASS_LASTS
+        )
+        AccessEvent.objects.filter(
+            user=actor, action=AccessEvent.Action.BREAK_GLASS, at__gte=since
+        ).update(at=started)
+        Notification.objects.filter(
+            text__startswith="Emergency access", created_at__gte=since
+        ).update(created_at=started)
+        grant.refresh_from_db()
+        return grant
+
+    def _restore_activity(self) -> None:
+        """Each list shows the cases by when something last really happened on them."""
+        for case_id, latest in self.latest.items():
+            for row in CaseVisibility.objects.filter(case_id=case_id):
+                before = self.activity.get((row.case_id, row.agency_id))
+                when = max(before, latest) if before is not None else latest
+                if row.last_activity_at != when:
+                    CaseVisibility.objects.filter(pk=row.pk).update(last_activity_at=when)
+
+
+def _levels_at(case: Case, at: datetime.datetime) -> dict[str, str]:
+    """Each open risk's level as it stood at ``at``."""
+    levels: dict[str, str] = {}
+    for risk in Risk.objects.filter(case=case, status=Risk.Status.OPEN, created_at__lte=at):
+        change = (
+            RiskLevelChange.objects.filter(risk=risk, changed_at__lte=at)
+            .order_by("-changed_at", "-pk")
+            .first()
+        )
+        levels[risk.get_category_display()] = change.level if change is not None else risk.level
+    return levels
+
+
+def _below(counts: tuple[int, int, int, int], previous: int) -> tuple[int, int, int, int]:
+    """Fewer emergency contacts than the period before: the plan is working."""
+    police, ambulance, ae, admissions = counts
+    target = max(0, previous - 1)
+    while police + ambulance + ae + admissions > target:
+        if police >= max(ambulance, ae, admissions) and police:
+            police -= 1
+        elif ambulance >= max(ae, admissions) and ambulance:
+            ambulance -= 1
+        elif ae >= admissions and ae:
+            ae -= 1
+        else:
+            admissions -= 1
+    return (police, ambulance, ae, admissions)
+
+
+@transaction.atomic
+def build_demo_case_records(*, users: dict[str, User]) -> None:
+    """Write a year of the demo city's case records, once.
+
+    The marker is the forums' meetings: once any meeting exists the year has been
+    written, and a second run changes nothing.
+    """
+    if Meeting.objects.exists():
+        return
+    _Builder(users=users).build()
