@@ -1209,16 +1209,19 @@ class _Builder:
                     CaseVisibility.objects.filter(pk=row.pk).update(last_activity_at=when)
 
 
-def _levels_at(case: Case, at: datetime.datetime) -> dict[str, str]:
+def _levels_at(case: Case, at: datetime.datetime) -> list[dict[str, str]]:
     """Each open risk's level as it stood at ``at``."""
-    levels: dict[str, str] = {}
-    for risk in Risk.objects.filter(case=case, status=Risk.Status.OPEN, created_at__lte=at):
+    levels: list[dict[str, str]] = []
+    for risk in Risk.objects.filter(
+        case=case, status=Risk.Status.OPEN, created_at__lte=at
+    ).order_by("created_at"):
         change = (
             RiskLevelChange.objects.filter(risk=risk, changed_at__lte=at)
             .order_by("-changed_at", "-pk")
             .first()
         )
-        levels[risk.get_category_display()] = change.level if change is not None else risk.level
+        level = change.level if change is not None else risk.level
+        levels.append({"risk": str(risk.pk), "category": risk.category, "level": level})
     return levels
 
 

@@ -409,7 +409,9 @@ class OutcomeReview(TimeStampedModel):
     bnb_nights = models.PositiveIntegerField(default=0)
     accommodation_status = models.CharField(max_length=30, choices=AccommodationStatus.choices)
     housing_satisfied = models.CharField(max_length=10, choices=Answer.choices)
-    risk_levels = models.JSONField(default=dict, help_text="Each open risk's level at the review")
+    risk_levels = models.JSONField(
+        default=list, help_text="Each open risk's category and level at the review"
+    )
     assessment_score = models.IntegerField(null=True, blank=True)
     avoidable = models.CharField(
         max_length=10,

@@ -35,7 +35,11 @@ def _check_involved(actor: User, case: Case) -> None:
 
 
 def _attempt(*, case: Case, agency: Agency, actor: User, kind: str, risk: Risk | None = None):
-    """Record a refused hand-off outside the caller's transaction, so it is kept."""
+    """Record a refused hand-off after the service's own transaction has ended.
+
+    Callers must not wrap these services in a transaction of their own if the
+    attempt is to be kept when they let ``HandOffRefused`` propagate.
+    """
     HandOffAttempt.objects.create(
         case=case,
         risk=risk,
@@ -87,7 +91,15 @@ def case_agency_join(
 
 
 def case_agency_leave(*, actor: User, case: Case, agency: Agency, decision=None) -> CaseAgency:
-    """Stop an agency's involvement: only with a forum decision for exactly this."""
+    """Stop an agency's involvement: only with a forum decision for exactly this.
+
+    Asked by the chair, or by someone of the leaving agency who can see the case.
+    """
+    if not (
+        access.can_triage_referrals(actor)
+        or (actor.agency_id == agency.pk and access.can_view_case(actor, case))
+    ):
+        raise NotAllowed("You cannot change this agency's involvement.")
     with transaction.atomic():
         involvement = (
             CaseAgency.objects.select_for_update()
@@ -190,6 +202,11 @@ def risk_owner_add(*, actor: User, risk: Risk, agency: Agency, accepted_by: User
     _check_involved(actor, risk.case)
     if accepted_by.agency_id != agency.pk:
         raise DomainError("The person accepting must work for that agency", field="accepted_by")
+    if not access.can_view_case(accepted_by, risk.case):
+        raise DomainError(
+            "The person accepting must be able to see this case (consent must cover their agency)",
+            field="accepted_by",
+        )
     if not CaseAgency.objects.filter(case=risk.case, agency=agency, left_at__isnull=True).exists():
         raise DomainError(f"{agency} must be involved in the case to own one of its risks")
     current = RiskOwner.objects.filter(risk=risk, agency=agency, ended_at__isnull=True).first()
@@ -344,7 +361,7 @@ def care_plan_draft(*, actor: User, case: Case):
     draft.save()
     if latest is not None:
         for item in latest.items.all():
-            CarePlanItem.objects.create(
+            copy = CarePlanItem(
                 plan=draft,
                 what=item.what,
                 agency=item.agency,
@@ -352,6 +369,8 @@ def care_plan_draft(*, actor: User, case: Case):
                 by_when=item.by_when,
                 order=item.order,
             )
+            copy._history_user = actor  # type: ignore[attr-defined]
+            copy.save()
     return draft
 
 
@@ -403,9 +422,14 @@ def care_plan_item_remove(*, actor: User, plan, expected_edit_version: int, item
 def care_plan_agree(*, actor: User, plan, meeting):
     """Agree the draft at a meeting; the plan it replaces is superseded (and kept)."""
     from cases.models import CarePlan
+    from forums.models import Forum
 
     if not access.can_triage_referrals(actor):
         raise NotAllowed("The forum chair records that a care plan was agreed.")
+    if meeting.forum.kind != Forum.Kind.CSF or meeting.starts_at > timezone.now():
+        raise DomainError(
+            "A care plan is agreed at a Creative Solutions Forum meeting that has met"
+        )
     plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
     if plan.state != CarePlan.State.DRAFT:
         raise DomainError("This version has already been agreed")
@@ -417,9 +441,12 @@ def care_plan_agree(*, actor: User, plan, meeting):
         raise DomainError(
             f"High risks must be shared by at least two agencies before the plan is agreed: {names}"
         )
-    CarePlan.objects.filter(case=plan.case, state=CarePlan.State.AGREED).update(
-        state=CarePlan.State.SUPERSEDED
-    )
+    for previous in CarePlan.objects.select_for_update().filter(
+        case=plan.case, state=CarePlan.State.AGREED
+    ):
+        previous.state = CarePlan.State.SUPERSEDED
+        previous._history_user = actor  # type: ignore[attr-defined]
+        previous.save()
     plan.state = CarePlan.State.AGREED
     plan.agreed_at = timezone.now()
     plan.agreed_meeting = meeting
@@ -488,10 +515,10 @@ def outcome_review_record(
         housing_satisfied=OutcomeReview.Answer(housing_satisfied),
         avoidable=OutcomeReview.Answer(avoidable),
         avoidable_note=avoidable_note,
-        risk_levels={
-            r.get_category_display(): r.level
-            for r in Risk.objects.filter(case=case, status=Risk.Status.OPEN)
-        },
+        risk_levels=[
+            {"risk": str(r.pk), "category": r.category, "level": r.level}
+            for r in Risk.objects.filter(case=case, status=Risk.Status.OPEN).order_by("created_at")
+        ],
         assessment_score=latest.total_score if latest else None,
         recorded_by=actor,
     )

@@ -44,6 +44,8 @@ def forum_decision_record(
         raise DomainError("Say what was decided and why", field="summary")
     if meeting.starts_at > timezone.now():
         raise DomainError("A decision is recorded against a meeting that has taken place")
+    if case is not None and meeting.forum.kind != Forum.Kind.CSF:
+        raise DomainError("Decisions about a case are made by the Creative Solutions Forum")
     decision = ForumDecision(
         meeting=meeting,
         kind=ForumDecision.Kind(kind),

@@ -385,7 +385,7 @@ def referral_accept(
     referral = _decide(actor, referral, S.ACCEPTED, reason)
     person = person or referral.person
     if person is None:
-        person = Person.objects.create(
+        person = Person(
             given_name=referral.given_name,
             family_name=referral.family_name,
             other_names=referral.other_names,
@@ -395,6 +395,8 @@ def referral_accept(
             accommodation_status=referral.accommodation_status,
             gp_practice=referral.gp_practice,
         )
+        person._history_user = actor  # type: ignore[attr-defined]
+        person.save()
     else:
         person.accommodation_status = referral.accommodation_status or person.accommodation_status
         person.gp_practice = referral.gp_practice or person.gp_practice

@@ -134,3 +134,22 @@ def test_draft_page_bad_input_and_concurrent_message(w):
         {"meeting_date_0": "1", "meeting_date_1": "1", "meeting_date_2": "2999"},
     )
     assert "must be today or in the past" in agree.content.decode()
+
+
+def test_agreement_needs_a_csf_meeting_that_has_met_and_superseding_is_in_history(w):
+    from forums.models import Forum, Meeting
+
+    plan = services.care_plan_draft(actor=w["jo"], case=w["case"])
+    _add(w, plan, "Something", w["hostel"])
+    sog = Meeting.objects.create(
+        forum=Forum.objects.get(kind="sog"), starts_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    with pytest.raises(DomainError, match="Creative Solutions Forum meeting"):
+        services.care_plan_agree(actor=w["chair"], plan=plan, meeting=sog)
+    services.care_plan_agree(actor=w["chair"], plan=plan, meeting=w["meeting"])
+    v2 = services.care_plan_draft(actor=w["jo"], case=w["case"])
+    assert v2.items.get().history.get().history_user == w["jo"]
+    services.care_plan_agree(actor=w["chair"], plan=v2, meeting=w["meeting"])
+    plan.refresh_from_db()
+    assert plan.history.first().state == "superseded"
+    assert plan.history.first().history_user == w["chair"]

@@ -51,7 +51,7 @@ def test_record_a_review_with_risk_levels_and_score_captured(w):
     assert response.status_code == 302
     review = OutcomeReview.objects.get()
     assert review.emergency_contacts == 3 and review.bnb_nights == 3
-    assert review.risk_levels == {"Self-neglect": "medium"}
+    assert [(r["category"], r["level"]) for r in review.risk_levels] == [("self_neglect", "medium")]
     w["case"].person.refresh_from_db()
     assert w["case"].person.accommodation_status == "supported"
     page = client.get(reverse("cases:detail", args=[w["case"].pk])).content.decode()

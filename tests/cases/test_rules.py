@@ -184,3 +184,31 @@ def test_accepting_a_referral_records_involvement_and_the_referral_risks(db):
     assert involvements[referrer.agency].named_worker == referrer
     risk = referral.case.risks.get()
     assert (risk.category, risk.level, risk.level_at_referral) == ("self_neglect", "high", "high")
+
+
+def test_only_the_chair_or_the_agency_itself_asks_to_leave(w):
+    from csf_portal.errors import NotAllowed
+
+    stranger = UserFactory(agency=AgencyFactory())
+    with pytest.raises(NotAllowed):
+        services.case_agency_leave(actor=stranger, case=w["case"], agency=w["housing"])
+    with pytest.raises(NotAllowed):
+        services.case_agency_leave(actor=w["hostel_worker"], case=w["case"], agency=w["housing"])
+    assert not HandOffAttempt.objects.exists()
+
+
+def test_the_person_accepting_a_risk_must_be_able_to_see_the_case(w):
+    from csf_portal.errors import DomainError
+
+    case = CaseFactory()  # consent here covers the hostel only
+    give_consent(case.person, agencies=[w["hostel"]], all_member_agencies=False)
+    for agency in (w["chair"].agency, w["hostel"], w["housing"]):
+        services.case_agency_join(actor=w["chair"], case=case, agency=agency)
+    risk = services.risk_add(actor=w["hostel_worker"], case=case, category="suicide", level="high")
+    with pytest.raises(DomainError, match="able to see this case"):
+        services.risk_owner_add(
+            actor=w["hostel_worker"],
+            risk=risk,
+            agency=w["housing"],
+            accepted_by=w["housing_worker"],
+        )
