@@ -112,6 +112,7 @@ class RiskAddView(View):
 class RiskEditView(View):
     def get(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: Any) -> HttpResponse:
         case, risk = _case_risk(request, pk, risk_id)
+        access.record_access(user=request.user, obj=case, request=request, reason="risk")
         form = RiskForm(
             initial={
                 "level": risk.level,
@@ -260,6 +261,7 @@ class CarePlanDraftView(View):
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         case = access.case_for(user=request.user, case_id=pk)
         plan = services.care_plan_draft(actor=request.user, case=case)
+        access.record_access(user=request.user, obj=case, request=request, reason="care plan")
         return render(request, "cases/care_plan_draft.html", _plan_context(request, case, plan))
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
@@ -334,6 +336,7 @@ def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) 
     plan = plans.get(version)
     if plan is None:
         raise Http404
+    access.record_access(user=request.user, obj=case, request=request, reason="care plan")
     previous = next(
         (
             plans[v]

@@ -261,6 +261,7 @@ class RiskRemoveView(View):
 class CheckAnswersView(View):
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         referral = _editable(request, pk)
+        access.record_access(user=request.user, obj=referral, request=request)
         return self._render(request, referral, problems=[])
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:

@@ -78,3 +78,21 @@ def test_case_page_query_count_does_not_grow_with_risks_and_involvements():
     body = client.get(url).content.decode()
     assert body.count("accepted by") == 50
     assert _queries(client, url) == small
+
+
+def test_care_plan_and_risk_pages_are_in_the_access_log():
+    from cases import services
+
+    agency = AgencyFactory()
+    user = UserFactory(agency=agency)
+    case = visible_case(agency)
+    services.case_agency_join(actor=user, case=case, agency=agency)
+    risk = services.risk_add(actor=user, case=case, category="eviction", level="low")
+    client = signed_in_client(user)
+    client.get(reverse("cases:care_plan", args=[case.pk]))
+    client.get(reverse("cases:care_plan_version", args=[case.pk, 1]))
+    client.get(reverse("cases:risk_edit", args=[case.pk, risk.pk]))
+    reasons = list(
+        AccessEvent.objects.filter(object_id=str(case.pk)).values_list("reason", flat=True)
+    )
+    assert sorted(reasons) == ["care plan", "care plan", "risk"]
