@@ -31,18 +31,23 @@ def _reference_data(request):
         names & {"transactional_db", "live_server"}
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
+    restore_reference_data()
+
+
+def restore_reference_data() -> None:
     from django.apps import apps
-    from django.contrib.auth.models import Group
 
     from assessments.instrument import sync_assessment_template
-    from csf_portal.models import Role
     from csf_portal.roles import sync_role_permissions
+    from forums.models import Forum
+    from forums.reference import sync_forums
     from referrals.taxonomy import sync_referral_reasons
 
-    if not Group.objects.filter(name=Role.PRACTITIONER).exists():
+    if not Forum.objects.exists():
         sync_role_permissions(apps, None)
         sync_referral_reasons(apps, None)
         sync_assessment_template(apps, None)
+        sync_forums(apps, None)
 
 
 @pytest.fixture(autouse=True)

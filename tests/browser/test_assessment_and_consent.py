@@ -39,7 +39,7 @@ def test_assessment_then_consent(page, live_server, case):
     assert_accessible(page)
     page.get_by_role("link", name="Ada Brennan").click()
     assert_accessible(page)
-    page.get_by_role("link", name="Ada Brennan, born").click()
+    page.get_by_role("link", name="Details, assessments and consent").click()
     assert_accessible(page)
     page.get_by_role("button", name="Start a new assessment").click()
     assert_accessible(page)

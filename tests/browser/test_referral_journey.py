@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import expect
 
 from cases.models import Case
-from csf_portal.roles import sync_role_permissions
 from referrals.models import Referral
-from referrals.taxonomy import sync_referral_reasons
 from tests.browser.conftest import assert_accessible
 from tests.factories import AgencyFactory, UserFactory
 
@@ -18,9 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def people(settings):
-    # Transactional tests flush the tables, data-migration rows included.
-    sync_role_permissions(apps, None)
-    sync_referral_reasons(apps, None)
     settings.REQUIRE_MFA = False
     settings.DEMO_MODE = True
     police = UserFactory(username="pc", agency=AgencyFactory(name="Police"), roles=["Practitioner"])

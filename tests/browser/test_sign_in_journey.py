@@ -19,14 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def demo_city(settings):
-    # Transactional tests flush the tables between tests, data migrations included.
-    from django.apps import apps
-
-    from csf_portal.roles import sync_role_permissions
-    from referrals.taxonomy import sync_referral_reasons
-
-    sync_role_permissions(apps, None)
-    sync_referral_reasons(apps, None)
     settings.DEMO_MODE = True
     call_command("seed_demo", verbosity=0)
 
