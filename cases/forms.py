@@ -51,18 +51,16 @@ class RiskForm(GovukFormMixin, forms.Form):
         self.helper = self.build_helper(*fields)
 
 
-class EmergencyAccessForm(GovukFormMixin, forms.Form):
-    submit_label = "Open the record in an emergency"
+class PersonIdentifiersForm(GovukFormMixin, forms.Form):
+    """Find a person by NHS number, or by last name and date of birth."""
+
+    submit_label = "Find"
     nhs_number = forms.CharField(label="NHS number", required=False, max_length=14)
     family_name = _text("Last name", 100, required=False)
     date_of_birth = GovukDateField(label="Date of birth", required=False)
-    reason = _text(
-        "What is the emergency?",
-        2000,
-        required_message="Explain the emergency: what is happening and why you need it now",
-        help_text="This is logged, shown on the record, and reviewed by the forum chair",
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
+
+    def extra_layout(self) -> list[Any]:
+        return []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,7 +68,7 @@ class EmergencyAccessForm(GovukFormMixin, forms.Form):
             Field.text("nhs_number", field_width=10),
             Field.text("family_name", field_width=20),
             Field("date_of_birth"),
-            Field.textarea("reason", rows=4),
+            *self.extra_layout(),
         )
 
     def clean(self) -> dict[str, Any]:
@@ -80,6 +78,20 @@ class EmergencyAccessForm(GovukFormMixin, forms.Form):
         ):
             raise forms.ValidationError("Enter an NHS number, or a last name and date of birth")
         return data
+
+
+class EmergencyAccessForm(PersonIdentifiersForm):
+    submit_label = "Open the record in an emergency"
+    reason = _text(
+        "What is the emergency?",
+        2000,
+        required_message="Explain the emergency: what is happening and why you need it now",
+        help_text="This is logged, shown on the record, and reviewed by the forum chair",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def extra_layout(self) -> list[Any]:
+        return [Field.textarea("reason", rows=4)]
 
 
 class ReviewForm(forms.Form):

@@ -11,6 +11,20 @@ from csf_portal import access
 from csf_portal.models import User
 
 
+def people_by_identifiers(*, nhs_number: str, family_name: str, date_of_birth) -> QuerySet[Person]:
+    """People matching exact identifiers, unscoped.
+
+    Only for the two deliberate exceptions to need-to-know, each logged and
+    reviewed: subject access (chairs, administrators) and emergency access.
+    """
+    from cases.validators import normalise_nhs_number
+
+    nhs = normalise_nhs_number(nhs_number)
+    if nhs:
+        return Person.objects.filter(nhs_number=nhs)
+    return Person.objects.filter(family_name__iexact=family_name, date_of_birth=date_of_birth)
+
+
 def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     return access.cases_visible_to(user=user)
 

@@ -179,20 +179,20 @@ class EmergencyAccessView(View):
 
     def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         from cases.models import Case
-        from cases.validators import normalise_nhs_number
 
         form = EmergencyAccessForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            nhs = normalise_nhs_number(data["nhs_number"])
-            cases = Case.objects.select_related("person").order_by("person_id", "-created_at")
-            if nhs:
-                cases = cases.filter(person__nhs_number=nhs)
-            else:
-                cases = cases.filter(
-                    person__family_name__iexact=data["family_name"],
-                    person__date_of_birth=data["date_of_birth"],
-                )
+            found = selectors.people_by_identifiers(
+                nhs_number=data["nhs_number"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+            )
+            cases = (
+                Case.objects.filter(person__in=found)
+                .select_related("person")
+                .order_by("person_id", "-created_at")
+            )
             people = {c.person_id: c for c in cases}  # latest case of each person
             if len(people) == 1:
                 case = next(iter(people.values()))

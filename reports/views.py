@@ -4,47 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
+from cases.forms import PersonIdentifiersForm
 from cases.models import Person
-from cases.validators import normalise_nhs_number
+from cases.selectors import people_by_identifiers
 from csf_portal import access
 from csf_portal.errors import DomainError
-from csf_portal.forms import GovukFormMixin
 from csf_portal.models import AccessEvent
 from csf_portal.types import AuthenticatedHttpRequest
-from referrals.forms import GovukDateField, _text
 from reports import services
 from reports.models import GeneratedDocument
-
-
-class FindPersonForm(GovukFormMixin, forms.Form):
-    submit_label = "Find"
-    nhs_number = forms.CharField(label="NHS number", required=False, max_length=14)
-    family_name = _text("Last name", 100, required=False)
-    date_of_birth = GovukDateField(label="Date of birth", required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from crispy_forms_gds.layout import Field
-
-        self.helper = self.build_helper(
-            Field.text("nhs_number", field_width=10),
-            Field.text("family_name", field_width=20),
-            Field("date_of_birth"),
-        )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not data.get("nhs_number") and not (
-            data.get("family_name") and data.get("date_of_birth")
-        ):
-            raise ValidationError("Enter an NHS number, or a last name and date of birth")
-        return data
 
 
 def _require_sar(request: AuthenticatedHttpRequest) -> None:
@@ -55,19 +28,10 @@ def _require_sar(request: AuthenticatedHttpRequest) -> None:
 def subject_access(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Find the person a subject access request is about (chairs and administrators)."""
     _require_sar(request)
-    form = FindPersonForm(request.GET or None)
+    form = PersonIdentifiersForm(request.GET or None)
     people: list[Person] = []
     if form.is_bound and form.is_valid():
-        nhs = normalise_nhs_number(form.cleaned_data["nhs_number"])
-        qs = Person.objects.all()
-        if nhs:
-            qs = qs.filter(nhs_number=nhs)
-        else:
-            qs = qs.filter(
-                family_name__iexact=form.cleaned_data["family_name"],
-                date_of_birth=form.cleaned_data["date_of_birth"],
-            )
-        people = list(qs[:20])
+        people = list(people_by_identifiers(**form.cleaned_data)[:20])
     documents = GeneratedDocument.objects.filter(requested_by=request.user).select_related(
         "person"
     )[:20]
