@@ -423,11 +423,25 @@ class _Builder:
 
     def _meetings(self) -> None:
         """A year of monthly meetings: the CSF on the second Wednesday, SOG the last Thursday."""
-        for day in _monthly(weekday=2, nth=2, count=12, before=self.today):
+        csf = Forum.objects.get(kind=Forum.Kind.CSF)
+        sog = Forum.objects.get(kind=Forum.Kind.SOG)
+        plans = [
+            (csf, day, 10, CSF_LOCATION, self.csf)
+            for day in _monthly(weekday=2, nth=2, count=12, before=self.today)
+        ]
+        plans += [
+            (sog, day, 14, SOG_LOCATION, None)
+            for day in _monthly(weekday=3, nth=-1, count=12, before=self.today)
+        ]
+        for forum, day, hour, location, keep in plans:
             since = timezone.now()
-            meeting = forum_services.meeting_held_on(actor=self.chair, day=day)
-            Meeting.objects.filter(pk=meeting.pk).update(location=CSF_LOCATION)
-            typed_up = meeting.starts_at + datetime.timedelta(hours=3)
+            starts = _at(day, hour)
+            meeting = forum_services.meeting_plan(
+                actor=self.chair, forum=forum, starts_at=starts, location=location
+            )
+            Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.HELD)
+            meeting.state = Meeting.State.HELD
+            typed_up = starts + datetime.timedelta(hours=3)
             _backdate(
                 Meeting,
                 meeting.pk,
@@ -436,26 +450,8 @@ class _Builder:
                 created_at=typed_up,
                 updated_at=typed_up,
             )
-            Meeting.history.filter(id=meeting.pk).update(location=CSF_LOCATION)
-            self.csf.append(meeting)
-        sog = Forum.objects.get(kind=Forum.Kind.SOG)
-        for day in _monthly(weekday=3, nth=-1, count=12, before=self.today):
-            since = timezone.now()
-            starts = _at(day, 14)
-            meeting = Meeting(
-                forum=sog, starts_at=starts, location=SOG_LOCATION, state=Meeting.State.HELD
-            )
-            meeting._history_user = self.users.get("sog") or self.chair  # type: ignore[attr-defined]
-            meeting.save()
-            recorded = starts + datetime.timedelta(hours=2, minutes=30)
-            _backdate(
-                Meeting,
-                meeting.pk,
-                since=since,
-                at=recorded,
-                created_at=recorded,
-                updated_at=recorded,
-            )
+            if keep is not None:
+                keep.append(meeting)
 
     # --- opening ---------------------------------------------------------------------
 

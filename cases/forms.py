@@ -144,13 +144,40 @@ class CarePlanItemForm(GovukFormMixin, forms.Form):
         )
 
 
+def _open_csf_meetings():
+    """Creative Solutions Forum meetings that have started and whose minutes are still open."""
+    from django.utils import timezone
+
+    from forums.models import Forum, Meeting
+
+    return (
+        Meeting.objects.filter(forum__kind=Forum.Kind.CSF, starts_at__lte=timezone.now())
+        .exclude(state=Meeting.State.MINUTES_APPROVED)
+        .select_related("forum")
+        .order_by("-starts_at")
+    )
+
+
+def _meeting_field(label: str) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=_open_csf_meetings(),
+        empty_label="Select a meeting",
+        help_text="Meetings that have started and whose minutes are not yet approved",
+        error_messages={
+            "required": "Select the forum meeting",
+            "invalid_choice": "Select a forum meeting that has met and whose minutes are open",
+        },
+    )
+
+
 class AgreePlanForm(GovukFormMixin, forms.Form):
     submit_label = "Record the plan as agreed"
-    meeting_date = GovukDateField(label="Date of the forum meeting that agreed it")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = self.build_helper(Field("meeting_date"))
+        self.fields["meeting"] = _meeting_field("Which forum meeting agreed it?")
+        self.helper = self.build_helper(Field.select("meeting"))
 
 
 def _count(label: str) -> forms.IntegerField:
@@ -252,7 +279,6 @@ class LeaveCaseForm(GovukFormMixin, forms.Form):
         empty_label="Select an agency",
         error_messages={"required": "Select the agency"},
     )
-    meeting_date = GovukDateField(label="Date of the forum meeting that decided it")
     summary = _text(
         "What did the forum decide, and why?",
         2000,
@@ -265,6 +291,8 @@ class LeaveCaseForm(GovukFormMixin, forms.Form):
         self.fields["agency"].queryset = Agency.objects.filter(  # type: ignore[attr-defined]
             pk__in=case.involvements.filter(left_at__isnull=True).values("agency_id")
         ).order_by("name")
+        self.fields["meeting"] = _meeting_field("Which forum meeting decided it?")
+        self.order_fields(["agency", "meeting", "summary"])
         self.helper = self.build_helper(
-            Field.select("agency"), Field("meeting_date"), Field.textarea("summary", rows=4)
+            Field.select("agency"), Field.select("meeting"), Field.textarea("summary", rows=4)
         )

@@ -307,8 +307,6 @@ class CarePlanDraftView(View):
 
 class CarePlanAgreeView(View):
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        from forums.services import meeting_held_on
-
         case = access.case_for(user=request.user, case_id=pk)
         if not access.can_triage_referrals(request.user):
             raise Http404
@@ -316,10 +314,11 @@ class CarePlanAgreeView(View):
         form = AgreePlanForm(request.POST)
         if form.is_valid():
             try:
-                meeting = meeting_held_on(actor=request.user, day=form.cleaned_data["meeting_date"])
-                services.care_plan_agree(actor=request.user, plan=plan, meeting=meeting)
+                services.care_plan_agree(
+                    actor=request.user, plan=plan, meeting=form.cleaned_data["meeting"]
+                )
             except DomainError as exc:
-                form.add_error("meeting_date" if exc.field else None, exc.message)
+                form.add_error(None, exc.message)
             else:
                 messages.success(request, f"Care plan version {plan.version} agreed.")
                 return redirect("cases:detail", case.pk)
@@ -419,8 +418,7 @@ class LeaveCaseView(View):
         return self._render(request, case, LeaveCaseForm(case=case))
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        from forums.models import ForumDecision
-        from forums.services import forum_decision_record, meeting_held_on
+        from forums.services import agency_leaves_case_decide
 
         case = access.case_for(user=request.user, case_id=pk)
         if not access.can_triage_referrals(request.user):
@@ -437,17 +435,12 @@ class LeaveCaseView(View):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                meeting = meeting_held_on(actor=request.user, day=data["meeting_date"])
-                decision = forum_decision_record(
+                agency_leaves_case_decide(
                     actor=request.user,
-                    meeting=meeting,
-                    kind=ForumDecision.Kind.AGENCY_LEAVES_CASE,
-                    summary=data["summary"],
+                    meeting=data["meeting"],
                     case=case,
                     agency=data["agency"],
-                )
-                services.case_agency_leave(
-                    actor=request.user, case=case, agency=data["agency"], decision=decision
+                    summary=data["summary"],
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)

@@ -213,9 +213,47 @@ def break_glass_active(user: Any, *, case: Case | None = None, person: Person | 
     return active.order_by("-expires_at").first()
 
 
+def meeting_items_open_to(user: Any, *, now: datetime.datetime | None = None):
+    """Agenda items whose case the user may see because of a meeting, right now.
+
+    A standing member of the forum (named person) or an agency invited to that
+    item sees the case from the agenda's publication until the meeting's access
+    window ends; afterwards the access is gone by itself. Consent or another
+    basis must still cover the user's agency (checked by the callers).
+    """
+    from django.db.models import Q
+
+    from forums.models import AgendaItem, Meeting
+
+    agency = _case_agency(user)
+    if agency is None:
+        return AgendaItem.objects.none()
+    now = now or timezone.now()
+    member = Q(
+        meeting__forum__memberships__user=user,
+        meeting__forum__memberships__left_on__isnull=True,
+    )
+    return AgendaItem.objects.filter(
+        member | Q(invitations__agency=agency),
+        case__isnull=False,
+        meeting__state__in=[Meeting.State.AGENDA_PUBLISHED, Meeting.State.HELD],
+        meeting__agenda_published_at__lte=now,
+        meeting__access_ends_at__gte=now,
+    )
+
+
+def has_meeting_access(user: Any, *, case: Case | None = None, person: Person | None = None):
+    items = meeting_items_open_to(user)
+    if case is not None:
+        items = items.filter(case=case)
+    if person is not None:
+        items = items.filter(case__person=person)
+    return items.exists()
+
+
 def can_view_case(user: Any, case: Case) -> bool:
-    """Involved and covered by a current consent or sharing basis; or in an emergency."""
-    if is_involved(user, case) and (
+    """Involved (or on the agenda of a meeting the user attends) and covered; or in an emergency."""
+    if (is_involved(user, case) or has_meeting_access(user, case=case)) and (
         coverage_until(person_id=case.person_id, agency_id=user.agency_id) is not None
     ):
         return True
@@ -223,11 +261,45 @@ def can_view_case(user: Any, case: Case) -> bool:
 
 
 def can_view_person(user: Any, person: Person) -> bool:
-    if is_involved_with_person(user, person) and (
+    if (is_involved_with_person(user, person) or has_meeting_access(user, person=person)) and (
         coverage_until(person_id=person.pk, agency_id=user.agency_id) is not None
     ):
         return True
     return break_glass_active(user, person=person) is not None
+
+
+def case_ids_visible_among(*, user: Any, case_ids) -> set[Any]:
+    """Which of these cases the user may see now, in a fixed number of queries.
+
+    For pages that mention many cases (agendas, action logs, system issues).
+    """
+    ids = {i for i in case_ids if i is not None}
+    agency = _case_agency(user)
+    if not ids or agency is None:
+        return set()
+    from cases.models import Case
+
+    visible = set(cases_visible_to(user=user).filter(pk__in=ids).values_list("pk", flat=True))
+    rest = ids - visible
+    if rest:
+        via_meeting = (
+            Case.objects.filter(pk__in=rest)
+            .filter(pk__in=meeting_items_open_to(user).values("case_id"))
+            .values_list("pk", "person_id")
+        )
+        for case_id, person_id in via_meeting:
+            if coverage_until(person_id=person_id, agency_id=agency.pk) is not None:
+                visible.add(case_id)
+    rest = ids - visible
+    if rest and has_role(user, Role.PRACTITIONER):
+        from cases.models import BreakGlassAccess
+
+        visible |= set(
+            BreakGlassAccess.objects.filter(
+                user=user, case_id__in=rest, expires_at__gt=timezone.now()
+            ).values_list("case_id", flat=True)
+        )
+    return visible
 
 
 def can_record_consent(user: Any, person: Person) -> bool:

@@ -10,7 +10,9 @@ from playwright.sync_api import expect
 
 from cases import services
 from cases.models import CarePlan, Risk
-from csf_portal.models import Role
+from csf_portal.models import Role, User
+from forums.models import Forum
+from forums.services import meeting_plan
 from tests.browser.conftest import assert_accessible
 from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
 
@@ -93,12 +95,14 @@ def test_case_page_risks_and_care_plan(page, live_server, case):
         agency=housing_user,
         accepted_by=housing_user.users.get(),
     )
+    meeting = meeting_plan(
+        actor=User.objects.get(username="chair"),
+        forum=Forum.objects.get(kind="csf"),
+        starts_at=timezone.now() - datetime.timedelta(days=1),
+        location="Council House",
+    )
     page.reload()
-    day = timezone.localdate() - datetime.timedelta(days=1)
-    group = page.get_by_role("group", name="Date of the forum meeting that agreed it")
-    group.get_by_label("Day").fill(str(day.day))
-    group.get_by_label("Month").fill(str(day.month))
-    group.get_by_label("Year").fill(str(day.year))
+    page.get_by_label("Which forum meeting agreed it?").select_option(label=str(meeting))
     page.get_by_role("button", name="Record the plan as agreed").click()
     expect(page.get_by_text("Care plan version 1 agreed.")).to_be_visible()
     expect(page.get_by_text("Joint visit, mental health and substance misuse")).to_be_visible()

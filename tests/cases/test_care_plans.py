@@ -12,7 +12,8 @@ from cases import services
 from cases.models import CarePlan
 from csf_portal.errors import ConcurrentEdit, DomainError
 from csf_portal.models import Role
-from forums.services import meeting_held_on
+from forums.models import Forum
+from forums.services import meeting_plan
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
 
@@ -28,7 +29,12 @@ def w():
     give_consent(case.person)
     for agency in (chair.agency, hostel, housing):
         services.case_agency_join(actor=chair, case=case, agency=agency)
-    meeting = meeting_held_on(actor=chair, day=timezone.localdate() - datetime.timedelta(days=1))
+    meeting = meeting_plan(
+        actor=chair,
+        forum=Forum.objects.get(kind="csf"),
+        starts_at=timezone.now() - datetime.timedelta(days=1),
+        location="Room 1",
+    )
     return {
         "chair": chair,
         "case": case,
@@ -129,11 +135,19 @@ def test_draft_page_bad_input_and_concurrent_message(w):
     response = client.post(url, {"what": "Jo's item", "agency": w["hostel"].pk, "edit_version": 1})
     body = response.content.decode()
     assert "Someone else changed this care plan" in body and "Jo&#x27;s item" in body
+    future = meeting_plan(
+        actor=w["chair"],
+        forum=Forum.objects.get(kind="csf"),
+        starts_at=timezone.now() + datetime.timedelta(days=20),
+        location="Room 1",
+    )
     agree = signed_in_client(w["chair"]).post(
         reverse("cases:care_plan_agree", args=[w["case"].pk]),
-        {"meeting_date_0": "1", "meeting_date_1": "1", "meeting_date_2": "2999"},
+        {"meeting": str(future.pk)},
     )
-    assert "must be today or in the past" in agree.content.decode()
+    assert "Select a forum meeting that has met and whose minutes are open" in (
+        agree.content.decode()
+    )
 
 
 def test_agreement_needs_a_csf_meeting_that_has_met_and_superseding_is_in_history(w):

@@ -12,6 +12,8 @@ from cases import services
 from cases.models import HandOffAttempt
 from csf_portal import access
 from csf_portal.models import Role
+from forums.models import Forum
+from forums.services import meeting_plan
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
 
@@ -44,14 +46,17 @@ def test_chair_records_the_forum_decision(w):
     url = reverse("cases:leave", args=[w["case"].pk])
     bad = client.post(url, {"agency": w["housing"].pk})
     assert "Say what the forum decided and why" in bad.content.decode()
-    day = timezone.localdate() - datetime.timedelta(days=3)
+    meeting = meeting_plan(
+        actor=w["chair"],
+        forum=Forum.objects.get(kind="csf"),
+        starts_at=timezone.now() - datetime.timedelta(days=3),
+        location="Room 1",
+    )
     ok = client.post(
         url,
         {
             "agency": w["housing"].pk,
-            "meeting_date_0": day.day,
-            "meeting_date_1": day.month,
-            "meeting_date_2": day.year,
+            "meeting": str(meeting.pk),
             "summary": "Duty discharged; the hostel keeps the tenancy support.",
         },
     )

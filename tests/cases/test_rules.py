@@ -31,6 +31,7 @@ def w():
         actor=chair,
         forum=Forum.objects.get(kind="csf"),
         starts_at=timezone.now() - datetime.timedelta(hours=2),
+        location="Room 1",
     )
     return {
         "chair": chair,
