@@ -425,7 +425,7 @@ class _Builder:
         """A year of monthly meetings: the CSF on the second Wednesday, SOG the last Thursday."""
         csf = Forum.objects.get(kind=Forum.Kind.CSF)
         sog = Forum.objects.get(kind=Forum.Kind.SOG)
-        plans = [
+        plans: list[tuple[Forum, datetime.date, int, str, list[Meeting] | None]] = [
             (csf, day, 10, CSF_LOCATION, self.csf)
             for day in _monthly(weekday=2, nth=2, count=12, before=self.today)
         ]

@@ -21,6 +21,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Triage", "referrals:triage", "csf_portal.triage_referral"),
     NavItem("Cases", "cases:list", "csf_portal.make_referral"),
     NavItem("Referrals", "referrals:list", "csf_portal.make_referral"),
+    NavItem(
+        "Forums",
+        "forums:index",
+        ("csf_portal.attend_forum", "csf_portal.work_system_issues", "csf_portal.make_referral"),
+    ),
+    NavItem("System issues", "forums:issues", ("csf_portal.view_outcomes",)),
     NavItem("Emergency access", "cases:emergency_review", "csf_portal.triage_referral"),
     NavItem(
         "Subject access",

@@ -15,4 +15,9 @@ BEAT_SCHEDULE = {
         "task": "consent.review_reminders",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Monday morning; reruns in the same week send nothing twice.
+    "overdue-actions-digest": {
+        "task": "forums.overdue_actions_digest",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
 }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("people/<uuid:person_id>/consent/", include("consent.urls")),
     path("assessments/", include("assessments.urls")),
+    path("forums/", include("forums.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -28,6 +28,7 @@ from csf_portal.types import AuthenticatedHttpRequest
 
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My work: what the signed-in user has to do. Capabilities add their panels."""
+    from forums.selectors import my_actions, upcoming_meetings
     from referrals.selectors import my_work_counts
 
     user = request.user
@@ -39,6 +40,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "roles": user.role_names(),
             "notifications": notifications_unread(user=user),
             "referrals": my_work_counts(user=user),
+            "meetings": upcoming_meetings(user=user),
+            "actions": my_actions(user=user),
         },
     )
 

@@ -205,6 +205,12 @@ class AgendaItem(TimeStampedModel):
             return f"System issue: {self.system_issue}"
         return "Case discussion"
 
+    def person_label(self, may_see: bool) -> str:
+        """The person's name for those who may see the case; otherwise nothing identifying."""
+        if self.case is None:
+            return self.heading
+        return str(self.case.person) if may_see else "A case you cannot see"
+
 
 class Invitation(models.Model):
     """A service invited to one case's discussion: time-boxed access to that case."""

@@ -88,7 +88,7 @@ def _text(value: str, *, field: str, message: str, required: bool = True) -> str
 
 
 def _save(obj, actor: User, **kwargs) -> None:
-    obj._history_user = actor  # type: ignore[attr-defined]
+    obj._history_user = actor
     obj.save(**kwargs)
 
 
@@ -596,7 +596,7 @@ def item_minutes_save(
     item.minutes = _text(minutes, field="minutes", message="Write the minutes for this item")
     item.minutes_version += 1
     _save(item, actor)
-    if item.case_id:
+    if item.case is not None:
         access.case_activity_touch(case=item.case)
     return item
 
@@ -821,7 +821,7 @@ def action_add(
         due_on=due_on,
     )
     _save(action, actor)
-    if action.case_id:
+    if action.case is not None:
         access.case_activity_touch(case=action.case)
     if owner.pk != actor.pk:
         notification_send(

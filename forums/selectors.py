@@ -1,0 +1,405 @@
+"""Forum reads, scoped: who may see which meeting, item, action and issue.
+
+Members see the meetings of their forums and, once published, the agendas;
+invited services see only the items they were invited to; the chair sees all.
+What an item says about a person (the name, the minutes, case actions) shows
+only where ``csf_portal.access`` lets the viewer see that case now.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cases.models import Case
+from csf_portal import access
+from csf_portal.models import AccessEvent, Role, User
+from forums.models import (
+    Action,
+    AgendaItem,
+    Attendance,
+    Forum,
+    ForumDecision,
+    ForumMembership,
+    Invitation,
+    Meeting,
+    MinutesAmendment,
+    SystemIssue,
+)
+from forums.services import can_run_forum, can_work_system_issues
+
+# A case is due for review when it has not been discussed for this long.
+REVIEW_AFTER = {
+    Case.State.ACTIVE: datetime.timedelta(days=56),
+    Case.State.MONITORING: datetime.timedelta(days=91),
+}
+
+
+def _runs_any_forum(user: User) -> bool:
+    return access.has_role(user, Role.FORUM_CHAIR)
+
+
+def _member_forum_ids(user: User) -> set[int]:
+    cached = getattr(user, "_csf_forum_ids", None)
+    if cached is None:
+        cached = set(
+            ForumMembership.objects.filter(user=user, left_on__isnull=True).values_list(
+                "forum_id", flat=True
+            )
+        )
+        if access.has_role(user, Role.SOG_MEMBER):
+            cached |= set(Forum.objects.filter(kind=Forum.Kind.SOG).values_list("pk", flat=True))
+        user._csf_forum_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _invited_meetings(user: User) -> Q:
+    published = [Meeting.State.AGENDA_PUBLISHED, Meeting.State.HELD, Meeting.State.MINUTES_APPROVED]
+    if user.agency_id is None or access.has_role(user, Role.COMMISSIONER):
+        return Q(pk__in=[])
+    return Q(
+        state__in=published,
+        pk__in=AgendaItem.objects.filter(
+            Q(invitations__agency_id=user.agency_id) | Q(presenter=user)
+        ).values("meeting_id"),
+    )
+
+
+def meetings_visible_to(*, user: User) -> QuerySet[Meeting]:
+    if not getattr(user, "is_active", False):
+        return Meeting.objects.none()
+    meetings = Meeting.objects.select_related("forum", "chair")
+    if _runs_any_forum(user):
+        return meetings
+    return meetings.filter(Q(forum_id__in=_member_forum_ids(user)) | _invited_meetings(user))
+
+
+def meeting_for(*, user: User, meeting_id: uuid.UUID | str) -> Meeting:
+    try:
+        return meetings_visible_to(user=user).get(pk=meeting_id)
+    except (Meeting.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such meeting") from exc
+
+
+def upcoming_meetings(*, user: User, limit: int = 5) -> list[Meeting]:
+    since = timezone.now() - datetime.timedelta(hours=12)
+    return list(
+        meetings_visible_to(user=user)
+        .filter(starts_at__gte=since)
+        .annotate(item_count=Count("items"))
+        .order_by("starts_at")[:limit]
+    )
+
+
+def meeting_list(*, user: User) -> dict[str, list[Meeting]]:
+    now = timezone.now()
+    meetings = meetings_visible_to(user=user).annotate(item_count=Count("items"))
+    return {
+        "upcoming": list(meetings.filter(starts_at__gte=now).order_by("starts_at")[:12]),
+        "past": list(meetings.filter(starts_at__lt=now).order_by("-starts_at")[:24]),
+    }
+
+
+def items_visible(*, user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
+    """The items of a meeting the user may see listed."""
+    items = AgendaItem.objects.filter(meeting=meeting)
+    if can_run_forum(user, meeting.forum):
+        return items
+    if meeting.state == Meeting.State.PLANNED:
+        return items.none()
+    if meeting.forum_id in _member_forum_ids(user):
+        return items
+    return items.filter(Q(invitations__agency_id=user.agency_id) | Q(presenter=user)).distinct()
+
+
+def item_for(*, user: User, meeting: Meeting, item_id: Any) -> AgendaItem:
+    try:
+        return (
+            items_visible(user=user, meeting=meeting)
+            .select_related("case__person", "system_issue", "presenter", "meeting__forum")
+            .get(pk=item_id)
+        )
+    except (AgendaItem.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such item") from exc
+
+
+def _log_case_reads(*, user: User, cases: list[Case], request, reason: str) -> None:
+    """One access-log row per person whose details the page shows."""
+    if not cases:
+        return
+    path = request.get_full_path()[:500] if request is not None else ""
+    ip = access.client_ip(request)
+    AccessEvent.objects.bulk_create(
+        [
+            AccessEvent(
+                user=user,
+                agency_id=user.agency_id,
+                object_type="cases.case",
+                object_id=str(case.pk),
+                person_id=case.person_id,
+                path=path,
+                reason=reason,
+                ip_address=ip,
+            )
+            for case in cases
+        ]
+    )
+
+
+def meeting_page(*, user: User, meeting: Meeting, request=None) -> dict[str, Any]:
+    """Everything the meeting page shows, in a fixed number of queries."""
+    items = list(
+        items_visible(user=user, meeting=meeting)
+        .select_related("case__person", "system_issue", "presenter__agency")
+        .prefetch_related(
+            Prefetch(
+                "invitations",
+                queryset=Invitation.objects.select_related("agency").order_by("agency__name"),
+            ),
+            Prefetch(
+                "decisions",
+                queryset=ForumDecision.objects.select_related("agency", "risk").order_by(
+                    "decided_at"
+                ),
+            ),
+            Prefetch(
+                "actions",
+                queryset=Action.objects.select_related("owner_agency", "owner").order_by("due_on"),
+            ),
+            Prefetch("amendments", queryset=MinutesAmendment.objects.select_related("made_by")),
+        )
+        .order_by("order")
+    )
+    visible = access.case_ids_visible_among(user=user, case_ids=[i.case_id for i in items])
+    shown_cases = []
+    for item in items:
+        item.can_see_case = item.case_id is None or item.case_id in visible  # type: ignore[attr-defined]
+        if item.case is not None and item.can_see_case:  # type: ignore[attr-defined]
+            shown_cases.append(item.case)
+    _log_case_reads(user=user, cases=shown_cases, request=request, reason="forum meeting")
+    runner = can_run_forum(user, meeting.forum)
+    attendance = list(
+        Attendance.objects.filter(meeting=meeting)
+        .select_related("user", "agency", "item")
+        .order_by("agency__name", "user__last_name", "item__order")
+    )
+    if not runner:
+        shown = {i.pk for i in items}
+        attendance = [a for a in attendance if a.item_id is None or a.item_id in shown]
+    from forums.services import agenda_warnings
+
+    return {
+        "items": items,
+        "runner": runner,
+        "warnings": agenda_warnings(meeting, items) if runner else [],
+        "attendance": attendance,
+        "general_decisions": list(
+            ForumDecision.objects.filter(meeting=meeting, item__isnull=True, case__isnull=True)
+        ),
+        "general_actions": list(
+            Action.objects.filter(
+                meeting=meeting, item__isnull=True, case__isnull=True
+            ).select_related("owner_agency", "owner")
+        ),
+        "amendments": list(
+            MinutesAmendment.objects.filter(meeting=meeting, item__isnull=True).select_related(
+                "made_by"
+            )
+        ),
+        "case_count": sum(1 for i in items if i.case_id),
+    }
+
+
+def agenda_candidates(*, meeting: Meeting) -> dict[str, list[Any]]:
+    """Cases for the chair to choose from: awaiting the forum, and due for review.
+
+    Cases already on this or any later meeting's agenda are left out.
+    """
+    now = timezone.now()
+    booked = AgendaItem.objects.filter(
+        Q(meeting=meeting) | Q(meeting__starts_at__gte=now), case__isnull=False
+    ).values("case_id")
+    cases = (
+        Case.objects.exclude(state=Case.State.CLOSED)
+        .exclude(pk__in=booked)
+        .select_related("person")
+        .annotate(last_discussed=Max("agenda_items__meeting__starts_at"))
+    )
+    awaiting = list(cases.filter(state=Case.State.AWAITING_FORUM).order_by("opened_at", "pk"))
+    review_due = Q()
+    for state, after in REVIEW_AFTER.items():
+        review_due |= Q(state=state) & (
+            Q(last_discussed__isnull=True) | Q(last_discussed__lte=meeting.starts_at - after)
+        )
+    due = list(cases.filter(review_due).order_by("last_discussed", "opened_at"))
+    return {"awaiting": awaiting, "due": due}
+
+
+# --- actions ----------------------------------------------------------------------
+
+
+def action_log_visible_to(user: User) -> bool:
+    if not getattr(user, "is_active", False) or user.agency_id is None:
+        return False
+    return not access.has_role(user, Role.COMMISSIONER) or can_work_system_issues(user)
+
+
+def _mark_readable(user: User, actions: list[Action]) -> list[Action]:
+    """Case actions say what they are only to those who may see the case now."""
+    visible = access.case_ids_visible_among(user=user, case_ids=[a.case_id for a in actions])
+    for a in actions:
+        a.readable = a.case_id is None or a.case_id in visible  # type: ignore[attr-defined]
+    return actions
+
+
+def action_log(
+    *,
+    user: User,
+    forum: str = "",
+    agency: int | None = None,
+    status: str = "",
+    theme: str = "",
+    mine: bool = False,
+) -> QuerySet[Action]:
+    """The action log across both forums, filtered. Rows read with ``readable_actions``."""
+    if not action_log_visible_to(user):
+        return Action.objects.none()
+    actions = Action.objects.select_related(
+        "forum", "meeting", "owner_agency", "owner", "system_issue"
+    )
+    if forum:
+        actions = actions.filter(forum__kind=forum)
+    if agency:
+        actions = actions.filter(owner_agency_id=agency)
+    today = timezone.localdate()
+    if status == "overdue":
+        actions = actions.filter(status__in=Action.OPEN_STATES, due_on__lt=today)
+    elif status == "open":
+        actions = actions.filter(status__in=Action.OPEN_STATES)
+    elif status in Action.Status.values:
+        actions = actions.filter(status=status)
+    if theme:
+        actions = actions.filter(system_issue__theme=theme)
+    if mine:
+        actions = actions.filter(owner=user)
+    return actions.order_by("due_on", "created_at")
+
+
+def readable_actions(*, user: User, actions) -> list[Action]:
+    return _mark_readable(user, list(actions))
+
+
+def action_for(*, user: User, action_id: Any) -> Action:
+    try:
+        action = Action.objects.select_related(
+            "forum",
+            "meeting__forum",
+            "owner_agency",
+            "owner",
+            "system_issue",
+            "case__person",
+            "item",
+        ).get(pk=action_id)
+    except (Action.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such action") from exc
+    if not action_log_visible_to(user):
+        raise Http404("No such action")
+    if action.case is not None and not access.can_view_case(user, action.case):
+        raise Http404("No such action")
+    return action
+
+
+def my_actions(*, user: User) -> dict[str, Any]:
+    """My work: the open actions of the user's agency, overdue first."""
+    if user.agency_id is None or access.has_role(user, Role.COMMISSIONER):
+        return {"open": [], "total": 0, "overdue": 0, "mine": 0}
+    today = timezone.localdate()
+    actions = readable_actions(
+        user=user,
+        actions=Action.objects.filter(owner_agency_id=user.agency_id, status__in=Action.OPEN_STATES)
+        .select_related("forum", "owner", "owner_agency", "meeting")
+        .order_by("due_on")[:20],
+    )
+    counts = Action.objects.filter(
+        owner_agency_id=user.agency_id, status__in=Action.OPEN_STATES
+    ).aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+        mine=Count("pk", filter=Q(owner=user)),
+    )
+    return {"open": actions, **counts}
+
+
+# --- system issues --------------------------------------------------------------------
+
+
+def issues_visible_to(user: User) -> bool:
+    return can_work_system_issues(user) or access.has_role(user, Role.COMMISSIONER)
+
+
+def system_issues(*, user: User, theme: str = "", status: str = "") -> QuerySet[SystemIssue]:
+    if not issues_visible_to(user):
+        return SystemIssue.objects.none()
+    issues = SystemIssue.objects.annotate(
+        case_count=Count("cases", distinct=True),
+        open_actions=Count(
+            "actions", filter=Q(actions__status__in=Action.OPEN_STATES), distinct=True
+        ),
+    )
+    if theme:
+        issues = issues.filter(theme=theme)
+    if status:
+        issues = issues.filter(status=status)
+    return issues.order_by("-created_at")
+
+
+def issue_for(*, user: User, issue_id: Any) -> SystemIssue:
+    if not issues_visible_to(user):
+        raise Http404("No such issue")
+    try:
+        return SystemIssue.objects.select_related(
+            "raised_by__agency", "raised_from__meeting__forum"
+        ).get(pk=issue_id)
+    except (SystemIssue.DoesNotExist, ValueError, ValidationError) as exc:
+        raise Http404("No such issue") from exc
+
+
+def issue_page(*, user: User, issue: SystemIssue) -> dict[str, Any]:
+    """The issue, its actions, and linked cases only as far as the viewer may see them."""
+    case_ids = list(issue.cases.values_list("pk", flat=True))
+    visible = access.case_ids_visible_among(user=user, case_ids=case_ids)
+    return {
+        "linked_count": len(case_ids),
+        "visible_cases": list(Case.objects.filter(pk__in=visible).select_related("person")),
+        "actions": readable_actions(
+            user=user,
+            actions=Action.objects.filter(system_issue=issue).select_related(
+                "owner_agency", "owner", "forum", "meeting"
+            ),
+        ),
+    }
+
+
+def case_forum_history(*, user: User, case: Case) -> dict[str, Any]:
+    """For the case page: meetings where it was discussed, and its actions."""
+    items = list(
+        AgendaItem.objects.filter(case=case)
+        .select_related("meeting__forum")
+        .order_by("-meeting__starts_at")
+    )
+    actions = list(
+        Action.objects.filter(case=case)
+        .select_related("owner_agency", "owner", "meeting")
+        .order_by("due_on")
+    )
+    return {
+        "discussions": items,
+        "open_actions": [a for a in actions if a.is_open],
+        "actions": actions,
+    }

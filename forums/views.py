@@ -1,0 +1,912 @@
+"""Forum pages: thin views over forums.services (writes) and forums.selectors (reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from csf_portal import access
+from csf_portal.errors import ConcurrentEdit, DomainError
+from csf_portal.models import Agency, Role, User
+from csf_portal.types import AuthenticatedHttpRequest
+from forums import forms, selectors, services
+from forums.models import AgendaItem, Attendance, Forum, Meeting, SystemIssue
+
+FORM_TEMPLATE = "forums/form.html"
+
+
+def _fail(form: django_forms.Form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _form_page(
+    request: AuthenticatedHttpRequest,
+    form: django_forms.Form,
+    run: Callable[[dict[str, Any]], HttpResponse],
+    context: dict[str, Any],
+    template: str = FORM_TEMPLATE,
+) -> HttpResponse:
+    """Validate, call the service, show its refusal on the form: never a 500, nothing lost."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return run(form.cleaned_data)
+        except DomainError as exc:
+            _fail(form, exc)
+    return render(request, template, {"form": form, **context})
+
+
+def _forum(kind: str) -> Forum:
+    try:
+        return Forum.objects.get(kind=kind)
+    except Forum.DoesNotExist as exc:
+        raise Http404("No such forum") from exc
+
+
+def _run_meeting(request: AuthenticatedHttpRequest, pk: Any) -> Meeting:
+    """The meeting, for whoever runs its forum; 404 for everyone else."""
+    meeting = selectors.meeting_for(user=request.user, meeting_id=pk)
+    if not services.can_run_forum(request.user, meeting.forum):
+        raise Http404("No such page")
+    return meeting
+
+
+def _run_item(request: AuthenticatedHttpRequest, pk: Any, item_id: Any) -> AgendaItem:
+    meeting = _run_meeting(request, pk)
+    return selectors.item_for(user=request.user, meeting=meeting, item_id=item_id)
+
+
+def _meeting_url(meeting: Meeting) -> str:
+    return reverse("forums:meeting", args=[meeting.pk])
+
+
+def _item_url(item: AgendaItem) -> str:
+    return reverse("forums:item", args=[item.meeting_id, item.pk])
+
+
+# --- meetings -----------------------------------------------------------------------
+
+
+def forum_index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    forums_run = [f for f in Forum.objects.all() if services.can_run_forum(user, f)]
+    return render(
+        request,
+        "forums/index.html",
+        {
+            **selectors.meeting_list(user=user),
+            "forums_run": forums_run,
+            "sees_actions": selectors.action_log_visible_to(user),
+            "sees_issues": selectors.issues_visible_to(user),
+        },
+    )
+
+
+class MeetingPlanView(View):
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        self.forum = _forum(kwargs["kind"])
+        if not services.can_run_forum(request.user, self.forum):
+            raise Http404("No such page")
+        return super().dispatch(request, *args, **kwargs)
+
+    def _page(self, request: AuthenticatedHttpRequest, data: Any = None) -> HttpResponse:
+        def run(d: dict[str, Any]) -> HttpResponse:
+            meeting = services.meeting_plan(
+                actor=request.user,
+                forum=self.forum,
+                starts_at=d["starts_at"],
+                ends_at=d["ends_at"],
+                location=d["location"],
+                online_link=d["online_link"],
+            )
+            messages.success(request, "Meeting planned.")
+            return redirect(_meeting_url(meeting))
+
+        form = forms.MeetingForm(data, initial={"starts": "10:00", "ends": "12:00"})
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "title": "Plan a meeting",
+                "caption": str(self.forum),
+                "back": reverse("forums:index"),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
+        return self._page(request)
+
+    def post(self, request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
+        return self._page(request, request.POST)
+
+
+class ScheduleView(MeetingPlanView):
+    def _page(self, request: AuthenticatedHttpRequest, data: Any = None) -> HttpResponse:
+        def run(d: dict[str, Any]) -> HttpResponse:
+            import datetime
+
+            planned = services.meetings_schedule_monthly(
+                actor=request.user,
+                forum=self.forum,
+                first_starts_at=d["first_starts_at"],
+                length=datetime.timedelta(minutes=d["length"]),
+                location=d["location"],
+                online_link=d["online_link"],
+            )
+            messages.success(
+                request,
+                f"{len(planned)} meeting{'s' if len(planned) != 1 else ''} planned"
+                + ("" if len(planned) == 6 else " (days already planned were skipped)")
+                + ".",
+            )
+            return redirect("forums:index")
+
+        form = forms.ScheduleForm(data, initial={"starts": "10:00", "length": 120})
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "title": "Schedule the next 6 monthly meetings",
+                "caption": str(self.forum),
+                "back": reverse("forums:index"),
+            },
+        )
+
+
+def meeting_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+    meeting = selectors.meeting_for(user=request.user, meeting_id=pk)
+    return render(
+        request,
+        "forums/meeting.html",
+        {
+            "meeting": meeting,
+            **selectors.meeting_page(user=request.user, meeting=meeting, request=request),
+        },
+    )
+
+
+class MeetingChangeView(View):
+    def _page(self, request: AuthenticatedHttpRequest, pk: Any, data: Any = None) -> HttpResponse:
+        from django.utils import timezone
+
+        meeting = _run_meeting(request, pk)
+        starts = timezone.localtime(meeting.starts_at)
+        ends = timezone.localtime(meeting.ends_at or meeting.starts_at)
+        form = forms.MeetingForm(
+            data,
+            initial={
+                "day": starts.date(),
+                "starts": starts.strftime("%H:%M"),
+                "ends": ends.strftime("%H:%M"),
+                "location": meeting.location,
+                "online_link": meeting.online_link,
+            },
+        )
+        form.submit_label = "Save changes"
+        form.helper = form.build_helper(*form.helper.layout.fields[:-1])
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            services.meeting_reschedule(
+                actor=request.user,
+                meeting=meeting,
+                starts_at=d["starts_at"],
+                ends_at=d["ends_at"],
+                location=d["location"],
+                online_link=d["online_link"],
+            )
+            messages.success(request, "Meeting changed.")
+            return redirect(_meeting_url(meeting))
+
+        return _form_page(
+            request,
+            form,
+            run,
+            {"title": "Change the meeting", "caption": str(meeting), "back": _meeting_url(meeting)},
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        return self._page(request, pk)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        return self._page(request, pk, request.POST)
+
+
+class StepView(View):
+    """A confirm-and-do page for one meeting transition (publish, held, approve)."""
+
+    title = ""
+    button = ""
+    template = "forums/confirm.html"
+
+    def do(self, request: AuthenticatedHttpRequest, meeting: Meeting) -> str:
+        raise NotImplementedError
+
+    def context(self, request: AuthenticatedHttpRequest, meeting: Meeting) -> dict[str, Any]:
+        return {}
+
+    def _render(self, request, meeting, form) -> HttpResponse:
+        return render(
+            request,
+            self.template,
+            {
+                "meeting": meeting,
+                "form": form,
+                "title": self.title,
+                **self.context(request, meeting),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        meeting = _run_meeting(request, pk)
+        return self._render(request, meeting, forms.ConfirmForm(submit_label=self.button))
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        meeting = _run_meeting(request, pk)
+        form = forms.ConfirmForm(request.POST, submit_label=self.button)
+        try:
+            message = self.do(request, meeting)
+        except DomainError as exc:
+            form.is_valid()
+            form.add_error(None, exc.message)
+            return self._render(request, meeting, form)
+        messages.success(request, message)
+        return redirect(_meeting_url(meeting))
+
+
+class PublishView(StepView):
+    title = "Publish the agenda"
+    button = "Publish the agenda"
+
+    def context(self, request, meeting):
+        items = list(meeting.items.all())
+        return {
+            "warnings": services.agenda_warnings(meeting, items),
+            "people": len(services._meeting_people(meeting)),
+            "intro": "Members and invited services are told, in the portal and by email. "
+            "Invited services can see their case from now until the end of the meeting day.",
+        }
+
+    def do(self, request, meeting):
+        services.agenda_publish(actor=request.user, meeting=meeting)
+        return "Agenda published. Members and invited services have been told."
+
+
+class HeldView(StepView):
+    title = "Record that the meeting was held"
+    button = "The meeting was held"
+
+    def do(self, request, meeting):
+        services.meeting_mark_held(actor=request.user, meeting=meeting)
+        return "Meeting recorded as held. Record attendance and the minutes."
+
+
+class ApproveView(StepView):
+    title = "Approve the minutes"
+    button = "Approve the minutes"
+
+    def context(self, request, meeting):
+        return {
+            "intro": "Once approved, the minutes are read-only. Corrections are recorded as "
+            "amendments beside them."
+        }
+
+    def do(self, request, meeting):
+        services.minutes_approve(actor=request.user, meeting=meeting)
+        return "Minutes approved. They are now read-only."
+
+
+class AmendView(View):
+    def _page(self, request, pk, data=None) -> HttpResponse:
+        meeting = _run_meeting(request, pk)
+        form = forms.AmendmentForm(data, items=list(meeting.items.order_by("order")))
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            services.minutes_amend(
+                actor=request.user, meeting=meeting, text=d["text"], item=d["item"]
+            )
+            messages.success(request, "Amendment recorded.")
+            return redirect(_meeting_url(meeting))
+
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "title": "Correct the approved minutes",
+                "caption": str(meeting),
+                "intro": "The approved minutes stay as they were; "
+                "the correction is shown beside them.",
+                "back": _meeting_url(meeting),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        return self._page(request, pk)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        return self._page(request, pk, request.POST)
+
+
+# --- the agenda -------------------------------------------------------------------------
+
+
+class AgendaAddView(View):
+    def _page(self, request, pk, data=None) -> HttpResponse:
+        meeting = _run_meeting(request, pk)
+        context: dict[str, Any] = {"meeting": meeting, "back": _meeting_url(meeting)}
+        if meeting.forum.discusses_cases:
+            candidates = selectors.agenda_candidates(meeting=meeting)
+            form: django_forms.Form = forms.AgendaCaseForm(
+                data, cases=candidates["awaiting"] + candidates["due"]
+            )
+            context.update(candidates)
+            context["title"] = "Add a case to the agenda"
+            template = "forums/agenda_add.html"
+        else:
+            form = forms.AgendaTopicForm(data)
+            context["title"] = "Add a topic or system issue to the agenda"
+            template = FORM_TEMPLATE
+            context["caption"] = str(meeting)
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            item = services.agenda_item_add(
+                actor=request.user,
+                meeting=meeting,
+                case=d.get("case"),
+                topic=d.get("topic", ""),
+                system_issue=d.get("system_issue"),
+            )
+            messages.success(request, f"Added as item {item.order}.")
+            if item.case_id:
+                return redirect("forums:item_settings", meeting.pk, item.pk)
+            return redirect(_meeting_url(meeting))
+
+        return _form_page(request, form, run, context, template)
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        return self._page(request, pk)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        return self._page(request, pk, request.POST)
+
+
+class ItemSettingsView(View):
+    def _page(self, request, pk, item_id, data=None) -> HttpResponse:
+        item = _run_item(request, pk, item_id)
+        involved = (
+            list(
+                Agency.objects.filter(
+                    pk__in=item.case.involvements.filter(left_at__isnull=True).values("agency_id")
+                )
+            )
+            if item.case is not None
+            else []
+        )
+        form = forms.ItemSettingsForm(
+            data,
+            item=item,
+            involved=involved,
+            initial={
+                "starts_at": item.starts_at,
+                "minutes_allowed": item.minutes_allowed,
+                "presenter": item.presenter_id,
+                "invited_agencies": list(item.invitations.values_list("agency_id", flat=True)),
+            },
+        )
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            services.agenda_item_update(
+                actor=request.user,
+                item=item,
+                presenter=d["presenter"],
+                starts_at=d["starts_at"],
+                minutes_allowed=d["minutes_allowed"],
+                invited_agencies=d.get("invited_agencies") or [],
+            )
+            messages.success(request, f"Item {item.order} saved.")
+            return redirect(_meeting_url(item.meeting))
+
+        show_case = item.case is not None and access.can_view_case(request.user, item.case)
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "title": f"Item {item.order}: time, presenter and invited services",
+                "caption": str(item.person_label(show_case)),
+                "intro": "Involved: " + ", ".join(a.name for a in involved) if involved else "",
+                "back": _meeting_url(item.meeting),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        return self._page(request, pk, item_id)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        return self._page(request, pk, item_id, request.POST)
+
+
+class ItemMoveView(View):
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        item = _run_item(request, pk, item_id)
+        try:
+            services.agenda_item_move(
+                actor=request.user, item=item, up=request.POST.get("direction") == "up"
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect(_meeting_url(item.meeting))
+
+
+class ItemRemoveView(View):
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        item = _run_item(request, pk, item_id)
+        try:
+            services.agenda_item_remove(actor=request.user, item=item)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Item removed from the agenda.")
+        return redirect(_meeting_url(item.meeting))
+
+
+# --- the meeting's record ---------------------------------------------------------------
+
+
+class AttendanceView(View):
+    def _page(self, request, pk, data=None) -> HttpResponse:
+        meeting = _run_meeting(request, pk)
+        items = list(meeting.items.order_by("order"))
+        form = forms.AttendanceForm(
+            data, people=services.attendance_candidates(meeting), items=items
+        )
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            services.attendance_record(
+                actor=request.user,
+                meeting=meeting,
+                user=d["user"],
+                item=d["item"],
+                status=d["status"],
+            )
+            messages.success(request, "Attendance recorded.")
+            return redirect("forums:attendance", meeting.pk)
+
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "meeting": meeting,
+                "title": "Attendance",
+                "attendance": list(
+                    Attendance.objects.filter(meeting=meeting).select_related(
+                        "user", "agency", "item"
+                    )
+                ),
+                "back": _meeting_url(meeting),
+            },
+            "forums/attendance.html",
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        return self._page(request, pk)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        return self._page(request, pk, request.POST)
+
+
+class AttendanceRemoveView(View):
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, attendance_id: int) -> HttpResponse:
+        meeting = _run_meeting(request, pk)
+        attendance = Attendance.objects.filter(meeting=meeting, pk=attendance_id).first()
+        if attendance is None:
+            raise Http404
+        try:
+            services.attendance_remove(actor=request.user, attendance=attendance)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("forums:attendance", meeting.pk)
+
+
+def _item_context(request: AuthenticatedHttpRequest, item: AgendaItem) -> dict[str, Any]:
+    page = selectors.meeting_page(user=request.user, meeting=item.meeting, request=request)
+    shown = next((i for i in page["items"] if i.pk == item.pk), None)
+    if shown is None:
+        raise Http404
+    return {"meeting": item.meeting, "item": shown, "runner": page["runner"]}
+
+
+class ItemView(View):
+    """One agenda item: its minutes (editable by the chair until approval), decisions, actions."""
+
+    def _render(self, request, item, form) -> HttpResponse:
+        context = _item_context(request, item)
+        draft = None
+        if item.case_id and context["item"].can_see_case:
+            from cases.models import CarePlan
+
+            draft = CarePlan.objects.filter(case=item.case, state=CarePlan.State.DRAFT).first()
+        return render(request, "forums/item.html", {**context, "form": form, "draft_plan": draft})
+
+    def _item(self, request, pk, item_id) -> AgendaItem:
+        meeting = selectors.meeting_for(user=request.user, meeting_id=pk)
+        return selectors.item_for(user=request.user, meeting=meeting, item_id=item_id)
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        item = self._item(request, pk, item_id)
+        form = None
+        if (
+            services.can_run_forum(request.user, item.meeting.forum)
+            and not item.meeting.minutes_locked
+        ):
+            form = forms.MinutesForm(
+                initial={"minutes": item.minutes, "minutes_version": item.minutes_version}
+            )
+        return self._render(request, item, form)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        item = _run_item(request, pk, item_id)
+        form = forms.MinutesForm(request.POST)
+        if form.is_valid():
+            try:
+                services.item_minutes_save(
+                    actor=request.user,
+                    item=item,
+                    minutes=form.cleaned_data["minutes"],
+                    expected_version=form.cleaned_data["minutes_version"],
+                )
+            except ConcurrentEdit as exc:
+                item.refresh_from_db()
+                form = forms.MinutesForm(
+                    {"minutes": item.minutes, "minutes_version": item.minutes_version}
+                )
+                form.is_valid()
+                form.add_error("minutes", exc.message)
+                form.your_text = request.POST.get("minutes", "")  # type: ignore[attr-defined]
+            except DomainError as exc:
+                _fail(form, exc)
+            else:
+                messages.success(request, "Minutes saved.")
+                return redirect(_item_url(item))
+        return self._render(request, item, form)
+
+
+class DecisionView(View):
+    def _page(self, request, pk, item_id, data=None) -> HttpResponse:
+        item = _run_item(request, pk, item_id)
+        if item.case is not None and not access.can_view_case(request.user, item.case):
+            raise Http404
+        form = forms.DecisionForm(data, case=item.case)
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            services.item_decision_record(
+                actor=request.user,
+                item=item,
+                kind=d["kind"],
+                summary=d["summary"],
+                agency=d.get("agency"),
+                risk=d.get("risk"),
+            )
+            messages.success(request, "Decision recorded.")
+            return redirect(_item_url(item))
+
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "title": "Record a decision",
+                "caption": f"Item {item.order}: {item.person_label(True)}",
+                "intro": "An agency stops being involved, or gives up a risk, only by a decision "
+                "of the forum (no hand-offs). Recording it here carries it out.",
+                "back": _item_url(item),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        return self._page(request, pk, item_id)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        return self._page(request, pk, item_id, request.POST)
+
+
+def _action_owners(item: AgendaItem):
+    """Who can own an action: for a case, people of the involved and invited agencies."""
+    users = User.objects.filter(is_active=True, agency__isnull=False).select_related("agency")
+    if item.case is not None:
+        agencies = list(
+            item.case.involvements.filter(left_at__isnull=True).values_list("agency_id", flat=True)
+        ) + list(item.invitations.values_list("agency_id", flat=True))
+        users = users.filter(agency_id__in=agencies).exclude(groups__name=Role.COMMISSIONER)
+    return users.order_by("agency__name", "last_name", "first_name")
+
+
+class ActionAddView(View):
+    def _page(self, request, pk, item_id, data=None) -> HttpResponse:
+        item = _run_item(request, pk, item_id)
+        if item.case is not None and not access.can_view_case(request.user, item.case):
+            raise Http404
+        form = forms.ActionForm(data, owners=_action_owners(item))
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            owner = d["owner"]
+            services.action_add(
+                actor=request.user,
+                meeting=item.meeting,
+                item=item,
+                description=d["description"],
+                owner_agency=owner.agency,
+                owner=owner,
+                due_on=d["due_on"],
+            )
+            messages.success(request, "Action added. The owner has been told.")
+            return redirect(_item_url(item))
+
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "title": "Add an action",
+                "caption": f"Item {item.order}: {item.person_label(True)}",
+                "back": _item_url(item),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        return self._page(request, pk, item_id)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        return self._page(request, pk, item_id, request.POST)
+
+
+class ItemCarePlanView(View):
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        item = _run_item(request, pk, item_id)
+        if item.case is None or not access.can_view_case(request.user, item.case):
+            raise Http404
+        try:
+            plan = services.item_care_plan_agree(actor=request.user, item=item)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Care plan version {plan.version} agreed at this meeting.")
+        return redirect(_item_url(item))
+
+
+class EscalateView(View):
+    def _page(self, request, pk, item_id, data=None) -> HttpResponse:
+        item = _run_item(request, pk, item_id)
+        form = forms.SystemIssueForm(data)
+        form.submit_label = "Raise for the SOG"
+        form.helper = form.build_helper(*form.helper.layout.fields[:-1])
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            issue = services.system_issue_raise(
+                actor=request.user,
+                title=d["title"],
+                description=d["description"],
+                theme=d["theme"],
+                item=item,
+            )
+            messages.success(request, "System issue raised for the System Optimisation Group.")
+            return redirect("forums:issue", issue.pk)
+
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "title": "System learning: raise an issue for the SOG",
+                "caption": f"Item {item.order}",
+                "intro": "What does this case show about how the system works? The SOG sees "
+                "the issue and that it came from a case, never who the person is.",
+                "back": _item_url(item),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        return self._page(request, pk, item_id)
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
+        return self._page(request, pk, item_id, request.POST)
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def action_log(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not selectors.action_log_visible_to(request.user):
+        raise Http404
+    filters = forms.ActionFilterForm(request.GET or None)
+    wanted: dict[str, Any] = {}
+    if filters.is_valid():
+        data = filters.cleaned_data
+        wanted = {
+            "forum": data["forum"],
+            "agency": data["agency"].pk if data["agency"] else None,
+            "status": data["status"],
+            "theme": data["theme"],
+        }
+    mine = request.GET.get("mine") == "1"
+    actions = selectors.action_log(user=request.user, mine=mine, **wanted)
+    page = Paginator(actions, 50).get_page(request.GET.get("page"))
+    rows = selectors.readable_actions(user=request.user, actions=page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "forums/actions.html",
+        {
+            "filters": filters,
+            "page": page,
+            "actions": rows,
+            "mine": mine,
+            "query": query.urlencode(),
+        },
+    )
+
+
+class ActionView(View):
+    def _render(self, request, action, form) -> HttpResponse:
+        history = list(action.history.select_related("history_user").order_by("-history_date")[:20])
+        readable = action.case_id is None or access.can_view_case(request.user, action.case)
+        return render(
+            request,
+            "forums/action.html",
+            {"action": action, "form": form, "history": history, "readable": readable},
+        )
+
+    def _form(self, request, action, data=None):
+        if not services.can_update_action(request.user, action):
+            return None
+        return forms.ActionUpdateForm(
+            data,
+            may_change_due=services.can_run_forum(request.user, action.forum),
+            initial={"status": action.status, "version": action.version, "due_on": action.due_on},
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        action = selectors.action_for(user=request.user, action_id=pk)
+        return self._render(request, action, self._form(request, action))
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        action = selectors.action_for(user=request.user, action_id=pk)
+        form = self._form(request, action, request.POST)
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.action_update(
+                    actor=request.user,
+                    action=action,
+                    status=d["status"],
+                    note=d["note"],
+                    expected_version=d["version"],
+                    due_on=d.get("due_on"),
+                )
+            except ConcurrentEdit as exc:
+                action.refresh_from_db()
+                data = request.POST.copy()
+                data["version"] = str(action.version)
+                form = self._form(request, action, data)
+                form.is_valid()
+                form.add_error(None, exc.message)
+            except DomainError as exc:
+                _fail(form, exc)
+            else:
+                messages.success(request, "Action updated.")
+                return redirect("forums:action", action.pk)
+        return self._render(request, action, form)
+
+
+# --- system issues -----------------------------------------------------------------------------
+
+
+def issue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not selectors.issues_visible_to(request.user):
+        raise Http404
+    theme = request.GET.get("theme", "")
+    status = request.GET.get("status", "")
+    theme = theme if theme in SystemIssue.Theme.values else ""
+    status = status if status in SystemIssue.Status.values else ""
+    issues = list(selectors.system_issues(user=request.user, theme=theme, status=status)[:200])
+    return render(
+        request,
+        "forums/issues.html",
+        {
+            "issues": issues,
+            "themes": SystemIssue.Theme.choices,
+            "statuses": SystemIssue.Status.choices,
+            "theme": theme,
+            "status": status,
+            "may_raise": services.can_work_system_issues(request.user),
+        },
+    )
+
+
+class IssueNewView(View):
+    def _page(self, request, data=None) -> HttpResponse:
+        if not services.can_work_system_issues(request.user):
+            raise Http404
+        form = forms.SystemIssueForm(data)
+
+        def run(d: dict[str, Any]) -> HttpResponse:
+            issue = services.system_issue_raise(actor=request.user, **d)
+            messages.success(request, "System issue raised.")
+            return redirect("forums:issue", issue.pk)
+
+        return _form_page(
+            request,
+            form,
+            run,
+            {
+                "title": "Raise a system issue",
+                "caption": "System Optimisation Group",
+                "back": reverse("forums:issues"),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        return self._page(request)
+
+    def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        return self._page(request, request.POST)
+
+
+class IssueView(View):
+    def _render(self, request, issue, form) -> HttpResponse:
+        return render(
+            request,
+            "forums/issue.html",
+            {"issue": issue, "form": form, **selectors.issue_page(user=request.user, issue=issue)},
+        )
+
+    def _form(self, request, issue, data=None):
+        if not services.can_work_system_issues(request.user):
+            return None
+        return forms.SystemIssueUpdateForm(
+            data,
+            initial={
+                "status": issue.status,
+                "recommendation": issue.recommendation,
+                "version": issue.version,
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        issue = selectors.issue_for(user=request.user, issue_id=pk)
+        return self._render(request, issue, self._form(request, issue))
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
+        issue = selectors.issue_for(user=request.user, issue_id=pk)
+        form = self._form(request, issue, request.POST)
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.system_issue_update(
+                    actor=request.user,
+                    issue=issue,
+                    status=d["status"],
+                    recommendation=d["recommendation"],
+                    expected_version=d["version"],
+                )
+            except DomainError as exc:
+                _fail(form, exc)
+            else:
+                messages.success(request, "Issue updated.")
+                return redirect("forums:issue", issue.pk)
+        return self._render(request, issue, form)

@@ -1,0 +1,156 @@
+"""The forum pages end to end through the test client: plan, agenda, publish, minutes, approve."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import services as cs
+from csf_portal.models import Role
+from forums import services as fs
+from forums.models import Forum, ForumMembership
+from tests.conftest import signed_in_client
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_meeting_from_planning_to_amended_minutes(django_capture_on_commit_callbacks):
+    chair = UserFactory(agency=AgencyFactory(name="ASC"), roles=[Role.FORUM_CHAIR])
+    hostel = AgencyFactory(name="Hostel")
+    mh = AgencyFactory(name="MH")
+    worker = UserFactory(agency=hostel)
+    member = UserFactory(agency=mh, roles=[Role.FORUM_MEMBER, Role.PRACTITIONER])
+    csf = Forum.objects.get(kind="csf")
+    ForumMembership.objects.create(forum=csf, user=member, agency=mh)
+    case = CaseFactory(person__given_name="Zebedee", person__family_name="Quill")
+    give_consent(case.person)
+    cs.case_agency_join(actor=chair, case=case, agency=chair.agency)
+    cs.case_agency_join(actor=chair, case=case, agency=hostel)
+    c = signed_in_client(chair)
+    for url in [
+        reverse("forums:index"),
+        reverse("forums:plan", args=["csf"]),
+        reverse("forums:schedule", args=["csf"]),
+        reverse("forums:actions"),
+        reverse("forums:issues"),
+        reverse("forums:issue_new"),
+        "/",
+    ]:
+        r = c.get(url)
+        assert r.status_code == 200, url
+    day = timezone.localdate() - datetime.timedelta(days=0)
+    r = c.post(
+        reverse("forums:plan", args=["csf"]),
+        {
+            "day_0": day.day,
+            "day_1": day.month,
+            "day_2": day.year,
+            "starts": "00:01",
+            "ends": "23:00",
+            "location": "Room 1",
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    m = csf.meetings.get()
+    r = c.get(reverse("forums:agenda_add", args=[m.pk]))
+    assert "Zebedee" in r.content.decode()
+    r = c.post(reverse("forums:agenda_add", args=[m.pk]), {"case": str(case.pk)})
+    assert r.status_code == 302
+    item = m.items.get()
+    r = c.get(r.url)
+    assert r.status_code == 200
+    r = c.post(
+        reverse("forums:item_settings", args=[m.pk, item.pk]),
+        {
+            "starts_at": "10:00",
+            "minutes_allowed": 25,
+            "presenter": worker.pk,
+            "invited_agencies": [mh.pk],
+        },
+    )
+    assert r.status_code == 302, r.content.decode()
+    assert c.get(reverse("forums:meeting", args=[m.pk])).status_code == 200
+    assert c.get(reverse("forums:publish", args=[m.pk])).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        r = c.post(reverse("forums:publish", args=[m.pk]))
+    assert r.status_code == 302
+    mc = signed_in_client(member)
+    page = mc.get(reverse("forums:meeting", args=[m.pk])).content.decode()
+    assert "Zebedee" in page
+    assert mc.get(reverse("cases:detail", args=[case.pk])).status_code == 200
+    assert c.post(reverse("forums:held", args=[m.pk])).status_code == 302
+    r = c.post(
+        reverse("forums:attendance", args=[m.pk]),
+        {"user": member.pk, "item": "", "status": "present"},
+    )
+    assert r.status_code == 302, r.content.decode()
+    r = c.get(reverse("forums:item", args=[m.pk, item.pk]))
+    assert r.status_code == 200
+    r = c.post(
+        reverse("forums:item", args=[m.pk, item.pk]),
+        {"minutes": "Discussed.", "minutes_version": 0},
+    )
+    assert r.status_code == 302
+    r = c.post(
+        reverse("forums:item", args=[m.pk, item.pk]), {"minutes": "Mine.", "minutes_version": 0}
+    )
+    assert "Someone else changed" in r.content.decode()
+    r = c.get(reverse("forums:action_add", args=[m.pk, item.pk]))
+    assert r.status_code == 200
+    due = timezone.localdate() + datetime.timedelta(days=10)
+    r = c.post(
+        reverse("forums:action_add", args=[m.pk, item.pk]),
+        {
+            "description": "Visit",
+            "owner": worker.pk,
+            "due_on_0": due.day,
+            "due_on_1": due.month,
+            "due_on_2": due.year,
+        },
+    )
+    assert r.status_code == 302, r.content.decode()
+    r = c.get(reverse("forums:decision_add", args=[m.pk, item.pk]))
+    assert r.status_code == 200
+    r = c.post(
+        reverse("forums:decision_add", args=[m.pk, item.pk]), {"kind": "other", "summary": "Agreed"}
+    )
+    assert r.status_code == 302, r.content.decode()
+    r = c.post(
+        reverse("forums:escalate", args=[m.pk, item.pk]),
+        {"title": "Quill needs", "description": "x", "theme": "accommodation"},
+    )
+    assert "Do not name the person" in r.content.decode()
+    r = c.post(
+        reverse("forums:escalate", args=[m.pk, item.pk]),
+        {"title": "Hostel evictions", "description": "x", "theme": "accommodation"},
+    )
+    assert r.status_code == 302
+    assert c.get(r.url).status_code == 200
+    assert c.get(reverse("forums:actions")).status_code == 200
+    action = item.actions.get()
+    wc = signed_in_client(worker)
+    assert "Visit" in wc.get("/").content.decode()
+    r = wc.post(
+        reverse("forums:action", args=[action.pk]),
+        {"status": "done", "note": "Done it", "version": 1},
+    )
+    assert r.status_code == 302, r.content.decode()
+    assert c.get(reverse("forums:approve", args=[m.pk])).status_code == 200
+    r = c.post(reverse("forums:approve", args=[m.pk]))
+    assert r.status_code == 302
+    r = c.post(reverse("forums:amend", args=[m.pk]), {"item": str(item.pk), "text": "Correction"})
+    assert r.status_code == 302
+    assert "Correction" in c.get(reverse("forums:meeting", args=[m.pk])).content.decode()
+    # SOG
+    sog = Forum.objects.get(kind="sog")
+    s = fs.meeting_plan(
+        actor=chair, forum=sog, starts_at=timezone.now() + datetime.timedelta(days=5), location="R"
+    )
+    r = c.post(reverse("forums:agenda_add", args=[s.pk]), {"topic": "Review the log"})
+    assert r.status_code == 302, r.content.decode()
+    other = UserFactory(agency=AgencyFactory())
+    oc = signed_in_client(other)
+    assert oc.get(reverse("forums:meeting", args=[m.pk])).status_code == 404
+    assert oc.get(reverse("forums:action", args=[action.pk])).status_code == 404
