@@ -60,6 +60,14 @@ def person_meam_domains(*, person: Person) -> list[str]:
     return domains
 
 
+def _day_end(day):
+    import datetime
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(17, 0)))
+
+
 def case_page(*, user: User, case: Case) -> dict[str, Any]:
     """Everything the case page shows, in a fixed number of queries."""
     from django.db.models import Prefetch
@@ -152,6 +160,22 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
                 f"{rv.bnb_nights} B&B nights",
             }
         )
+    from forums.selectors import case_forum_history
+
+    forum = case_forum_history(user=user, case=case)
+    for item in forum["discussions"]:
+        if item.meeting.has_started:
+            timeline.append(
+                {"at": item.meeting.starts_at, "text": f"Discussed at the {item.meeting.forum}"}
+            )
+    for action in forum["actions"]:
+        if action.completed_on:
+            timeline.append(
+                {
+                    "at": _day_end(action.completed_on),
+                    "text": f"Forum action done by {action.owner_agency}",
+                }
+            )
     timeline.sort(key=lambda e: e["at"], reverse=True)
     return {
         "reviews": reviews,
@@ -164,6 +188,8 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
         "handoff_attempts": HandOffAttempt.objects.filter(case=case).count(),
         "referrals": referrals,
         "timeline": timeline,
+        "discussions": forum["discussions"],
+        "open_actions": forum["open_actions"],
         "my_agency_involved": any(
             i.agency_id == user.agency_id and i.left_at is None for i in involvements
         ),

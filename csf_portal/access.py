@@ -95,6 +95,30 @@ def coverage_until(*, person_id: Any, agency_id: int, today: datetime.date | Non
     return max(dates) if dates else None
 
 
+def people_covered(*, person_ids, agency_id: int, today: datetime.date | None = None) -> set[Any]:
+    """Which of these people a current consent or sharing basis covers for the agency (2 queries)."""
+    from django.db.models import Q
+
+    from consent.models import ConsentRecord, SharingBasis
+
+    ids = set(person_ids)
+    if not ids:
+        return set()
+    today = today or timezone.localdate()
+    covers = Q(all_member_agencies=True) | Q(agencies=agency_id)
+    consent = ConsentRecord.objects.filter(
+        covers,
+        person_id__in=ids,
+        withdrawn_at__isnull=True,
+        given_on__lte=today,
+        review_date__gte=today,
+    ).values_list("person_id", flat=True)
+    basis = SharingBasis.objects.filter(
+        covers, person_id__in=ids, ended_at__isnull=True, starts_on__lte=today, ends_on__gte=today
+    ).values_list("person_id", flat=True)
+    return set(consent) | set(basis)
+
+
 def _involved_agencies(case: Case) -> QuerySet[Agency]:
     from cases.models import CaseGroupObjectPermission
 
@@ -282,14 +306,13 @@ def case_ids_visible_among(*, user: Any, case_ids) -> set[Any]:
     visible = set(cases_visible_to(user=user).filter(pk__in=ids).values_list("pk", flat=True))
     rest = ids - visible
     if rest:
-        via_meeting = (
+        via_meeting = list(
             Case.objects.filter(pk__in=rest)
             .filter(pk__in=meeting_items_open_to(user).values("case_id"))
             .values_list("pk", "person_id")
         )
-        for case_id, person_id in via_meeting:
-            if coverage_until(person_id=person_id, agency_id=agency.pk) is not None:
-                visible.add(case_id)
+        covered = people_covered(person_ids=[p for _, p in via_meeting], agency_id=agency.pk)
+        visible |= {case_id for case_id, person_id in via_meeting if person_id in covered}
     rest = ids - visible
     if rest and has_role(user, Role.PRACTITIONER):
         from cases.models import BreakGlassAccess
