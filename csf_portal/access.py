@@ -96,7 +96,7 @@ def coverage_until(*, person_id: Any, agency_id: int, today: datetime.date | Non
 
 
 def people_covered(*, person_ids, agency_id: int, today: datetime.date | None = None) -> set[Any]:
-    """Which of these people a current consent or sharing basis covers for the agency (2 queries)."""
+    """Which of these people a current consent or sharing basis covers for the agency."""
     from django.db.models import Q
 
     from consent.models import ConsentRecord, SharingBasis
