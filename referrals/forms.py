@@ -431,6 +431,31 @@ class WithdrawForm(GovukFormMixin, forms.Form):
         self.helper = self.build_helper(Field.textarea("reason", rows=4))
 
 
+def _upcoming_csf_meetings():
+    from django.db.models import Count, Q
+
+    from forums.models import Forum, Meeting
+
+    return (
+        Meeting.objects.filter(
+            forum__kind=Forum.Kind.CSF,
+            starts_at__gt=timezone.now(),
+            state__in=[Meeting.State.PLANNED, Meeting.State.AGENDA_PUBLISHED],
+        )
+        .annotate(case_count=Count("items", filter=Q(items__case__isnull=False)))
+        .order_by("starts_at")
+    )
+
+
+class UpcomingMeetingField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        count = getattr(obj, "case_count", 0)
+        return (
+            f"{timezone.localtime(obj.starts_at):%A %-d %B %Y, %H:%M} "
+            f"({count} case{'s' if count != 1 else ''} so far)"
+        )
+
+
 class AcceptForm(GovukFormMixin, forms.Form):
     submit_label = "Accept referral"
     NEW = "new"
@@ -452,6 +477,15 @@ class AcceptForm(GovukFormMixin, forms.Form):
                 error_messages={"required": "Say whether this is someone already known"},
             )
             fields.append(Field.radios("person", legend_size=Size.SMALL))
+        self.fields["meeting"] = UpcomingMeetingField(
+            label="Place it on the agenda of a forum meeting? (optional)",
+            queryset=_upcoming_csf_meetings(),
+            required=False,
+            empty_label="Not now: add it to an agenda later",
+            help_text="The referrer is named as the presenting practitioner",
+            error_messages={"invalid_choice": "Select a forum meeting that is still ahead"},
+        )
+        fields.append(Field.select("meeting"))
         self.fields["note"] = _text(
             "Note for the referrer (optional)",
             2000,

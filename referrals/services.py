@@ -376,11 +376,17 @@ def _record_lawful_basis(actor: User, referral: Referral, person: Person) -> Non
 
 @transaction.atomic
 def referral_accept(
-    *, actor: User, referral: Referral, person: Person | None = None, reason: str = ""
+    *,
+    actor: User,
+    referral: Referral,
+    person: Person | None = None,
+    reason: str = "",
+    meeting=None,
 ) -> Referral:
     """Accept: open a case for the person, or reopen their closed case (a repeat referral).
 
-    ``person`` is an existing person the chair has confirmed this referral is about.
+    ``person`` is an existing person the chair has confirmed this referral is about;
+    ``meeting``, a forum meeting whose agenda the case joins, with the referrer presenting.
     """
     referral = _decide(actor, referral, S.ACCEPTED, reason)
     person = person or referral.person
@@ -460,10 +466,21 @@ def referral_accept(
                 at_referral=True,
             )
     access.case_activity_touch(case=case)
+    when = ""
+    if meeting is not None:
+        from forums import services as forum_services
+        from forums.models import AgendaItem
+
+        if not AgendaItem.objects.filter(meeting=meeting, case=case).exists():
+            forum_services.agenda_item_add(
+                actor=actor, meeting=meeting, case=case, presenter=referral.referrer
+            )
+        when = f" It will be discussed on {timezone.localtime(meeting.starts_at):%-d %B %Y}."
 
     _notify_referrer(
         referral,
-        f"Your referral {referral.short_ref} has been accepted by the Creative Solutions Forum.",
+        f"Your referral {referral.short_ref} has been accepted by the Creative Solutions Forum."
+        + when,
     )
     return referral
 

@@ -399,8 +399,11 @@ class DecisionView(View):
                         referral=referral,
                         person=form.chosen(),
                         reason=data.get("note", ""),
+                        meeting=data.get("meeting"),
                     )
-                    message = "Referral accepted. A case is open and awaiting the forum."
+                    message = "Referral accepted. A case is open and awaiting the forum." + (
+                        " It is on the meeting's agenda." if data.get("meeting") else ""
+                    )
                 elif self.decision == "redirect":
                     services.referral_redirect(
                         actor=request.user,

@@ -277,3 +277,42 @@ def test_list_and_triage_queries_do_not_grow_with_rows(referrer, chair):
     )
     assert small == large
     assert max(large) <= 15
+
+
+def test_accepting_can_place_the_case_on_a_planned_meetings_agenda(referrer, chair):
+    from django.utils import timezone
+
+    from forums.models import AgendaItem, Forum
+    from forums.services import meeting_plan
+
+    csf = Forum.objects.get(kind="csf")
+    held = meeting_plan(
+        actor=chair,
+        forum=csf,
+        starts_at=timezone.now() - datetime.timedelta(days=2),
+        location="Council House",
+    )
+    ahead = meeting_plan(
+        actor=chair,
+        forum=csf,
+        starts_at=timezone.now() + datetime.timedelta(days=9),
+        location="Council House",
+    )
+    referral = complete_referral(referrer)
+    client = signed_in_client(chair)
+    url = reverse("referrals:accept", args=[referral.pk])
+    page = client.get(url).content.decode()
+    assert "Place it on the agenda of a forum meeting?" in page
+    assert "(0 cases so far)" in page
+    # A meeting that has already met is not offered, and is refused if posted
+    _assert_error(
+        client.post(url, {"note": "", "meeting": str(held.pk)}),
+        "Select a forum meeting that is still ahead",
+    )
+    assert Referral.objects.get(pk=referral.pk).state == S.SUBMITTED
+    response = client.post(url, {"note": "", "meeting": str(ahead.pk)})
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    item = AgendaItem.objects.get(meeting=ahead)
+    assert item.case == referral.case and item.presenter == referrer
+    assert not AgendaItem.objects.filter(meeting=held).exists()
