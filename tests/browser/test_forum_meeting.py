@@ -1,4 +1,4 @@
-"""The chair runs a forum meeting in a browser: agenda, publication, minutes, an action, approval."""
+"""The chair runs a forum meeting in a browser: agenda, publication, minutes, action, approval."""
 
 from __future__ import annotations
 
