@@ -39,6 +39,11 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "assessments.add_templateitem",
         "assessments.change_templateitem",
         "assessments.delete_templateitem",
+        "forums.view_forum",
+        "forums.change_forum",
+        "forums.view_forummembership",
+        "forums.add_forummembership",
+        "forums.change_forummembership",
     ),
 }
 

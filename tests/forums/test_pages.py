@@ -154,3 +154,27 @@ def test_a_meeting_from_planning_to_amended_minutes(django_capture_on_commit_cal
     oc = signed_in_client(other)
     assert oc.get(reverse("forums:meeting", args=[m.pk])).status_code == 404
     assert oc.get(reverse("forums:action", args=[action.pk])).status_code == 404
+
+
+def test_administrator_keeps_standing_membership_in_the_admin():
+    admin_user = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    member = UserFactory(agency=AgencyFactory(name="Housing"))
+    client = signed_in_client(admin_user)
+    assert client.get(reverse("admin:forums_forummembership_changelist")).status_code == 200
+    response = client.post(
+        reverse("admin:forums_forummembership_add"),
+        {
+            "forum": Forum.objects.get(kind="sog").pk,
+            "user": member.pk,
+            "role": "member",
+            "joined_on": "2026-01-05",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    membership = ForumMembership.objects.get(user=member)
+    assert membership.agency == member.agency
+    assert membership.history.get().history_user == admin_user
+    # nobody else reaches it
+    practitioner = signed_in_client(member)
+    refused = practitioner.get(reverse("admin:forums_forummembership_changelist"))
+    assert refused.status_code == 302 and "/admin/login/" in refused["Location"]
