@@ -252,6 +252,9 @@ DEFAULT_FROM_EMAIL = env.str(
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The portal's public address, used for links in emails (e.g. https://csf.example.org).
 CSF_BASE_URL = env.str("CSF_BASE_URL", default="").rstrip("/")
+# Each PDF render runs in a child process under these limits (reports/pdf.py).
+CSF_PDF_TIME_LIMIT = env.float("CSF_PDF_TIME_LIMIT", default=60.0)
+CSF_PDF_MEMORY_MB = env.int("CSF_PDF_MEMORY_MB", default=768)
 
 # --- Static files, media -----------------------------------------------------
 STATIC_URL = "/static/"

@@ -14,6 +14,10 @@ from csf_portal.models import TimeStampedModel
 class GeneratedDocument(TimeStampedModel):
     class Kind(models.TextChoices):
         SUBJECT_ACCESS_JSON = "subject_access_json", "Subject access export (JSON)"
+        SUBJECT_ACCESS_PDF = "subject_access_pdf", "Subject access export (PDF)"
+        MEETING_PACK = "meeting_pack", "Meeting pack"
+        CARE_PLAN = "care_plan", "Care plan"
+        CARE_PLAN_EASY_READ = "care_plan_easy_read", "Care plan (easy read)"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting to start"
@@ -27,6 +31,12 @@ class GeneratedDocument(TimeStampedModel):
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    meeting = models.ForeignKey(
+        "forums.Meeting", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    care_plan = models.ForeignKey(
+        "cases.CarePlan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="documents"
     )
@@ -34,6 +44,8 @@ class GeneratedDocument(TimeStampedModel):
     file = models.FileField(upload_to="documents/%Y/%m/", blank=True)
     size = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    render_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -53,6 +65,19 @@ class GeneratedDocument(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.kind != self.Kind.SUBJECT_ACCESS_JSON
+
+    @property
+    def about(self) -> str:
+        """What the document is about, for its status page (the requester may see it)."""
+        if self.meeting_id:
+            return str(self.meeting)
+        if self.care_plan_id and self.care_plan is not None:
+            return f"{self.care_plan.case.person}, version {self.care_plan.version}"
+        return str(self.person) if self.person_id else ""
 
     @property
     def in_hand(self) -> bool:

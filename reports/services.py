@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from cases.models import Person
 from csf_portal import access
-from csf_portal.errors import NotAllowed
+from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.models import Role, User
 from reports.models import GeneratedDocument
 
@@ -35,20 +36,15 @@ def _enqueue(document: D) -> None:
     transaction.on_commit(lambda: generate_document.delay(document_id))
 
 
-def subject_access_request(*, actor: User, person: Person) -> D:
-    """Ask for everything held about ``person``. The same request twice gives one document."""
-    if not can_request_subject_access(actor):
-        raise NotAllowed("Only a forum chair or an administrator can make a subject access export.")
-    key = f"{D.Kind.SUBJECT_ACCESS_JSON}:{person.pk}:{actor.pk}"
+def _request(*, actor: User, kind: str, key: str, **about: Any) -> D:
+    """Record the request, queued, and enqueue it after commit; a request in hand is reused."""
     in_hand = D.objects.filter(request_key=key, status__in=[D.Status.QUEUED, D.Status.RUNNING])
     try:
         with transaction.atomic():
             existing = in_hand.first()
             if existing is not None:
                 return existing
-            document = D.objects.create(
-                kind=D.Kind.SUBJECT_ACCESS_JSON, person=person, requested_by=actor, request_key=key
-            )
+            document = D.objects.create(kind=kind, requested_by=actor, request_key=key, **about)
             _enqueue(document)
             return document
     except IntegrityError:  # a simultaneous identical request won the race
@@ -57,20 +53,134 @@ def subject_access_request(*, actor: User, person: Person) -> D:
         return existing
 
 
-def _render(document: D) -> tuple[bytes, str]:
+def subject_access_request(*, actor: User, person: Person, pdf: bool = False) -> D:
+    """Ask for everything held about ``person``. The same request twice gives one document."""
+    if not can_request_subject_access(actor):
+        raise NotAllowed("Only a forum chair or an administrator can make a subject access export.")
+    kind = D.Kind.SUBJECT_ACCESS_PDF if pdf else D.Kind.SUBJECT_ACCESS_JSON
+    return _request(actor=actor, kind=kind, key=f"{kind}:{person.pk}:{actor.pk}", person=person)
+
+
+def _meeting_case_ids(meeting) -> list[Any]:
+    from forums.models import AgendaItem
+
+    return list(
+        AgendaItem.objects.filter(meeting=meeting, case__isnull=False).values_list(
+            "case_id", flat=True
+        )
+    )
+
+
+def may_have_meeting_pack(user: User, meeting) -> bool:
+    """A meeting's members and invitees who may see every case on its agenda now."""
+    from forums.selectors import meetings_visible_to
+
+    if not meetings_visible_to(user=user).filter(pk=meeting.pk).exists():
+        return False
+    if meeting.state == meeting.State.PLANNED and not _runs(user, meeting):
+        return False
+    case_ids = set(_meeting_case_ids(meeting))
+    return access.case_ids_visible_among(user=user, case_ids=case_ids) == case_ids
+
+
+def _runs(user: User, meeting) -> bool:
+    from forums.services import can_run_forum
+
+    return can_run_forum(user, meeting.forum)
+
+
+def meeting_pack_request(*, actor: User, meeting) -> D:
+    """A meeting pack prepared for ``actor``: only for someone who may see every case in it."""
+    if not may_have_meeting_pack(actor, meeting):
+        raise NotAllowed("Only people who may see every case on the agenda get the meeting pack.")
+    if not _meeting_case_ids(meeting) and not meeting.items.exists():
+        raise DomainError("The agenda is empty: there is nothing to put in a pack yet")
+    return _request(
+        actor=actor,
+        kind=D.Kind.MEETING_PACK,
+        key=f"{D.Kind.MEETING_PACK}:{meeting.pk}:{actor.pk}",
+        meeting=meeting,
+    )
+
+
+def care_plan_pdf_request(*, actor: User, plan, easy_read: bool = False) -> D:
+    """A care plan version as a PDF, for anyone who may see the case."""
+    if not access.can_view_case(actor, plan.case):
+        raise NotAllowed("You cannot see this case.")
+    kind = D.Kind.CARE_PLAN_EASY_READ if easy_read else D.Kind.CARE_PLAN
+    return _request(
+        actor=actor,
+        kind=kind,
+        key=f"{kind}:{plan.pk}:{plan.edit_version}:{actor.pk}",
+        care_plan=plan,
+        person_id=plan.case.person_id,
+    )
+
+
+def may_download(user: User, document: D) -> bool:
+    """The requester, and only while they may still see everything in it."""
+    if document.requested_by_id != user.pk:
+        return False
+    if document.kind == D.Kind.MEETING_PACK:
+        return document.meeting is not None and may_have_meeting_pack(user, document.meeting)
+    if document.kind in (D.Kind.CARE_PLAN, D.Kind.CARE_PLAN_EASY_READ):
+        return document.care_plan is not None and access.can_view_case(
+            user, document.care_plan.case
+        )
+    return can_request_subject_access(user)
+
+
+def document_people(document: D) -> list[Any]:
+    """Whose personal data a document holds: each download is in their access log."""
+    if document.kind == D.Kind.MEETING_PACK and document.meeting is not None:
+        from cases.models import Case
+
+        return list(
+            Case.objects.filter(pk__in=_meeting_case_ids(document.meeting)).values_list(
+                "person_id", flat=True
+            )
+        )
+    return [document.person_id] if document.person_id else []
+
+
+def _render(document: D) -> tuple[bytes, str, int | None]:
+    from reports import documents
+    from reports.pdf import render_pdf
+
     if document.kind == D.Kind.SUBJECT_ACCESS_JSON:
         from reports import subject_access
 
         assert document.person is not None
-        return subject_access.render_json(document.person), "json"
-    raise ValueError(f"Unknown document kind {document.kind}")
+        return subject_access.render_json(document.person), "json", None
+    if document.kind == D.Kind.SUBJECT_ACCESS_PDF:
+        assert document.person is not None
+        html = documents.subject_access_html(
+            person=document.person, recipient=document.requested_by
+        )
+    elif document.kind == D.Kind.MEETING_PACK:
+        html = documents.meeting_pack_html(
+            meeting=document.meeting, recipient=document.requested_by
+        )
+    elif document.kind in (D.Kind.CARE_PLAN, D.Kind.CARE_PLAN_EASY_READ):
+        html = documents.care_plan_html(
+            plan=document.care_plan,
+            recipient=document.requested_by,
+            easy_read=document.kind == D.Kind.CARE_PLAN_EASY_READ,
+        )
+    else:
+        raise ValueError(f"Unknown document kind {document.kind}")
+    rendered = render_pdf(html)
+    document.render_seconds = rendered.seconds
+    return rendered.pdf, "pdf", rendered.pages
 
 
 def document_generate(*, document_id: str) -> D:
     """Produce the document's file. Safe to run again: a finished document is kept."""
     with transaction.atomic():
         document = (
-            D.objects.select_for_update(of=("self",)).select_related("person").get(pk=document_id)
+            D.objects.select_for_update(of=("self",))
+            .select_related("person", "requested_by", "meeting__forum", "care_plan__case__person")
+            .get(pk=document_id)
         )
         if document.status == D.Status.DONE:
             return document
@@ -78,11 +188,14 @@ def document_generate(*, document_id: str) -> D:
         document.attempts += 1
         document.started_at = timezone.now()
         document.save(update_fields=["status", "attempts", "started_at", "updated_at"])
-    content, extension = _render(document)
+    content, extension, pages = _render(document)
+    seconds = document.render_seconds
     with transaction.atomic():
         document = D.objects.select_for_update().get(pk=document_id)
         if document.status == D.Status.DONE:
             return document
+        document.page_count = pages
+        document.render_seconds = seconds
         name = f"{document.kind}-{document.pk}.{extension}"
         document.file.save(name, ContentFile(content), save=False)
         document.size = len(content)

@@ -14,4 +14,10 @@ urlpatterns = [
     path("documents/<uuid:pk>/", views.document_status, name="document"),
     path("documents/<uuid:pk>/retry/", views.DocumentRetryView.as_view(), name="document_retry"),
     path("documents/<uuid:pk>/download/", views.document_download, name="document_download"),
+    path(
+        "meeting-pack/<uuid:meeting_id>/",
+        views.MeetingPackRequestView.as_view(),
+        name="meeting_pack",
+    ),
+    path("care-plan/<uuid:plan_id>/", views.CarePlanPdfRequestView.as_view(), name="care_plan_pdf"),
 ]

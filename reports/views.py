@@ -13,7 +13,7 @@ from cases.forms import PersonIdentifiersForm
 from cases.models import Person
 from cases.selectors import people_by_identifiers
 from csf_portal import access
-from csf_portal.errors import DomainError
+from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.models import AccessEvent
 from csf_portal.types import AuthenticatedHttpRequest
 from reports import services
@@ -50,7 +50,9 @@ class SubjectAccessRequestView(View):
         except Person.DoesNotExist:
             raise Http404 from None
         try:
-            document = services.subject_access_request(actor=request.user, person=person)
+            document = services.subject_access_request(
+                actor=request.user, person=person, pdf=request.POST.get("format") != "json"
+            )
         except DomainError:
             raise Http404 from None
         return redirect("reports:document", document.pk)
@@ -58,7 +60,9 @@ class SubjectAccessRequestView(View):
 
 def _own_document(request: AuthenticatedHttpRequest, pk: Any) -> GeneratedDocument:
     try:
-        document = GeneratedDocument.objects.select_related("person").get(pk=pk)
+        document = GeneratedDocument.objects.select_related(
+            "person", "meeting__forum", "care_plan__case__person"
+        ).get(pk=pk)
     except (GeneratedDocument.DoesNotExist, ValidationError, ValueError):
         raise Http404 from None
     if document.requested_by_id != request.user.pk:
@@ -79,19 +83,66 @@ class DocumentRetryView(View):
 
 
 def document_download(request: AuthenticatedHttpRequest, pk: Any) -> FileResponse:
+    """The file, for its requester while they may still see everything in it; else 404."""
     document = _own_document(request, pk)
-    if document.status != GeneratedDocument.Status.DONE:
+    if document.status != GeneratedDocument.Status.DONE or not services.may_download(
+        request.user, document
+    ):
         raise Http404
-    access.record_access(
-        user=request.user,
-        obj=document.person or document,
-        request=request,
-        action=AccessEvent.Action.EXPORT,
-        reason=document.get_kind_display(),
+    sar = (GeneratedDocument.Kind.SUBJECT_ACCESS_JSON, GeneratedDocument.Kind.SUBJECT_ACCESS_PDF)
+    action = AccessEvent.Action.EXPORT if document.kind in sar else AccessEvent.Action.DOWNLOAD
+    people = services.document_people(document)
+    AccessEvent.objects.bulk_create(
+        [
+            AccessEvent(
+                user=request.user,
+                agency_id=request.user.agency_id,
+                action=action,
+                object_type="reports.generateddocument",
+                object_id=str(document.pk),
+                person_id=person_id,
+                path=request.get_full_path()[:500],
+                reason=document.get_kind_display(),
+                ip_address=access.client_ip(request),
+            )
+            for person_id in (people or [None])
+        ]
     )
     return FileResponse(
         document.file.open("rb"),
         as_attachment=True,
         filename=(document.file.name or "document").rsplit("/", 1)[-1],
-        content_type="application/json",
+        content_type="application/pdf" if document.is_pdf else "application/json",
     )
+
+
+class MeetingPackRequestView(View):
+    def post(self, request: AuthenticatedHttpRequest, meeting_id: Any) -> HttpResponse:
+        from django.contrib import messages
+
+        from forums.selectors import meeting_for
+
+        meeting = meeting_for(user=request.user, meeting_id=meeting_id)
+        try:
+            document = services.meeting_pack_request(actor=request.user, meeting=meeting)
+        except DomainError as exc:
+            if isinstance(exc, NotAllowed):
+                raise Http404 from None
+            messages.error(request, exc.message)
+            return redirect("forums:meeting", meeting.pk)
+        return redirect("reports:document", document.pk)
+
+
+class CarePlanPdfRequestView(View):
+    def post(self, request: AuthenticatedHttpRequest, plan_id: Any) -> HttpResponse:
+        from cases.models import CarePlan
+
+        try:
+            plan = CarePlan.objects.select_related("case__person").get(pk=plan_id)
+        except (CarePlan.DoesNotExist, ValidationError, ValueError):
+            raise Http404 from None
+        access.case_for(user=request.user, case_id=plan.case_id)  # 404 unless visible
+        document = services.care_plan_pdf_request(
+            actor=request.user, plan=plan, easy_read=request.POST.get("layout") == "easy_read"
+        )
+        return redirect("reports:document", document.pk)

@@ -54,13 +54,15 @@ def test_chair_produces_and_downloads_the_export(accepted, in_process_tasks):
         },
     )
     assert "Zebedee Quartermaine" in found.content.decode()
-    response = client.post(reverse("reports:subject_access_request", args=[person.pk]))
+    response = client.post(
+        reverse("reports:subject_access_request", args=[person.pk]), {"format": "json"}
+    )
     document = D.objects.get()
     assert response["Location"] == reverse("reports:document", args=[document.pk])
     assert document.status == D.Status.DONE
     assert len(document.sha256) == 64
     page = client.get(reverse("reports:document", args=[document.pk])).content.decode()
-    assert "Download the export" in page
+    assert "Download the subject access export (json) (JSON," in page
     download = client.get(reverse("reports:document_download", args=[document.pk]))
     data = json.loads(b"".join(download.streaming_content))
     assert data["person"]["family_name"] == "Quartermaine"
@@ -123,7 +125,10 @@ def test_failure_is_retried_then_shown_with_try_again(accepted, in_process_tasks
     monkeypatch.setattr(subject_access, "render_json", broken)
     chair = accepted["chair"]
     client = signed_in_client(chair)
-    client.post(reverse("reports:subject_access_request", args=[accepted["person"].pk]))
+    client.post(
+        reverse("reports:subject_access_request", args=[accepted["person"].pk]),
+        {"format": "json"},
+    )
     document = D.objects.get()
     assert document.status == D.Status.FAILED
     assert document.attempts == 4  # first try and three retries
