@@ -7,17 +7,20 @@ queue of its own, and is stopped afterwards. Redis is the one configured in
 
 from __future__ import annotations
 
+import io
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from celery import Celery
 from django.db import connection
 
-from tests.helpers import ROOT, clean_env
+from tests.helpers import ROOT, clean_env, run_manage
 
 pytestmark = pytest.mark.worker
 
@@ -33,27 +36,38 @@ def _redis_reachable() -> bool:
         return False
 
 
-@pytest.fixture
-def worker(tmp_path, db):
+def _require_redis() -> None:
     if not _redis_reachable():
         if os.environ.get("CI"):
             pytest.fail(f"Redis is not reachable at {REDIS_URL}; CI must provide it")
         pytest.skip(f"Redis is not reachable at {REDIS_URL} (outside CI only)")
+
+
+def _test_database_url() -> str | None:
+    """The test database's URL on PostgreSQL; None on SQLite (in memory, this process only)."""
     settings = connection.settings_dict
-    if settings["ENGINE"].endswith("postgresql"):
-        database_url = (
-            f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
-            f"{settings['PORT'] or 5432}/{settings['NAME']}"
-        )
-    else:
-        database_url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    env = clean_env(
+    if not settings["ENGINE"].endswith("postgresql"):
+        return None
+    return (
+        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+
+
+def _env(database_url: str, **extra: str) -> dict[str, str]:
+    return clean_env(
         SECRET_KEY="worker-test-key-0123456789abcdefghijklmnopqrstuvwxyz",
         ALLOWED_HOSTS="localhost",
         REDIS_URL=REDIS_URL,
         DATABASE_URL=database_url,
+        **extra,
     )
+
+
+@contextmanager
+def _worker(env: dict[str, str]):
+    """A worker process of the portal's own Celery app, on a queue of its own."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
     celery_bin = str(Path(sys.executable).with_name("celery"))
     proc = subprocess.Popen(
         [
@@ -74,24 +88,93 @@ def worker(tmp_path, db):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    yield queue, proc
-    proc.terminate()
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield queue, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
-def test_a_real_worker_runs_a_task_through_redis(worker):
-    queue, proc = worker
+def _client() -> Celery:
     client = Celery("csf_portal_test", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False)
     client.conf.task_serializer = "json"
-    result = client.send_task("csf_portal.health_probe", queue=queue)
+    return client
+
+
+def _answer(result, proc, timeout: int = 90):
     try:
-        value = result.get(timeout=90)
+        return result.get(timeout=timeout)
     except Exception:
         proc.terminate()
         output = proc.communicate(timeout=20)[0]
         raise AssertionError(f"worker did not answer; its log:\n{output}") from None
+
+
+@pytest.fixture
+def worker(tmp_path, db):
+    _require_redis()
+    database_url = _test_database_url() or f"sqlite:///{tmp_path / 'worker.sqlite3'}"
+    with _worker(_env(database_url)) as running:
+        yield running
+
+
+def test_a_real_worker_runs_a_task_through_redis(worker):
+    queue, proc = worker
+    result = _client().send_task("csf_portal.health_probe", queue=queue)
+    value = _answer(result, proc)
     assert value == {"database": "ok", "worker": "ok"}
     assert result.state == "SUCCESS"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_renders_a_meeting_pack_through_redis(tmp_path):
+    """Request recorded in the database, rendered by a worker process, read back as PDF text."""
+    import pypdf
+
+    _require_redis()
+    media = tmp_path / "media"
+    database_url = _test_database_url()
+    sqlite_file = tmp_path / "pack.sqlite3"
+    if database_url is not None:
+        from tests.integration.pack_scenario import build
+
+        document_id = build()  # committed: this test is transactional
+    else:
+        database_url = f"sqlite:///{sqlite_file}"
+        env = _env(database_url, CSF_MEDIA_ROOT=str(media))
+        migrated = run_manage("migrate", "--no-input", env=env, timeout=300)
+        assert migrated.returncode == 0, migrated.stderr
+        built = subprocess.run(
+            [sys.executable, "-m", "tests.integration.pack_scenario"],
+            cwd=ROOT,
+            env={**env, "DJANGO_SETTINGS_MODULE": "csf_portal.settings"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert built.returncode == 0, built.stderr
+        document_id = built.stdout.strip().splitlines()[-1]
+    with _worker(_env(database_url, CSF_MEDIA_ROOT=str(media))) as (queue, proc):
+        result = _client().send_task("reports.generate_document", args=[document_id], queue=queue)
+        assert _answer(result, proc, timeout=180) == "done"
+    if sqlite_file.exists():
+        with sqlite3.connect(sqlite_file) as db:
+            status, name, pages = db.execute(
+                "SELECT status, file, page_count FROM reports_generateddocument WHERE id = ?",
+                [document_id.replace("-", "")],
+            ).fetchone()
+    else:
+        from reports.models import GeneratedDocument
+
+        document = GeneratedDocument.objects.get(pk=document_id)
+        status, name, pages = document.status, document.file.name, document.page_count
+    assert status == "done" and pages >= 3
+    reader = pypdf.PdfReader(io.BytesIO((media / name).read_bytes()))
+    assert len(reader.pages) == pages
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Prepared for Sam Okafor" in text
+    assert "Ada Brennan" in text and "Tom Kerrigan" in text and "Self-neglect" in text
