@@ -57,6 +57,12 @@ run: install ## Set up and serve the portal on demo data at http://127.0.0.1:800
 test: install ## Set up and run the whole test suite (SQLite unless DATABASE_URL is set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+.PHONY: bench-pdf
+bench-pdf: install ## Time the largest demo meeting pack in a warm process (writes bench/pdf.json)
+	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v0
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py bench_pdf
+
 .PHONY: lint
 lint: install ## ruff lint and format check, mypy type check
 	$(VENV)/bin/ruff check .

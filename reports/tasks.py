@@ -15,9 +15,12 @@ def generate_document(self, document_id: str) -> str:
         services.document_generate(document_id=document_id)
     except Exception as exc:
         if self.request.retries >= MAX_RETRIES:
+            from reports.pdf import RenderError
+
+            why = f"{exc}. " if isinstance(exc, RenderError) else ""
             services.document_mark_failed(
                 document_id=document_id,
-                reason="The document could not be produced after several tries. "
+                reason=f"The document could not be produced after several tries. {why}"
                 f"Try again, or tell your administrator ({type(exc).__name__}).",
             )
             return "failed"

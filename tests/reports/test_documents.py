@@ -265,3 +265,32 @@ def test_subject_access_export_as_pdf(w, post):
     assert AccessEvent.objects.filter(
         action=AccessEvent.Action.EXPORT, person_id=person.pk, object_id=str(document.pk)
     ).exists()
+
+
+def test_a_render_that_breaks_its_limits_is_retried_then_failed_with_the_reason(w, post, settings):
+    settings.CSF_PDF_TIME_LIMIT = 0.01
+    client = signed_in_client(w["chair"])
+    post(client, reverse("reports:meeting_pack", args=[w["meeting"].pk]))
+    document = D.objects.get(kind=D.Kind.MEETING_PACK)
+    assert document.status == D.Status.FAILED and document.attempts == 4
+    page = client.get(reverse("reports:document", args=[document.pk])).content.decode()
+    assert "The meeting pack could not be produced" in page
+    assert "took longer than 0 seconds" in page and "Try again" in page
+    assert client.get(reverse("reports:document_download", args=[document.pk])).status_code == 404
+    settings.CSF_PDF_TIME_LIMIT = 60
+    post(client, reverse("reports:document_retry", args=[document.pk]))
+    document.refresh_from_db()
+    assert document.status == D.Status.DONE and document.page_count
+
+
+def test_the_pdf_benchmark_reports_pages_time_and_memory(w, tmp_path):
+    import json
+
+    from django.core.management import call_command
+
+    output = tmp_path / "pdf.json"
+    call_command("bench_pdf", runs=1, output=str(output))
+    result = json.loads(output.read_text())
+    assert result["cases"] == 3 and result["pages"] >= 5
+    assert result["total_seconds"] > 0 and result["pages_per_second"] > 0
+    assert result["render_peak_rss_mb"] > 0
