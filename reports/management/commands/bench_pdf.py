@@ -58,7 +58,7 @@ class Command(BaseCommand):
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         result = {
             "meeting": str(meeting),
-            "cases": meeting.cases,  # type: ignore[attr-defined]
+            "cases": meeting.cases,
             "pages": best["pages"],
             "total_seconds": round(best["total_seconds"], 2),
             "build_seconds": round(best["build_seconds"], 2),
