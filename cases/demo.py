@@ -434,6 +434,8 @@ class _Builder:
             for day in _monthly(weekday=3, nth=-1, count=12, before=self.today)
         ]
         for forum, day, hour, location, keep in plans:
+            if (day.month, day.day) in _CLOSED_DAYS:
+                day -= datetime.timedelta(days=7)  # not on Christmas Day: the week before
             since = timezone.now()
             starts = _at(day, hour)
             meeting = forum_services.meeting_plan(

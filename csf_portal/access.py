@@ -119,6 +119,34 @@ def people_covered(*, person_ids, agency_id: int, today: datetime.date | None = 
     return set(consent) | set(basis)
 
 
+def covered_pairs(pairs, today: datetime.date | None = None) -> set[tuple[Any, int]]:
+    """Which (person, agency) pairs a current consent or sharing basis covers (2 queries)."""
+    from consent.models import ConsentRecord, SharingBasis
+
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    today = today or timezone.localdate()
+    people = {p for p, _ in pairs}
+    consent = ConsentRecord.objects.filter(
+        person_id__in=people,
+        withdrawn_at__isnull=True,
+        given_on__lte=today,
+        review_date__gte=today,
+    ).values_list("person_id", "all_member_agencies", "agencies")
+    basis = SharingBasis.objects.filter(
+        person_id__in=people, ended_at__isnull=True, starts_on__lte=today, ends_on__gte=today
+    ).values_list("person_id", "all_member_agencies", "agencies")
+    everyone: set[Any] = set()
+    named: set[tuple[Any, int]] = set()
+    for person_id, all_members, agency_id in [*consent, *basis]:
+        if all_members:
+            everyone.add(person_id)
+        if agency_id is not None:
+            named.add((person_id, agency_id))
+    return {(p, a) for p, a in pairs if p in everyone or (p, a) in named}
+
+
 def _involved_agencies(case: Case) -> QuerySet[Agency]:
     from cases.models import CaseGroupObjectPermission
 

@@ -87,6 +87,13 @@ def _text(value: str, *, field: str, message: str, required: bool = True) -> str
     return value
 
 
+def _choice(choices, value: str, *, field: str, message: str):
+    try:
+        return choices(value)
+    except ValueError:
+        raise DomainError(message, field=field) from None
+
+
 def _save(obj, actor: User, **kwargs) -> None:
     obj._history_user = actor
     obj.save(**kwargs)
@@ -262,8 +269,13 @@ def meetings_schedule_monthly(
 # --- the agenda -------------------------------------------------------------
 
 
+def _state_now(meeting: Meeting) -> str:
+    """The meeting's committed state, read under a row lock: the caller's copy may be stale."""
+    return Meeting.objects.select_for_update().values_list("state", flat=True).get(pk=meeting.pk)
+
+
 def _check_editable_agenda(meeting: Meeting) -> None:
-    if meeting.state not in (S.PLANNED, S.AGENDA_PUBLISHED):
+    if _state_now(meeting) not in (S.PLANNED, S.AGENDA_PUBLISHED):
         raise InvalidTransition("The agenda cannot change once the meeting has been held")
 
 
@@ -305,7 +317,9 @@ def agenda_item_add(
     _require_runner(actor, meeting.forum)
     meeting = Meeting.objects.select_for_update().select_related("forum").get(pk=meeting.pk)
     _check_editable_agenda(meeting)
-    topic = _text(topic, field="topic", message="", required=False)[:200]
+    topic = _text(topic, field="topic", message="", required=False)
+    if len(topic) > 200:
+        raise DomainError("Use 200 characters or fewer for the topic", field="topic")
     invited_agencies = list(invited_agencies)
     if case is not None:
         if not meeting.forum.discusses_cases:
@@ -383,6 +397,7 @@ def agenda_item_remove(*, actor: User, item: AgendaItem) -> None:
     meeting = item.meeting
     _require_runner(actor, meeting.forum)
     _check_editable_agenda(meeting)
+    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
     if item.actions.exists() or item.decisions.exists() or item.minutes:
         raise DomainError("This item has minutes, decisions or actions and stays on the record")
     item.invitations.all().delete()
@@ -412,22 +427,34 @@ def agenda_item_move(*, actor: User, item: AgendaItem, up: bool) -> None:
 
 
 def agenda_warnings(meeting: Meeting, items: list[AgendaItem] | None = None) -> list[str]:
-    """The 3-to-6-cases norm of a CSF meeting, as advice for the chair."""
+    """Advice for the chair: the 3-to-6-cases norm, and invitations consent does not cover."""
     if not meeting.forum.discusses_cases:
         return []
     items = items if items is not None else list(meeting.items.all())
+    warnings = []
     cases = sum(1 for i in items if i.case_id)
     low, high = AGENDA_NORM
     if cases < low:
-        return [
+        warnings.append(
             f"This agenda has {cases} case{'s' if cases != 1 else ''}: {low} to {high} is usual"
-        ]
-    if cases > high:
-        return [
+        )
+    elif cases > high:
+        warnings.append(
             f"This agenda has {cases} cases: more than {high} leaves little time for each "
             "full case discussion"
-        ]
-    return []
+        )
+    invitations = Invitation.objects.filter(item__in=[i for i in items if i.case_id]).values_list(
+        "item__order", "item__case__person_id", "agency_id", "agency__name"
+    )
+    rows = list(invitations)
+    covered = access.covered_pairs((person_id, agency_id) for _, person_id, agency_id, _ in rows)
+    for order, person_id, agency_id, name in sorted(rows):
+        if (person_id, agency_id) not in covered:
+            warnings.append(
+                f"{name} is invited to item {order}, but the person's consent or sharing "
+                "basis does not cover them: they will not see the case"
+            )
+    return warnings
 
 
 def _meeting_people(meeting: Meeting) -> list[User]:
@@ -503,7 +530,7 @@ def agenda_publish(*, actor: User, meeting: Meeting) -> Meeting:
 
 
 def _check_minutes_open(meeting: Meeting) -> None:
-    if meeting.state == S.MINUTES_APPROVED:
+    if _state_now(meeting) == S.MINUTES_APPROVED:
         raise InvalidTransition(
             "The minutes have been approved and are read-only: record an amendment instead"
         )
@@ -621,7 +648,7 @@ def item_decision_record(
     from cases.models import RiskOwner
 
     _check_minutes_open(item.meeting)
-    kind = ForumDecision.Kind(kind)
+    kind = _choice(ForumDecision.Kind, kind, field="kind", message="Select the kind of decision")
     if item.case_id is None and kind != ForumDecision.Kind.OTHER:
         raise DomainError("This decision is about a case", field="kind")
     owner = None
@@ -701,7 +728,7 @@ def forum_decision_record(
     summary = _text(summary, field="summary", message="Say what was decided and why")
     if not meeting.has_started:
         raise DomainError("A decision is recorded against a meeting that has taken place")
-    if meeting.state == S.MINUTES_APPROVED:
+    if _state_now(meeting) == S.MINUTES_APPROVED:
         raise InvalidTransition(
             "The minutes of that meeting have been approved: record the decision at the next"
         )
@@ -852,10 +879,10 @@ def action_update(
             "Someone else updated this action while you were editing. Check their update "
             "and try again"
         )
-    status = Action.Status(status)
+    status = _choice(Action.Status, status, field="status", message="Select the status")
     note = _text(note, field="note", message="Say what has happened since the last update")
-    if status == Action.Status.DROPPED:
-        action.status_reason = note
+    # A dropped action says why; reopened, it no longer carries the old reason.
+    action.status_reason = note if status == Action.Status.DROPPED else ""
     if due_on is not None and due_on != action.due_on:
         if not can_run_forum(actor, action.forum):
             raise NotAllowed("Only the forum chair changes a due date.")
@@ -958,8 +985,13 @@ def system_issue_raise(
     if len(title) > 200:
         raise DomainError("Use 200 characters or fewer for the title", field="title")
     description = _text(description, field="description", message="Describe the issue")
-    theme = SystemIssue.Theme(theme)
+    theme = _choice(SystemIssue.Theme, theme, field="theme", message="Select the theme")
     linked = list(cases)
+    hidden = set(c.pk for c in linked) - access.case_ids_visible_among(
+        user=actor, case_ids=[c.pk for c in linked]
+    )
+    if hidden:
+        raise NotAllowed("You can only link cases you can see.")
     if item is not None:
         _check_minutes_open(item.meeting)
         if item.case is not None and item.case not in linked:
@@ -993,7 +1025,7 @@ def system_issue_update(
     issue = SystemIssue.objects.select_for_update().get(pk=issue.pk)
     if issue.version != expected_version:
         raise ConcurrentEdit("Someone else changed this issue while you were editing")
-    status = SystemIssue.Status(status)
+    status = _choice(SystemIssue.Status, status, field="status", message="Select the status")
     recommendation = _text(recommendation, field="recommendation", message="", required=False)
     if status == SystemIssue.Status.WITH_COMMISSIONERS and not recommendation:
         raise DomainError(

@@ -178,3 +178,25 @@ def test_administrator_keeps_standing_membership_in_the_admin():
     practitioner = signed_in_client(member)
     refused = practitioner.get(reverse("admin:forums_forummembership_changelist"))
     assert refused.status_code == 302 and "/admin/login/" in refused["Location"]
+
+
+def test_the_chair_is_warned_when_consent_does_not_cover_an_invited_service():
+    chair = UserFactory(agency=AgencyFactory(name="ASC"), roles=[Role.FORUM_CHAIR])
+    probation = AgencyFactory(name="Probation")
+    housing = AgencyFactory(name="Housing")
+    case = CaseFactory()
+    give_consent(case.person, all_member_agencies=False, agencies=[chair.agency, housing])
+    cs.case_agency_join(actor=chair, case=case, agency=chair.agency)
+    meeting = fs.meeting_plan(
+        actor=chair,
+        forum=Forum.objects.get(kind="csf"),
+        starts_at=timezone.now() + datetime.timedelta(days=4),
+        location="Room 1",
+    )
+    fs.agenda_item_add(
+        actor=chair, meeting=meeting, case=case, invited_agencies=[probation, housing]
+    )
+    page = signed_in_client(chair).get(reverse("forums:publish", args=[meeting.pk]))
+    body = page.content.decode()
+    assert "Probation is invited to item 1, but the person&#x27;s consent" in body
+    assert "Housing is invited" not in body

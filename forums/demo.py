@@ -1,0 +1,2495 @@
+"""The demo city's forums: a year of the CSF's and the SOG's own records (DESIGN §6).
+
+``cases/demo.py`` held the year's meetings and did the case work at them: risks
+shared, care plans agreed, agencies let go by a decision, cases moved on or
+closed. This module writes up what the forums themselves recorded around that
+work: the standing memberships; for every past meeting an agenda built and
+published the week before, who came and who sent apologies, minutes of each
+item, decisions, and actions with a believable record of progress (most done,
+some late, a few dropped, some overdue); the system issues that case learning
+exposed and the System Optimisation Group's work on them, two of them now with
+commissioners; and what lies ahead - the next forum's agenda published, the rest
+of the season planned, the next SOG agenda in draft.
+
+Every step goes through ``forums.services``, so the rules and history are the
+portal's own; each step is then moved back to when it happened. Minutes, actions
+and system issues name no one: the case item says who it is about. Everyone is
+fictional.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cases.demo import (
+    _CLOSED_DAYS,
+    CSF_LOCATION,
+    PRACTITIONER_OF,
+    SOG_LOCATION,
+    _at,
+    _backdate,
+    _working,
+)
+from cases.models import (
+    CarePlan,
+    CarePlanItem,
+    Case,
+    CaseAgency,
+    CaseVisibility,
+    Gender,
+    Person,
+    Risk,
+    RiskCategory,
+    RiskLevel,
+    RiskLevelChange,
+    RiskOwner,
+)
+from csf_portal import access
+from csf_portal import services as identity
+from csf_portal.models import Agency, Notification, Role, User
+from forums import services
+from forums.models import (
+    Action,
+    AgendaItem,
+    Attendance,
+    Forum,
+    ForumDecision,
+    ForumMembership,
+    Invitation,
+    Meeting,
+    SystemIssue,
+)
+from referrals.models import Referral
+
+RC = RiskCategory
+CO = Case.ClosureOutcome
+S = Meeting.State
+AS = Action.Status
+T = SystemIssue.Theme
+IS = SystemIssue.Status
+
+# --- the people at the table -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A standing member or delegate who does not sign in to the demo (no usable password)."""
+
+    username: str
+    first_name: str
+    last_name: str
+    agency_slug: str
+    job_title: str
+    roles: tuple[Role, ...]
+
+
+STAFF: tuple[Staff, ...] = (
+    # Standing members of the CSF besides the chair, ``mh`` and ``housing``: the
+    # substance misuse and hostel providers, and the public health, adult social
+    # care and community connections leads who commission for this group.
+    Staff(
+        "joanne.mercer",
+        "Joanne",
+        "Mercer",
+        "substance-misuse",
+        "Team leader, recovery service",
+        (Role.FORUM_MEMBER,),
+    ),
+    Staff(
+        "steve.halloran",
+        "Steve",
+        "Halloran",
+        "hostel",
+        "Hostel services manager",
+        (Role.FORUM_MEMBER,),
+    ),
+    Staff(
+        "fiona.lysaght",
+        "Fiona",
+        "Lysaght",
+        "public-health",
+        "Public health specialist, complex lives",
+        (Role.FORUM_MEMBER, Role.SOG_MEMBER),
+    ),
+    Staff(
+        "marcus.webb",
+        "Marcus",
+        "Webb",
+        "adult-social-care",
+        "Commissioning manager, adult social care",
+        (Role.FORUM_MEMBER,),
+    ),
+    Staff(
+        "bev.cardew",
+        "Bev",
+        "Cardew",
+        "community-connections",
+        "Community connections lead",
+        (Role.FORUM_MEMBER,),
+    ),
+    # Delegates to the SOG, with authority to act for their organisations.
+    Staff(
+        "karen.lowe",
+        "Karen",
+        "Lowe",
+        "police",
+        "Chief Inspector, partnerships and vulnerability",
+        (Role.SOG_MEMBER,),
+    ),
+    Staff(
+        "imran.qureshi",
+        "Imran",
+        "Qureshi",
+        "probation",
+        "Head of the probation delivery unit",
+        (Role.SOG_MEMBER,),
+    ),
+    Staff(
+        "gail.summers", "Gail", "Summers", "housing", "Head of housing options", (Role.SOG_MEMBER,)
+    ),
+    Staff("nigel.foss", "Nigel", "Foss", "hostel", "Operations director", (Role.SOG_MEMBER,)),
+    Staff(
+        "ravi.menon",
+        "Ravi",
+        "Menon",
+        "mental-health",
+        "Clinical director, community mental health",
+        (Role.SOG_MEMBER,),
+    ),
+    Staff(
+        "sue.lanyon",
+        "Sue",
+        "Lanyon",
+        "hospital",
+        "Head of patient flow and discharge",
+        (Role.SOG_MEMBER,),
+    ),
+    Staff(
+        "jane.osei",
+        "Jane",
+        "Osei",
+        "adult-social-care",
+        "Head of adult social care operations",
+        (Role.SOG_MEMBER,),
+    ),
+    Staff(
+        "paul.rowe",
+        "Paul",
+        "Rowe",
+        "commissioning",
+        "Commissioning manager, complex lives",
+        (Role.SOG_MEMBER,),
+    ),
+    Staff(
+        "hannah.doyle",
+        "Hannah",
+        "Doyle",
+        "icb-commissioning",
+        "Mental health commissioner",
+        (Role.SOG_MEMBER,),
+    ),
+    Staff(
+        "tasha.coombe", "Tasha", "Coombe", "street-outreach", "Chief executive", (Role.SOG_MEMBER,)
+    ),
+    Staff(
+        "lynne.baxter",
+        "Lynne",
+        "Baxter",
+        "healthwatch",
+        "Engagement lead, service user and carer voice",
+        (Role.SOG_MEMBER,),
+    ),
+    Staff(
+        "gavin.reid", "Gavin", "Reid", "ambulance", "High intensity user lead", (Role.SOG_MEMBER,)
+    ),
+)
+
+# The chair (``chair``) chairs both. The GP practice sits on neither: it is
+# involved in no demo case and is never invited.
+CSF_MEMBERS: tuple[str, ...] = (
+    "mh",
+    "housing",
+    "joanne.mercer",
+    "steve.halloran",
+    "fiona.lysaght",
+    "marcus.webb",
+    "bev.cardew",
+)
+SOG_MEMBERS: tuple[str, ...] = (
+    "sog",
+    "fiona.lysaght",
+    "karen.lowe",
+    "imran.qureshi",
+    "gail.summers",
+    "nigel.foss",
+    "ravi.menon",
+    "sue.lanyon",
+    "jane.osei",
+    "paul.rowe",
+    "hannah.doyle",
+    "tasha.coombe",
+    "lynne.baxter",
+    "gavin.reid",
+)
+# Demo users whose "My work" should always show open and overdue actions.
+FOCUS_OWNERS: tuple[str, ...] = ("mh", "housing", "police", "hostel")
+NEVER_INVITED = frozenset({"gp"})
+
+# How agencies are named mid-sentence in minutes.
+SHORT: dict[str, str] = {
+    "adult-safeguarding": "adult safeguarding",
+    "police": "the police",
+    "probation": "probation",
+    "hostel": "the hostel",
+    "housing": "housing",
+    "substance-misuse": "the substance misuse service",
+    "mental-health": "mental health",
+    "hospital": "the hospital",
+    "adult-social-care": "adult social care",
+    "public-health": "public health",
+    "community-connections": "community connections",
+    "environmental-health": "environmental health",
+    "community-nursing": "community nursing",
+    "neuro-rehab": "the neuro-rehabilitation service",
+    "reablement": "reablement",
+    "ambulance": "the ambulance service",
+    "street-outreach": "street outreach",
+}
+
+# Services the chair sometimes invites for advice on a kind of risk, though not involved.
+ADVICE_FROM: dict[str, str] = {
+    RC.VIOLENCE_VICTIM: "police",
+    RC.VIOLENCE_PERPETRATOR: "police",
+    RC.EXPLOITATION: "police",
+    RC.PHYSICAL_HEALTH: "community-nursing",
+    RC.SELF_NEGLECT: "adult-social-care",
+    RC.RISK_TO_PUBLIC: "probation",
+    RC.LIVER_DAMAGE: "hospital",
+}
+
+# --- what gets written ---------------------------------------------------------------
+
+INAUGURAL_TOPICS: tuple[tuple[str, str, str], ...] = (
+    (
+        "Terms of reference and how cases come to the forum",
+        "chair",
+        "The chair took members through the terms of reference: a forum of last resort for "
+        "people for whom hand-offs, thresholds or unacceptably high risk have blocked help. "
+        "Referrals come through the portal and are triaged by adult safeguarding within five "
+        "working days. Members agreed that no agency closes its involvement in a case without "
+        "a decision of the forum.",
+    ),
+    (
+        "The common core assessment and confidentiality agreement",
+        "fiona.lysaght",
+        "Public health explained the common core assessment and the single confidentiality "
+        "agreement: the person tells their story once, and one agreement covers every member "
+        "agency. Members agreed to accept each other's assessments rather than repeat them, "
+        "and to raise any gaps in the agreement with the chair.",
+    ),
+    (
+        "Referrals received and triage",
+        "chair",
+        "The chair summarised the referrals received so far. Most give complexity leading to "
+        "multiple hand-offs, or a high risk of death, as the reason. Cases accepted will come "
+        "to the forum with the involved services invited and a draft care plan started.",
+    ),
+)
+
+ACTION_TEXTS: dict[str, tuple[str, ...]] = {
+    "mental-health": (
+        "Allocate a care co-ordinator and share the crisis plan with every agency on the plan",
+        "Joint visit with the substance misuse worker; report back to the forum",
+        "Psychiatric review of medication, with the outcome shared with the lead worker",
+        "Offer appointments where the person is staying rather than at the clinic",
+        "Agree with the GP surgery who prescribes while the medication review is under way",
+    ),
+    "housing": (
+        "Confirm the housing register banding and tell the lead worker the outcome",
+        "Present the case to the Housing First panel",
+        "Agree a repayment plan for the rent arrears with the landlord",
+        "Find a supported accommodation place with ground-floor access",
+        "Hold the tenancy while the person is in hospital and explain why to the landlord",
+    ),
+    "hostel": (
+        "Review the exclusion and agree the conditions for a return",
+        "Keep the bed open and confirm with the lead worker every week",
+        "Make sure naloxone is held on every shift and that night staff are trained",
+        "Key work session every week at the same day and time",
+        "Log visitors and raise any concern about exploitation the same day",
+    ),
+    "police": (
+        "Add a marker so call-outs are passed to the lead worker the next morning",
+        "Share the last three months' call-out figures with the forum",
+        "Neighbourhood team to join street outreach for welfare checks",
+        "Agree a voluntary interview rather than an arrest for the outstanding matter",
+    ),
+    "substance-misuse": (
+        "Restart the script the same day, without a new assessment",
+        "No discharge for missed appointments without bringing it back to the forum",
+        "Naloxone supply and training for the person and the staff where they live",
+        "Book blood-borne virus testing at the hub",
+        "Assess for a community detox with the community nurses",
+    ),
+    "adult-social-care": (
+        "Care Act assessment with an independent advocate present",
+        "Open a section 42 enquiry and share the outcome with the forum",
+        "Mental capacity assessment on the decision about where to live",
+    ),
+    "hospital": (
+        "Flag the hospital record so the alcohol liaison team tell the lead worker on admission",
+        "Hold a discharge planning meeting before discharge, with housing invited",
+    ),
+    "community-nursing": (
+        "Daily nursing visits; tell the lead worker about any missed visit the same day",
+        "Wound care review and a plan for dressings where the person is staying",
+    ),
+    "probation": (
+        "Move reporting to the hub on script collection days",
+        "Share the risk management plan with the hostel and the police",
+    ),
+    "street-outreach": (
+        "Early morning welfare checks at the known sleep sites, three times a week",
+    ),
+    "environmental-health": ("Agree a phased clearance with the person, one room at a time",),
+    "neuro-rehab": ("Occupational therapy assessment of the flat for memory aids",),
+    "reablement": ("Start reablement visits within two days of discharge",),
+    "adult-safeguarding": (
+        "Chair to write to the service manager about the closure and ask for a reconsideration",
+        "Bring the case back to the next forum if any part of the plan stalls",
+        "Check the confidentiality agreement covers every service invited to the next review",
+    ),
+}
+
+DONE_NOTES: tuple[str, ...] = (
+    "Done. Outcome recorded on the case.",
+    "Completed and shared with the agencies on the plan.",
+    "Done: confirmed with the lead worker by email.",
+    "Completed. Nothing more needed from us for now.",
+    "Done; the lead worker has the details.",
+)
+LATE_NOTES: tuple[str, ...] = (
+    "Done, later than agreed: staff sickness in the team.",
+    "Done, two weeks late: the first appointment was missed and had to be rebooked.",
+    "Completed late: we were waiting on another team.",
+    "Done late: the confidentiality agreement had to be reviewed before we could share.",
+)
+PROGRESS_NOTES: tuple[str, ...] = (
+    "Started: first appointment booked, waiting to hear back.",
+    "In progress: referral sent, panel date not yet set.",
+    "Part done: two of the three visits have taken place.",
+    "Under way; chased the other team twice this week.",
+    "In progress. The person cancelled the first visit; a new date is booked.",
+)
+OPEN_NOTES: tuple[str, ...] = (
+    "Not started yet: no capacity in the team this month. Will update at the next forum.",
+    "Not started: waiting for the other service to confirm first.",
+    "Not started; the person has not been seen since the forum.",
+)
+DROP_REASONS: tuple[str, ...] = (
+    "No longer needed: things changed before this could happen.",
+    "Superseded by the new care plan agreed at the forum.",
+    "Dropped: the person declined, and the forum agreed another way forward.",
+    "Dropped by agreement at the forum: another service is doing this as part of its own work.",
+)
+
+# The SOG's actions are about services, not a person.
+SOG_NOTES: dict[str, tuple[str, ...]] = {
+    "done": (
+        "Done; reported back at the meeting.",
+        "Completed and the paper circulated to members.",
+        "Done. Summary sent to the group by email.",
+    ),
+    "late": (
+        "Done, later than agreed: we were waiting for figures from another service.",
+        "Completed late: the board meeting it needed was moved.",
+    ),
+    "progress": (
+        "Under way; full update at the next meeting.",
+        "Started: first draft shared with two members for comment.",
+    ),
+    "open": (
+        "Not started yet: no capacity in the team this month; update at the next meeting.",
+        "Not started; waiting for a date from the board.",
+    ),
+    "drop": ("Dropped: overtaken by the commissioners' own review.",),
+}
+CSF_NOTES: dict[str, tuple[str, ...]] = {
+    "done": DONE_NOTES,
+    "late": LATE_NOTES,
+    "progress": PROGRESS_NOTES,
+    "open": OPEN_NOTES,
+    "drop": DROP_REASONS,
+}
+
+RISK_LINES: dict[str, str] = {
+    RC.SUICIDE: "The crisis plan has been shared with every agency on the plan; no attempts "
+    "reported since the last forum.",
+    RC.SELF_HARM: "Two incidents of self-harm this month, both managed under the agreed plan "
+    "without an ambulance.",
+    RC.ACCIDENTAL_OVERDOSE: "{They} now {has} naloxone and the staff where {they} {is} staying "
+    "are trained; no overdoses reported since the last forum.",
+    RC.BLOOD_BORNE_VIRUS: "Hepatitis C treatment has started through the hub.",
+    RC.LIVER_DAMAGE: "Bloods taken at the hub show {their} liver function is stable; the alcohol "
+    "nurse continues to visit every fortnight.",
+    RC.SELF_NEGLECT: "Daily visits are in place; {they} {is} eating more regularly and the flat "
+    "is warm.",
+    RC.VIOLENCE_VICTIM: "The MARAC plan is in place and the police have a marker on the address.",
+    RC.VIOLENCE_PERPETRATOR: "No incidents towards staff since the last forum; joint visits "
+    "continue.",
+    RC.EATING_DISORDER: "Weight is stable at the weekly checks and the refeeding plan continues.",
+    RC.EXPLOITATION: "Staff report fewer visitors; the section 42 enquiry continues.",
+    RC.HATE_CRIME: "Further incidents were reported to the same officer; third-party reporting "
+    "at the hub is working.",
+    RC.RISK_TO_STAFF: "Visits continue in pairs, with no incidents reported.",
+    RC.RISK_TO_PUBLIC: "Probation and the police share information weekly; no further offences.",
+    RC.EVICTION: "Rent arrears are being repaid under the agreed plan and the landlord has held "
+    "off any further notice.",
+    RC.PHYSICAL_HEALTH: "{Their} diabetes is better controlled since the daily nursing visits "
+    "started.",
+}
+PROGRESS_LINES: tuple[str, ...] = (
+    "{A} reported that {they} {has} kept most appointments since the last forum.",
+    "Emergency service use has fallen since the plan was agreed.",
+    "{They} {is} engaging better now that appointments are offered where {they} {is} staying.",
+    "The plan is mostly on track; one part is late and {a} will chase it.",
+    "Joint visits by {a} and {b} have started, which {they} {has} said suit {them} better.",
+)
+STUCK_LINES: tuple[str, ...] = (
+    "Little has changed since the last forum; {they} {is} still hard to engage.",
+    "{A} reported two missed appointments and a night in the cells; agencies agreed to keep "
+    "trying rather than close.",
+)
+CLOSING_LINES: tuple[str, ...] = (
+    "No agency steps back before the next review.",
+    "Back to the forum in two months, or sooner if any agency has a concern.",
+    "Members thanked {a} for holding the case so closely.",
+    "",
+    "",
+)
+CLOSURE_LINES: dict[str, str] = {
+    CO.RISK_REDUCED: "Every risk is now low or medium and has been stable for three months. "
+    "The forum agreed to close the case with risk reduced; any agency can refer back if things "
+    "change.",
+    CO.LOST_TO_FOLLOW_UP: "No service has seen {them} for more than eight weeks despite "
+    "outreach and checks with the police, the hospital and neighbouring councils. The forum "
+    "agreed, reluctantly, to close the case as lost to follow-up; the police and street outreach "
+    "will tell the chair if {they} {is} found, and the case will come straight back.",
+    CO.DIED: "The chair told members that {they} had died, with staff {they} knew well around "
+    "{them}. Members reflected on the care at the end of {their} life and agreed to close the "
+    "case. The learning goes to the System Optimisation Group.",
+    CO.MOVED_AWAY: "{They} {has} moved out of the area to be near family. With {their} "
+    "agreement the care plan and risk information have gone to the services there, and the "
+    "chair has spoken to their safeguarding lead. The forum agreed to close the case.",
+}
+CLOSURE_DECISIONS: dict[str, str] = {
+    CO.RISK_REDUCED: "Case closed at the forum: risk reduced. Any agency can refer back if "
+    "things change.",
+    CO.LOST_TO_FOLLOW_UP: "Case closed at the forum: lost to follow-up. It comes straight back "
+    "if the person is found.",
+    CO.DIED: "Case closed at the forum: the person has died. Learning to the System "
+    "Optimisation Group.",
+    CO.MOVED_AWAY: "Case closed at the forum: moved out of the area, with the plan shared with "
+    "the services there.",
+}
+MONITORING_LINE = (
+    "Stable for several months with no risk above medium. The forum agreed to move the case to "
+    "monitoring, with a review in three months."
+)
+
+_PRONOUNS: dict[str, dict[str, str]] = {
+    Gender.WOMAN: {"they": "she", "them": "her", "their": "her", "is": "is", "has": "has"},
+    Gender.MAN: {"they": "he", "them": "him", "their": "his", "is": "is", "has": "has"},
+}
+_OTHER_PRONOUNS: dict[str, re.Pattern[str]] = {
+    Gender.WOMAN: re.compile(r"\b(he|him|his)\b", re.IGNORECASE),
+    Gender.MAN: re.compile(r"\b(she|her|hers)\b", re.IGNORECASE),
+}
+_NEUTRAL = {"they": "they", "them": "them", "their": "their", "is": "are", "has": "have"}
+
+
+def _words(person: Person, **extra: str) -> dict[str, str]:
+    """Format keys for minutes: pronouns for the person, and agencies (``a``, ``A``...)."""
+    words = dict(_PRONOUNS.get(person.gender, _NEUTRAL))
+    words |= {key.capitalize(): _cap(words[key]) for key in ("they", "them", "their")}
+    for key, value in extra.items():
+        words[key] = value
+        words[key.upper()] = _cap(value)
+    return words
+
+
+# --- the System Optimisation Group's year ------------------------------------------------
+
+Outcome = str
+"""Where an action got to: done, late, progress, open, drop."""
+
+
+@dataclass(frozen=True)
+class SogAction:
+    owner: str
+    description: str
+    due_days: int
+    outcome: Outcome
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One SOG discussion of an issue, ``after`` meetings from its first."""
+
+    after: int
+    presenter: str
+    minutes: str
+    status: str | None = None
+    recommendation: str = ""
+    actions: tuple[SogAction, ...] = ()
+
+
+@dataclass(frozen=True)
+class IssueSpec:
+    key: str
+    theme: str
+    title: str
+    description: str
+    # Escalated from a case item at the CSF meeting with this index (negative:
+    # counted from the latest), or raised directly before the SOG meeting with
+    # ``sog_index`` by ``raised_by``.
+    csf_index: int | None = None
+    wants: tuple[str, ...] = ()
+    sog_index: int | None = None
+    raised_by: str = ""
+    stages: tuple[Stage, ...] = ()
+
+
+ISSUES: tuple[IssueSpec, ...] = (
+    IssueSpec(
+        key="exclusions",
+        theme=T.ACCOMMODATION,
+        title="Nowhere to go for people excluded from every hostel",
+        description="Case learning from the Creative Solutions Forum. Exclusions are decided "
+        "by each hostel provider on its own and are rarely reviewed, so a small number of "
+        "people with a history of threats to staff are barred from every hostel in the city at "
+        "once. The only options left are rough sleeping or B&B without support, where the risk "
+        "to the person and to the public is highest. Nobody holds a list of who is excluded "
+        "from where, or why.",
+        csf_index=2,
+        wants=("hostel",),
+        stages=(
+            Stage(
+                0,
+                "chair",
+                "The chair presented the learning from the forum. Members agreed this is a "
+                "system problem, not a problem with one provider: each exclusion is reasonable "
+                "on its own, but together they leave people with nowhere. Housing and the "
+                "hostel providers will bring a combined list of current exclusions.",
+                status=IS.IN_PROGRESS,
+                actions=(
+                    SogAction(
+                        "gail.summers",
+                        "Collate every current hostel exclusion in the city, with the reason "
+                        "and the review date",
+                        28,
+                        "done",
+                    ),
+                    SogAction(
+                        "nigel.foss",
+                        "Draft a shared protocol for reviewing exclusions together every quarter",
+                        42,
+                        "late",
+                    ),
+                ),
+            ),
+            Stage(
+                2,
+                "nigel.foss",
+                "Fourteen exclusions were in place across three providers; six were more than "
+                "a year old and had never been reviewed. Four have been lifted after a joint "
+                "review, with conditions agreed with each person. Members noted that two or "
+                "three people will still be too high a risk for any current service.",
+                actions=(
+                    SogAction(
+                        "paul.rowe",
+                        "Cost a small high-tolerance emergency provision with enhanced staffing",
+                        35,
+                        "done",
+                    ),
+                ),
+            ),
+            Stage(
+                4,
+                "paul.rowe",
+                "The costed option was discussed. It cannot be met from current contracts, so "
+                "the recommendation goes to commissioners. The joint review of exclusions "
+                "continues every quarter in the meantime.",
+                status=IS.WITH_COMMISSIONERS,
+                recommendation="Jointly commission four high-tolerance emergency beds with "
+                "enhanced staffing and in-reach from mental health and substance misuse services, "
+                "funded by the council and the integrated care board, for people excluded from "
+                "all general hostel provision. Make a quarterly joint review of hostel exclusions "
+                "a condition of every hostel contract.",
+                actions=(
+                    SogAction(
+                        "hannah.doyle",
+                        "Take the recommendation to the joint commissioning board",
+                        42,
+                        "progress",
+                        "On the agenda of the board's next meeting; paper drafted with the "
+                        "council's commissioning team.",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    IssueSpec(
+        key="dual-diagnosis",
+        theme=T.THRESHOLDS,
+        title="Mental health and substance misuse services each wait for the other to go first",
+        description="Case learning from the Creative Solutions Forum. People who use drugs or "
+        "alcohol and have mental ill-health are told by mental health services to deal with "
+        "their substance use first, and by substance misuse services that their mental health "
+        "must be stable first. Neither threshold is met, no one assesses them together, and the "
+        "risk of suicide and overdose sits with whoever sees them in a crisis.",
+        csf_index=3,
+        wants=("mental-health", "substance-misuse"),
+        stages=(
+            Stage(
+                0,
+                "ravi.menon",
+                "Both services accepted the pattern. Agreed that from now on neither service "
+                "turns someone away on the grounds that the other must go first, and that a "
+                "joint assessment protocol is drafted.",
+                status=IS.IN_PROGRESS,
+                actions=(
+                    SogAction(
+                        "ravi.menon",
+                        "Draft a joint assessment protocol with the substance misuse service",
+                        42,
+                        "done",
+                    ),
+                    SogAction(
+                        "sog",
+                        "Name a dual diagnosis lead in the substance misuse service",
+                        21,
+                        "done",
+                    ),
+                ),
+            ),
+            Stage(
+                2,
+                "sog",
+                "The joint protocol was agreed. A pilot of weekly joint clinics at the hub, "
+                "with a mental health nurse and a recovery worker together, starts next month.",
+                actions=(
+                    SogAction(
+                        "sog",
+                        "Run joint clinics at the hub for three months and count who is seen",
+                        84,
+                        "late",
+                        "Done, a month later than planned: the clinic started late because the "
+                        "nurse post was vacant.",
+                    ),
+                    SogAction(
+                        "ravi.menon",
+                        "Agree cover for the joint clinic when the nurse is on leave",
+                        28,
+                        "done",
+                    ),
+                ),
+            ),
+            Stage(
+                5,
+                "sog",
+                "The pilot saw 31 people in three months, 12 of whom had been turned away by one "
+                "service or the other in the past year. Both boards have made the joint clinic "
+                "permanent. Issue resolved; numbers to be reported every quarter.",
+                status=IS.RESOLVED,
+                actions=(
+                    SogAction(
+                        "sog",
+                        "Report the joint clinic's numbers to the SOG every quarter",
+                        30,
+                        "open",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    IssueSpec(
+        key="missed-appointments",
+        theme=T.DISJOINTED,
+        title="People discharged for missed appointments without anyone asking why",
+        description="Raised by the substance misuse provider. Several services close a case "
+        "after two or three missed appointments. For people with complex lives a missed "
+        "appointment is often the sign of a crisis, not a lack of interest, and the discharge "
+        "letter goes to an address where they no longer live. The forum sees people closed by "
+        "three services in a year this way.",
+        sog_index=5,
+        raised_by="sog",
+        stages=(
+            Stage(
+                0,
+                "sog",
+                "Members agreed that no one should be discharged for not attending without a "
+                "call to their lead worker. Each service will review its policy and report back.",
+                status=IS.IN_PROGRESS,
+                actions=(
+                    SogAction(
+                        "sog",
+                        "Review the substance misuse service's missed-appointment policy",
+                        28,
+                        "progress",
+                        "Revised policy drafted; waiting for the clinical governance group, "
+                        "which has not met since.",
+                    ),
+                    SogAction(
+                        "ravi.menon",
+                        "Review the community mental health teams' discharge policy for "
+                        "non-attendance",
+                        28,
+                        "late",
+                    ),
+                    SogAction(
+                        "gail.summers",
+                        "Housing options: close no case for missed appointments without a call "
+                        "to the lead worker",
+                        28,
+                        "done",
+                    ),
+                ),
+            ),
+            Stage(
+                3,
+                "sog",
+                "Mental health and housing have changed their policies. The substance misuse "
+                "policy is still waiting for the provider's board; members pressed for a date.",
+                actions=(
+                    SogAction(
+                        "sog",
+                        "Take the revised policy to the provider's board and confirm the date it "
+                        "takes effect",
+                        21,
+                        "open",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    IssueSpec(
+        key="discharge",
+        theme=T.TIMELY_SUPPORT,
+        title="Discharged from hospital to the street with no one told",
+        description="Case learning from the Creative Solutions Forum. People with no fixed "
+        "abode are discharged from the wards, sometimes late in the day, without housing or "
+        "their lead worker being told. Within days they are back in A&E. The duty to refer to "
+        "housing is not used consistently for this group.",
+        csf_index=6,
+        wants=("hospital",),
+        stages=(
+            Stage(
+                0,
+                "sue.lanyon",
+                "The hospital accepted the learning. Agreed a check on the discharge checklist "
+                "for anyone homeless or living in a hostel, and that housing options attend the "
+                "twice-weekly complex discharge meeting.",
+                status=IS.IN_PROGRESS,
+                actions=(
+                    SogAction(
+                        "sue.lanyon",
+                        "Add a housing and lead worker check to the ward discharge checklist",
+                        42,
+                        "progress",
+                        "Checklist change written; waiting for sign-off by the nursing "
+                        "directorate.",
+                    ),
+                    SogAction(
+                        "gail.summers",
+                        "A housing options officer at the complex discharge meeting twice a week",
+                        28,
+                        "done",
+                    ),
+                ),
+            ),
+            Stage(
+                2,
+                "gail.summers",
+                "Housing options now attend the discharge meeting: eleven referrals under the "
+                "duty to refer in the first month, against two in the same month last year. The "
+                "checklist change is still waiting for sign-off.",
+                actions=(
+                    SogAction(
+                        "sue.lanyon",
+                        "Audit last quarter's discharges of people with no fixed abode",
+                        35,
+                        "open",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    IssueSpec(
+        key="declines-everything",
+        theme=T.MANAGING_RISK,
+        title="No agreed way to hold risk when someone declines every service",
+        description="Case learning from the Creative Solutions Forum. When a person with "
+        "capacity declines all support, each service closes its involvement in turn and the "
+        "risk - often of self-neglect or death - is left with no one. There is no city-wide "
+        "approach to keeping a light, shared watch in these cases, and staff worry about being "
+        "blamed if something goes wrong.",
+        csf_index=-1,
+    ),
+    IssueSpec(
+        key="shared-outcomes",
+        theme=T.STRATEGIC,
+        title="Contracts reward each service for its own targets, not shared outcomes",
+        description="Raised by the commissioning team. Each contract counts what that service "
+        "does on its own: appointments kept, discharges, beds filled. None rewards working "
+        "together, holding risk jointly or keeping someone out of A&E, so the incentives point "
+        "towards closing cases and passing people on.",
+        sog_index=3,
+        raised_by="paul.rowe",
+        stages=(
+            Stage(
+                0,
+                "paul.rowe",
+                "Members agreed the current measures work against the forum's aims. "
+                "Commissioning and public health will map what each contract measures and "
+                "propose a short set of shared outcomes.",
+                status=IS.IN_PROGRESS,
+                actions=(
+                    SogAction(
+                        "paul.rowe",
+                        "Map what each contract for this group measures and when it is renewed",
+                        35,
+                        "done",
+                    ),
+                    SogAction(
+                        "fiona.lysaght",
+                        "Propose a short set of shared outcomes, drawing on the forum's outcome "
+                        "reviews",
+                        56,
+                        "late",
+                    ),
+                ),
+            ),
+            Stage(
+                3,
+                "fiona.lysaght",
+                "Public health presented five shared outcomes: fewer emergency contacts, fewer "
+                "B&B nights, a housing option the person is satisfied with, risk reduced, and "
+                "fewer repeat referrals. Changing contracts is outside the group's authority, so "
+                "the recommendation goes to commissioners.",
+                status=IS.WITH_COMMISSIONERS,
+                recommendation="Build the five shared outcomes into every contract for services "
+                "working with people with complex lives as each is renewed, with one shared "
+                "annual report, and pool a small budget the Creative Solutions Forum can use for "
+                "bespoke solutions.",
+                actions=(
+                    SogAction(
+                        "hannah.doyle",
+                        "Present the shared outcomes framework to the health and wellbeing board",
+                        56,
+                        "progress",
+                        "Board date agreed; the paper is with the director of public health.",
+                    ),
+                    SogAction(
+                        "paul.rowe",
+                        "Write the shared outcomes into the hostel contract renewal",
+                        70,
+                        "open",
+                    ),
+                ),
+            ),
+        ),
+    ),
+    IssueSpec(
+        key="end-of-life",
+        theme=T.DISJOINTED,
+        title="No end of life pathway for people who are homeless",
+        description="Case learning from the Creative Solutions Forum. When someone living in a "
+        "hostel is dying, the hospice, palliative nursing and hostel staff have no agreed way "
+        "of working together. Hostels are not set up to care for someone at the end of life, "
+        "hospital is not where the person wants to be, and decisions are made in a crisis.",
+        csf_index=4,
+        wants=("end-of-life",),
+        stages=(
+            Stage(
+                0,
+                "jane.osei",
+                "Members agreed to write an end of life pathway with the hospice, community "
+                "nursing and the hostels, building on what the forum put together for one "
+                "person.",
+                status=IS.IN_PROGRESS,
+                actions=(
+                    SogAction(
+                        "jane.osei",
+                        "Agree an end of life pathway with the hospice, community nursing and "
+                        "the hostel providers",
+                        42,
+                        "done",
+                    ),
+                    SogAction(
+                        "fiona.lysaght",
+                        "Arrange palliative care training for hostel staff",
+                        56,
+                        "late",
+                    ),
+                ),
+            ),
+            Stage(
+                3,
+                "jane.osei",
+                "The pathway is agreed and has been used twice. Staff from all three hostel "
+                "providers have had the training. Issue resolved.",
+                status=IS.RESOLVED,
+            ),
+        ),
+    ),
+    IssueSpec(
+        key="weekend-pharmacy",
+        theme=T.TIMELY_SUPPORT,
+        title="Supervised consumption not available at weekends",
+        description="Raised by Healthwatch from peer group feedback. People collecting a daily "
+        "script say they cannot find a pharmacy that supervises consumption at weekends, so "
+        "they miss doses, use on the street or are discharged from treatment.",
+        sog_index=1,
+        raised_by="lynne.baxter",
+        stages=(
+            Stage(
+                0,
+                "lynne.baxter",
+                "Members were not sure whether this is a gap in provision or in information. "
+                "The substance misuse provider will check with the pharmacies.",
+                actions=(
+                    SogAction(
+                        "sog",
+                        "Check which pharmacies supervise consumption at weekends",
+                        21,
+                        "done",
+                    ),
+                ),
+            ),
+            Stage(
+                1,
+                "sog",
+                "Two city-centre pharmacies supervise consumption on Saturdays and one on "
+                "Sundays: the gap was that people and staff did not know. No system change is "
+                "needed. The list goes to every service and the peer groups.",
+                status=IS.CLOSED,
+                actions=(
+                    SogAction(
+                        "lynne.baxter",
+                        "Share the weekend pharmacy list through the peer groups",
+                        14,
+                        "done",
+                    ),
+                    SogAction(
+                        "sog",
+                        "Print the weekend pharmacy list on every script card",
+                        28,
+                        "done",
+                    ),
+                ),
+            ),
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Topic:
+    title: str
+    presenter: str
+    minutes: str
+    actions: tuple[SogAction, ...] = ()
+
+
+_QUARTER = (
+    "The chair presented the forum's quarter: new cases taken on, nearly all presenting with "
+    "high or very high risk, and risk shared by at least two agencies in every high-risk case. "
+    "Emergency service use is falling for most of the people the forum works with. Workers say "
+    "around half of the cases could have been avoided had services been joined up."
+)
+SOG_TOPICS: dict[int, tuple[Topic, ...]] = {
+    0: (
+        Topic(
+            "Terms of reference, membership and the Co-operative Commissioning Principles",
+            "chair",
+            "Members agreed the terms of reference: delegates attend with authority to act for "
+            "their organisations, take collective responsibility for the whole system and hold "
+            "each other to account for agreed actions. The group meets monthly. Recommendations "
+            "that cannot be delivered within current contracts go to commissioners.",
+        ),
+        Topic(
+            "Defining the cohort: who falls between the gaps, and how many",
+            "fiona.lysaght",
+            "Public health presented a first estimate of people in the city known to three or "
+            "more of housing, substance misuse, mental health and criminal justice services: "
+            "around 300, of whom about 60 present with very high risk. Members agreed to use the "
+            "forum's cases as the main source of learning.",
+            (
+                SogAction(
+                    "fiona.lysaght",
+                    "Refine the cohort estimate with hospital and ambulance service data",
+                    35,
+                    "done",
+                ),
+            ),
+        ),
+    ),
+    1: (
+        Topic(
+            "Service user and carer voice",
+            "lynne.baxter",
+            "Healthwatch and the peer groups will bring the views of people with lived "
+            "experience to every meeting. Members agreed to hold a listening event at the day "
+            "centre.",
+            (
+                SogAction(
+                    "lynne.baxter",
+                    "Run a listening event at the day centre and report back",
+                    35,
+                    "done",
+                ),
+            ),
+        ),
+    ),
+    2: (
+        Topic(
+            "Pressures and hot spots",
+            "chair",
+            "Members shared pressures: hostel vacancies are at their lowest for two years, "
+            "waiting times for a first mental health appointment have risen, and the police "
+            "report more calls to the city-centre car parks. Agreed to keep this as a standing "
+            "item every quarter.",
+        ),
+    ),
+    3: (Topic("Creative Solutions Forum: quarterly report", "chair", _QUARTER),),
+    4: (
+        Topic(
+            "Service user and carer voice: what the listening event heard",
+            "lynne.baxter",
+            "Healthwatch reported back from the listening event at the day centre: people said "
+            "they are asked to tell their story again at every service, are discharged when they "
+            "miss appointments, and find weekend support hard to reach. Members agreed these "
+            "match what the forum's cases show.",
+        ),
+    ),
+    5: (
+        Topic(
+            "Pressures and hot spots",
+            "karen.lowe",
+            "The police reported fewer repeat calls about the people the forum works with. "
+            "Hostels have three staff vacancies; the hospital asked for earlier warning of people "
+            "likely to need a complex discharge.",
+        ),
+    ),
+    6: (Topic("Creative Solutions Forum: quarterly report", "chair", _QUARTER),),
+    7: (
+        Topic(
+            "Sharing good practice: Housing First",
+            "gail.summers",
+            "Housing presented the first year of the Housing First pilot: of twelve people "
+            "housed, eleven still hold their tenancy. Members discussed how the forum can refer "
+            "into it.",
+            (
+                SogAction(
+                    "gail.summers",
+                    "Agree a referral route from the forum into Housing First",
+                    28,
+                    "done",
+                ),
+            ),
+        ),
+    ),
+    8: (
+        Topic(
+            "Pressures and hot spots",
+            "tasha.coombe",
+            "Street outreach reported more people sleeping rough in the city centre since the "
+            "summer, several of them new to the city. Members agreed to plan for winter early.",
+            (
+                SogAction(
+                    "tasha.coombe",
+                    "Share the rough sleeping count by area with the group each month over winter",
+                    21,
+                    "progress",
+                    "September and October counts shared; November's is due next week.",
+                ),
+            ),
+        ),
+    ),
+    9: (Topic("Creative Solutions Forum: quarterly report", "chair", _QUARTER),),
+    10: (
+        Topic(
+            "Sharing good practice: the joint clinic at the hub",
+            "ravi.menon",
+            "Mental health and substance misuse described how the joint clinic works day to day. "
+            "The hostel providers asked for a session at each hostel.",
+            (
+                SogAction(
+                    "ravi.menon",
+                    "Offer a monthly joint clinic session at each hostel",
+                    42,
+                    "open",
+                ),
+            ),
+        ),
+    ),
+    11: (
+        Topic(
+            "Winter planning",
+            "gavin.reid",
+            "The ambulance service and the police presented their winter plans. Members agreed "
+            "the severe weather protocol opens after one night below zero rather than three, and "
+            "the hostel providers will hold two beds each for the forum's cases.",
+            (
+                SogAction(
+                    "nigel.foss",
+                    "Hold two beds for the forum's cases over winter",
+                    14,
+                    "progress",
+                    "One bed held at each of the two larger hostels; the third provider "
+                    "confirms next week.",
+                ),
+                SogAction(
+                    "gavin.reid",
+                    "Share the high intensity user list with the forum's lead workers, with "
+                    "consent",
+                    28,
+                    "open",
+                ),
+            ),
+        ),
+    ),
+}
+ACTION_LOG = Topic(
+    "Review of the action log",
+    "chair",
+    "The chair went through the open actions. Owners gave updates in the meeting; overdue "
+    "actions were discussed one by one and new dates agreed where the delay was outside the "
+    "owner's control.",
+)
+NEXT_SOG_TOPIC = Topic("Winter pressures and the severe weather protocol", "gavin.reid", "")
+
+
+# --- the builder -----------------------------------------------------------------------
+
+
+@dataclass
+class _CaseItem:
+    """A case as the forum took it at one meeting, worked out before anything is written."""
+
+    case: Case
+    presenter: User
+    invited: list[Agency]
+    involved: list[str]
+    first: bool
+    ends: datetime.datetime
+    plan: CarePlan | None = None
+    decisions: list[ForumDecision] = field(default_factory=list)
+    closure: str = ""
+    monitoring: bool = False
+    owners: dict[str, list[str]] = field(default_factory=dict)
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    end_of_life: bool = False
+
+
+@dataclass
+class _PlannedAction:
+    action: Action
+    created: datetime.datetime
+    outcome: Outcome | None = None
+    note: str = ""
+    on: datetime.date | None = None  # when a forced outcome happened
+
+
+class _Builder:
+    def __init__(self, *, users: Mapping[str, User]) -> None:
+        self.users = dict(users)
+        self.chair = self.users["chair"]
+        self.rng = random.Random(2017)  # noqa: S311 - demo data, not security
+        self.agencies = {a.slug: a for a in Agency.objects.all()}
+        self.slug_of = {a.pk: a.slug for a in self.agencies.values()}
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+        self.csf = Forum.objects.get(kind=Forum.Kind.CSF)
+        self.sog = Forum.objects.get(kind=Forum.Kind.SOG)
+        self.activity = {
+            (row.case_id, row.agency_id): row.last_activity_at
+            for row in CaseVisibility.objects.all()
+        }
+        self.latest: dict[Any, datetime.datetime] = {}
+        self.discussed: dict[Any, list[datetime.datetime]] = defaultdict(list)
+        self.planned: list[_PlannedAction] = []
+        self.issues: dict[str, SystemIssue] = {}
+        self.topics_used = 0
+        self.coverage: dict[tuple[Any, int, datetime.date], bool] = {}
+        # Each risk's levels over time, and who took it on when: read once.
+        self.risk_info = {
+            r.pk: (r.case_id, r.category) for r in Risk.objects.only("pk", "case_id", "category")
+        }
+        self.levels: dict[Any, list[tuple[datetime.datetime, str]]] = defaultdict(list)
+        for risk_id, when, level in RiskLevelChange.objects.order_by(
+            "changed_at", "pk"
+        ).values_list("risk_id", "changed_at", "level"):
+            self.levels[risk_id].append((when, level))
+        self.owner_rows = list(
+            RiskOwner.objects.values_list("risk_id", "agency__slug", "accepted_at")
+        )
+        self.cases = {c.pk: c for c in Case.objects.select_related("person")}
+        self.states: dict[Any, list[tuple[datetime.datetime, str, str]]] = defaultdict(list)
+        for case_id, when, state, outcome in Case.history.order_by(
+            "history_date", "history_id"
+        ).values_list("id", "history_date", "state", "closure_outcome"):
+            self.states[case_id].append((when, state, outcome))
+        self.involvements: dict[Any, list[CaseAgency]] = defaultdict(list)
+        for involvement in CaseAgency.objects.select_related("agency", "named_worker"):
+            self.involvements[involvement.case_id].append(involvement)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def build(self) -> None:
+        self._staff()
+        csf_past = list(
+            Meeting.objects.filter(forum=self.csf, starts_at__lt=self.now).order_by("starts_at")
+        )
+        sog_past = list(
+            Meeting.objects.filter(forum=self.sog, starts_at__lt=self.now).order_by("starts_at")
+        )
+        first = min([m.starts_at for m in csf_past + sog_past], default=self.now)
+        first_day = timezone.localtime(first).date()
+        self._memberships(joined=_working(first_day - datetime.timedelta(days=28)))
+        pending = [spec for spec in ISSUES if spec.csf_index is not None]
+        for index, meeting in enumerate(csf_past):
+            following = csf_past[index + 1] if index + 1 < len(csf_past) else None
+            self._csf_meeting(index, meeting, following, pending, total=len(csf_past))
+        for index, meeting in enumerate(sog_past):
+            following = sog_past[index + 1] if index + 1 < len(sog_past) else None
+            self._sog_meeting(index, meeting, following, sog_past)
+        self._outcomes()
+        self._next_csf(csf_past[-1] if csf_past else None)
+        self._next_sog(sog_past[-1] if sog_past else None)
+        self._restore_activity()
+
+    def _user(self, username: str) -> User:
+        return self.users[username]
+
+    def _touch(self, case_id: Any, at: datetime.datetime) -> None:
+        self.latest[case_id] = max(at, self.latest.get(case_id, at))
+
+    def _date_notifications(self, since: datetime.datetime, at: datetime.datetime) -> None:
+        """The notifications a step sent, dated when it happened; old ones have been read."""
+        read = (
+            at + datetime.timedelta(hours=4)
+            if at < self.now - datetime.timedelta(days=14)
+            else None
+        )
+        Notification.objects.filter(created_at__gte=since).update(created_at=at, read_at=read)
+
+    def _state_at(self, case_id: Any, at: datetime.datetime) -> str | None:
+        state = None
+        for when, value, _ in self.states.get(case_id, ()):
+            if when > at:
+                break
+            state = value
+        return state
+
+    def _opened(self, case_id: Any) -> datetime.datetime | None:
+        rows = self.states.get(case_id)
+        return rows[0][0] if rows else None
+
+    def _closed_after(self, case_id: Any, at: datetime.datetime) -> datetime.datetime | None:
+        """When the case was next closed after ``at``, if it was."""
+        if case_id is None:
+            return None
+        for when, state, _ in self.states.get(case_id, ()):
+            if when > at and state == Case.State.CLOSED:
+                return when
+        return None
+
+    def _involved_at(self, case_id: Any, at: datetime.datetime) -> list[CaseAgency]:
+        return [
+            ca
+            for ca in self.involvements.get(case_id, ())
+            if ca.joined_at <= at and (ca.left_at is None or ca.left_at > at)
+        ]
+
+    def _involved_now(self, case_id: Any, slug: str) -> bool:
+        return any(
+            ca.agency.slug == slug and ca.left_at is None
+            for ca in self.involvements.get(case_id, ())
+        )
+
+    def _covered(self, case: Case, slug: str, day: datetime.date) -> bool:
+        """Consent or another basis covers the agency: on ``day``, or now.
+
+        Now as well as then: the portal shows a past meeting's invitations to those
+        the consent covers today, and some agreements were recorded after the fact.
+        """
+        agency = self.agencies.get(slug)
+        if agency is None or slug in NEVER_INVITED:
+            return False
+        return any(self._covered_on(case.person_id, agency.pk, d) for d in {day, self.today})
+
+    def _covered_on(self, person_id: Any, agency_id: int, day: datetime.date) -> bool:
+        key = (person_id, agency_id, day)
+        if key not in self.coverage:
+            until = access.coverage_until(person_id=person_id, agency_id=agency_id, today=day)
+            self.coverage[key] = until is not None
+        return self.coverage[key]
+
+    def _practitioner(self, slug: str) -> User | None:
+        username = PRACTITIONER_OF.get(slug)
+        user = self.users.get(username) if username else None
+        if user is None or not user.is_active or user.username in NEVER_INVITED:
+            return None
+        return user
+
+    # --- people ------------------------------------------------------------------------
+
+    def _staff(self) -> None:
+        for staff in STAFF:
+            if staff.username in self.users:
+                continue
+            self.users[staff.username] = identity.user_create(
+                username=staff.username,
+                password=None,
+                first_name=staff.first_name,
+                last_name=staff.last_name,
+                email="",
+                agency=self.agencies[staff.agency_slug],
+                job_title=staff.job_title,
+                roles=staff.roles,
+            )
+
+    def _memberships(self, *, joined: datetime.date) -> None:
+        at = _at(joined, 9, 30)
+        for forum, members in ((self.csf, CSF_MEMBERS), (self.sog, SOG_MEMBERS)):
+            people = [(self.chair, ForumMembership.Role.CHAIR)]
+            people += [(self._user(u), ForumMembership.Role.MEMBER) for u in members]
+            for user, role in people:
+                since = timezone.now()
+                membership = services.membership_add(
+                    actor=self.chair, forum=forum, user=user, role=role
+                )
+                _backdate(
+                    ForumMembership,
+                    membership.pk,
+                    since=since,
+                    at=at,
+                    joined_on=joined,
+                    created_at=at,
+                    updated_at=at,
+                )
+
+    # --- a past meeting, from agenda to approved minutes -------------------------------
+
+    def _reopen(self, meeting: Meeting) -> None:
+        """Back to before the agenda was built: planned five weeks ahead (cases/demo held it)."""
+        day = timezone.localtime(meeting.starts_at).date()
+        planned = _at(_working(day - datetime.timedelta(days=35)), 9, 40)
+        Meeting.objects.filter(pk=meeting.pk).update(
+            state=S.PLANNED, created_at=planned, updated_at=planned
+        )
+        Meeting.history.filter(id=meeting.pk).update(history_date=planned)
+        meeting.refresh_from_db()
+
+    def _add_item(
+        self,
+        meeting: Meeting,
+        at: datetime.datetime,
+        *,
+        slot: tuple[datetime.time, int],
+        **fields: Any,
+    ) -> AgendaItem:
+        since = timezone.now()
+        item = services.agenda_item_add(
+            actor=self.chair,
+            meeting=meeting,
+            starts_at=slot[0],
+            minutes_allowed=slot[1],
+            **fields,
+        )
+        _backdate(AgendaItem, item.pk, since=since, at=at, created_at=at, updated_at=at)
+        Invitation.objects.filter(item=item).update(invited_at=at)
+        self._date_notifications(since, at)
+        return item
+
+    def _publish(self, meeting: Meeting, at: datetime.datetime) -> None:
+        since = timezone.now()
+        services.agenda_publish(actor=self.chair, meeting=meeting)
+        _backdate(Meeting, meeting.pk, since=since, at=at, agenda_published_at=at, updated_at=at)
+        self._date_notifications(since, at)
+        meeting.refresh_from_db()
+
+    def _hold(self, meeting: Meeting) -> None:
+        at = (meeting.ends_at or meeting.starts_at) + datetime.timedelta(minutes=5)
+        since = timezone.now()
+        services.meeting_mark_held(actor=self.chair, meeting=meeting)
+        _backdate(Meeting, meeting.pk, since=since, at=at, updated_at=at)
+        meeting.refresh_from_db()
+
+    def _attend(
+        self,
+        meeting: Meeting,
+        members: Iterable[str],
+        *,
+        apologies: int,
+        busy: set[str],
+        per_item: list[tuple[AgendaItem, list[User]]],
+    ) -> None:
+        since = timezone.now()
+        members = list(members)
+        free = [u for u in members if u not in busy]
+        away = set(self.rng.sample(free, min(apologies, len(free))))
+        whole = meeting.starts_at + datetime.timedelta(minutes=2)
+        recorded: list[tuple[Any, datetime.datetime]] = []
+        for username in ["chair", *members]:
+            status = Attendance.Status.APOLOGIES if username in away else Attendance.Status.PRESENT
+            row = services.attendance_record(
+                actor=self.chair, meeting=meeting, user=self._user(username), status=status
+            )
+            recorded.append((row.pk, whole))
+        present = {self._user(u).pk for u in members if u not in away} | {self.chair.pk}
+        for item, people in per_item:
+            assert item.starts_at is not None
+            day = timezone.localtime(meeting.starts_at).date()
+            when = _at(day, item.starts_at.hour, item.starts_at.minute)
+            for user in people:
+                if user.pk in present:
+                    continue
+                row = services.attendance_record(
+                    actor=self.chair, meeting=meeting, user=user, item=item
+                )
+                recorded.append((row.pk, when))
+        for pk, when in recorded:
+            Attendance.objects.filter(pk=pk).update(recorded_at=when)
+            Attendance.history.filter(id=pk, history_date__gte=since).update(history_date=when)
+
+    def _write_minutes(self, item: AgendaItem, text: str, at: datetime.datetime) -> None:
+        since = timezone.now()
+        services.item_minutes_save(
+            actor=self.chair, item=item, minutes=text, expected_version=item.minutes_version
+        )
+        _backdate(AgendaItem, item.pk, since=since, at=at, updated_at=at)
+        if item.case_id:
+            self._touch(item.case_id, at)
+
+    def _add_action(
+        self,
+        meeting: Meeting,
+        item: AgendaItem,
+        *,
+        owner: User,
+        description: str,
+        due: datetime.date,
+        at: datetime.datetime,
+        outcome: Outcome | None = None,
+        note: str = "",
+    ) -> Action:
+        since = timezone.now()
+        assert owner.agency is not None
+        action = services.action_add(
+            actor=self.chair,
+            meeting=meeting,
+            item=item,
+            description=description,
+            owner_agency=owner.agency,
+            owner=owner,
+            due_on=due,
+        )
+        _backdate(Action, action.pk, since=since, at=at, created_at=at, updated_at=at)
+        self._date_notifications(since, at)
+        action.refresh_from_db()
+        self.planned.append(_PlannedAction(action, at, outcome, note))
+        if item.case_id:
+            self._touch(item.case_id, at)
+        return action
+
+    def _approve(self, meeting: Meeting, at: datetime.datetime) -> None:
+        since = timezone.now()
+        services.minutes_approve(actor=self.chair, meeting=meeting)
+        _backdate(Meeting, meeting.pk, since=since, at=at, minutes_approved_at=at, updated_at=at)
+        meeting.refresh_from_db()
+
+    # --- the CSF -------------------------------------------------------------------
+
+    def _csf_meeting(
+        self,
+        index: int,
+        meeting: Meeting,
+        following: Meeting | None,
+        pending: list[IssueSpec],
+        *,
+        total: int,
+    ) -> None:
+        starts = meeting.starts_at
+        day = timezone.localtime(starts).date()
+        plans = self._agenda_for(meeting)
+        # Before there are cases enough, the forum sets itself up.
+        wanted_topics = max(0, 3 - len(plans))
+        topics = INAUGURAL_TOPICS[self.topics_used : self.topics_used + wanted_topics]
+        self.topics_used += len(topics)
+        self._reopen(meeting)
+        built = _at(_working(day - datetime.timedelta(days=9)), 15, 20)
+        slots = _slots(len(plans) + len(topics), start=datetime.time(10, 0), csf=True)
+        items: list[tuple[AgendaItem, _CaseItem | None, str]] = []
+        for n, topic in enumerate(topics):
+            title, presenter, text = topic
+            item = self._add_item(
+                meeting,
+                built + datetime.timedelta(minutes=n * 3),
+                slot=slots[n],
+                topic=title,
+                presenter=self._user(presenter),
+            )
+            items.append((item, None, text))
+        for n, case_item in enumerate(plans, start=len(topics)):
+            item = self._add_item(
+                meeting,
+                built + datetime.timedelta(minutes=n * 3),
+                slot=slots[n],
+                case=case_item.case,
+                presenter=case_item.presenter,
+                invited_agencies=case_item.invited,
+            )
+            items.append((item, case_item, ""))
+        self._publish(meeting, _at(_working(day - datetime.timedelta(days=7)), 16, 5))
+        self._hold(meeting)
+
+        # Who came: members (a couple send apologies), and each invited service for its item.
+        presenting = {p.presenter.username for p in plans}
+        per_item: list[tuple[AgendaItem, list[User]]] = []
+        for item, plan, _ in items:
+            if plan is None:
+                continue
+            people = [plan.presenter]
+            for agency in plan.invited:
+                user = self._practitioner(agency.slug)
+                if user is not None and user not in people and self.rng.random() < 0.85:
+                    people.append(user)
+            per_item.append((item, people))
+        self._attend(
+            meeting,
+            CSF_MEMBERS,
+            apologies=self.rng.choice((1, 2, 2)),
+            busy=presenting,
+            per_item=per_item,
+        )
+
+        typed = _at(_working(day + datetime.timedelta(days=1)), 11, 0)
+        for n, (item, plan, text) in enumerate(items):
+            at = typed + datetime.timedelta(minutes=6 * n)
+            self._write_minutes(item, text or self._minutes(plan), at)
+            if plan is None:
+                continue
+            self.discussed[plan.case.pk].append(starts)
+            self._decisions(meeting, item, plan)
+            self._case_actions(meeting, item, plan, at)
+
+        for spec in list(pending):
+            wanted = spec.csf_index if spec.csf_index is not None else 0
+            if wanted < 0:
+                wanted += total
+            if index < wanted:
+                continue
+            chosen = self._issue_item(spec, items, desperate=index >= wanted + 2)
+            if chosen is None:
+                continue
+            pending.remove(spec)
+            self._raise_from_item(spec, chosen, typed + datetime.timedelta(minutes=45))
+
+        if following is not None:
+            self._approve(meeting, following.starts_at + datetime.timedelta(minutes=10))
+
+    def _agenda_for(self, meeting: Meeting) -> list[_CaseItem]:
+        """The cases the forum discussed: those worked on at the meeting, then others due."""
+        starts = meeting.starts_at
+        end = starts + datetime.timedelta(hours=2)
+        eligible = [
+            case_id
+            for case_id in self.cases
+            if self._state_at(case_id, starts - datetime.timedelta(seconds=1))
+            not in (None, Case.State.CLOSED)
+            and (opened := self._opened(case_id)) is not None
+            and opened <= starts - datetime.timedelta(days=3)
+        ]
+        decisions: dict[Any, list[ForumDecision]] = defaultdict(list)
+        for decision in ForumDecision.objects.filter(meeting=meeting, case__isnull=False):
+            decisions[decision.case_id].append(decision)
+        plans = {p.case_id: p for p in CarePlan.objects.filter(agreed_meeting=meeting)}
+        closures: dict[Any, str] = {}
+        monitoring: set[Any] = set()
+        for case_id in eligible:
+            for when, state, outcome in self.states.get(case_id, ()):
+                if starts <= when <= end and state == Case.State.CLOSED:
+                    closures[case_id] = outcome
+                elif starts <= when <= end and state == Case.State.MONITORING:
+                    monitoring.add(case_id)
+        owners: dict[Any, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for risk_id, slug, accepted in self.owner_rows:
+            if starts <= accepted <= end:
+                case_id, category = self.risk_info[risk_id]
+                owners[case_id][category].append(slug)
+        changes: dict[Any, list[tuple[str, str, str]]] = defaultdict(list)
+        for risk_id, series in self.levels.items():
+            for (_, before), (when, level) in pairwise(series):
+                if starts <= when <= end and before != level:
+                    case_id, category = self.risk_info[risk_id]
+                    changes[case_id].append((category, before, level))
+
+        new = [c for c in eligible if not self.discussed.get(c)]
+        forced = _unique([*decisions, *closures, *plans, *new, *monitoring])
+        forced = [c for c in forced if c in eligible][:6]
+        preferred = [c for c in _unique([*owners, *changes]) if c in eligible and c not in forced]
+        self.rng.shuffle(preferred)
+
+        def last_seen(case_id: Any) -> datetime.datetime:
+            seen = self.discussed.get(case_id)
+            return seen[-1] if seen else datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+        others = sorted(
+            (c for c in eligible if c not in forced and c not in preferred),
+            key=lambda c: (last_seen(c), self._opened(c)),
+        )
+        target = max(len(forced), self.rng.choice((4, 5, 5, 6)))
+        chosen = (forced + preferred + others)[: min(target, 6)]
+
+        plans_out = []
+        for case_id in chosen:
+            item = self._case_item(case_id, meeting)
+            item.plan = plans.get(case_id)
+            item.decisions = decisions.get(case_id, [])
+            item.closure = closures.get(case_id, "")
+            item.monitoring = case_id in monitoring
+            item.owners = dict(owners.get(case_id, {}))
+            item.changes = changes.get(case_id, [])
+            if item.plan is not None:
+                item.end_of_life = item.plan.items.filter(what__startswith="End of life").exists()
+            plans_out.append(item)
+        # New cases first, then reviews; closures at the end.
+        plans_out.sort(key=lambda p: (not p.first, bool(p.closure)))
+        return plans_out
+
+    def _case_item(
+        self, case_id: Any, meeting: Meeting, *, day: datetime.date | None = None
+    ) -> _CaseItem:
+        """Who presents and who is invited, as things stood (consent as on ``day``)."""
+        starts = meeting.starts_at
+        day = day or timezone.localtime(starts).date()
+        case = Case.objects.select_related("person").get(pk=case_id)
+        # The case as it stood when the agenda was built.
+        case.state = self._state_at(case_id, starts - datetime.timedelta(seconds=1)) or case.state
+        involved = [
+            ca for ca in self._involved_at(case_id, starts) if ca.agency.slug not in NEVER_INVITED
+        ]
+        slugs = [ca.agency.slug for ca in involved]
+        covered = {s for s in slugs if self._covered(case, s, day)}
+        members = {self._user(u).pk for u in CSF_MEMBERS}
+        first = not self.discussed.get(case_id)
+
+        # The presenter: the referrer on a first discussion, else a worker of an involved service.
+        presenter: User | None = None
+        referral = (
+            Referral.objects.filter(
+                case_id=case_id, state=Referral.State.ACCEPTED, decided_at__lte=starts
+            )
+            .select_related("referrer", "referring_agency")
+            .order_by("-decided_at")
+            .first()
+        )
+        if (
+            first
+            and referral is not None
+            and referral.referrer.is_active
+            and referral.referring_agency.slug in covered
+            and referral.referrer.agency_id == referral.referring_agency_id
+        ):
+            presenter = referral.referrer
+        if presenter is None:
+            options = [
+                u
+                for s in slugs
+                if s in covered and s != "adult-safeguarding"
+                for u in [self._practitioner(s)]
+                if u is not None
+            ]
+            presenter = self.rng.choice(options) if options else self.chair
+
+        # Invited: involved services whose worker is not a standing member, and now and
+        # then a service asked along for advice; only where consent or a basis covers them.
+        candidates = [
+            s
+            for s in slugs
+            if s in covered
+            and s != "adult-safeguarding"
+            and (u := self._practitioner(s)) is not None
+            and u.pk not in members
+        ]
+        self.rng.shuffle(candidates)
+        invited = candidates[: self.rng.randint(1, 3)]
+        if presenter.agency is not None and presenter.pk not in members:
+            slug = presenter.agency.slug
+            if slug not in invited and slug != "adult-safeguarding":
+                invited.append(slug)
+        if self.rng.random() < 0.2:
+            for category in Risk.objects.filter(case_id=case_id).values_list("category", flat=True):
+                advice = ADVICE_FROM.get(category)
+                if (
+                    advice
+                    and advice not in slugs
+                    and advice not in invited
+                    and self._covered(case, advice, day)
+                    and self._practitioner(advice) is not None
+                ):
+                    invited.append(advice)
+                    break
+        # A presenter whose service has since left is there by invitation.
+        agency = presenter.agency
+        if (
+            agency is not None
+            and not self._involved_now(case_id, agency.slug)
+            and agency.slug not in invited
+        ):
+            invited.append(agency.slug)
+        return _CaseItem(
+            case=case,
+            presenter=presenter,
+            invited=[self.agencies[s] for s in invited],
+            involved=slugs,
+            first=first,
+            ends=starts + datetime.timedelta(hours=2),
+        )
+
+    def _minutes(self, plan: _CaseItem | None) -> str:
+        """A few sentences on the item, naming services but no one: the item says who."""
+        assert plan is not None
+        rng = self.rng
+        case = plan.case
+        person = case.person
+        others = [s for s in plan.involved if s != "adult-safeguarding"] or ["adult-safeguarding"]
+        presenter_slug = self.slug_of.get(plan.presenter.agency_id or 0, "adult-safeguarding")
+        a = SHORT.get(presenter_slug, "adult safeguarding")
+        b = SHORT.get(rng.choice([s for s in others if s != presenter_slug] or others), a)
+        words = _words(person, a=a, b=b)
+        parts: list[str] = []
+        risks = list(
+            Risk.objects.filter(case=case, created_at__lte=plan.ends).values_list(
+                "category", "level"
+            )
+        )
+        ending = plan.closure in (CO.DIED, CO.LOST_TO_FOLLOW_UP)
+        if plan.first:
+            referral = (
+                Referral.objects.filter(case=case, state=Referral.State.ACCEPTED)
+                .order_by("decided_at")
+                .select_related("referring_agency")
+                .prefetch_related("reasons")
+                .first()
+            )
+            source = referral.referring_agency.slug if referral else presenter_slug
+            known = _join([SHORT.get(s, s) for s in others])
+            services_ = "service" if len(others) == 1 else "services"
+            whose = (
+                "their referral"
+                if source == presenter_slug
+                else f"the referral from {SHORT.get(source, source)}"
+            )
+            parts.append(
+                f"First discussion. {_cap(a)} presented {whose}. "
+                f"{words['They']} {words['is']} known to {len(others)} {services_} here: "
+                f"{known}."
+            )
+            reasons = [_lower_first(r.label) for r in referral.reasons.all()] if referral else []
+            if reasons:
+                parts.append(f"Reasons for referral: {'; '.join(reasons[:3])}.")
+            if risks:
+                listed = ", ".join(
+                    f"{_lower_first(RC(c).label)} ({RiskLevel(level).label.lower()})"
+                    for c, level in risks[:3]
+                )
+                parts.append(f"Main risks: {listed}.")
+        else:
+            parts.append(f"Review, presented by {a}.")
+            reduced = any(
+                _LEVELS.index(RiskLevel(after)) < _LEVELS.index(RiskLevel(before))
+                for _, before, after in plan.changes
+            )
+            stuck = not reduced and (case.state == Case.State.AWAITING_FORUM or rng.random() < 0.2)
+            if not ending:
+                pool = STUCK_LINES if stuck else PROGRESS_LINES
+                parts.append(rng.choice(pool).format(**words))
+                lines = [RISK_LINES[c] for c, _ in risks if c in RISK_LINES]
+                if lines and not stuck:
+                    parts.append(rng.choice(lines).format(**words))
+        for category, slugs in plan.owners.items():
+            names = _join([SHORT.get(s, s) for s in _unique(slugs)])
+            parts.append(f"{_cap(names)} agreed to share ownership of {_risk(category)}.")
+        for category, before, after in plan.changes:
+            lower = _LEVELS.index(RiskLevel(after)) < _LEVELS.index(RiskLevel(before))
+            parts.append(
+                f"{_cap(_risk(category))} was {'reduced' if lower else 'raised'} from "
+                f"{RiskLevel(before).label.lower()} to {RiskLevel(after).label.lower()}"
+                + (
+                    ", as the plan is working."
+                    if lower
+                    else "; every owning agency to increase contact until the next forum."
+                )
+            )
+        if plan.plan is not None:
+            # The plan's own words, where they fit the person.
+            wrong = _OTHER_PRONOUNS.get(person.gender)
+            items = [
+                i
+                for i in CarePlanItem.objects.filter(plan=plan.plan)
+                .select_related("agency")
+                .order_by("pk")
+                if wrong is None or not wrong.search(i.what)
+            ][:3]
+            what = "; ".join(f"{i.what} ({SHORT.get(i.agency.slug, i.agency.name)})" for i in items)
+            parts.append(
+                f"Care plan version {plan.plan.version} agreed"
+                + (f", including: {what}." if what else ".")
+                + " Every agency on the plan confirmed it can deliver its part by the dates given."
+            )
+        for decision in plan.decisions:
+            parts.append(f"Decision: {decision.summary}")
+        if plan.monitoring:
+            parts.append(MONITORING_LINE)
+        if plan.closure:
+            parts.append(
+                CLOSURE_LINES.get(plan.closure, "The forum agreed to close the case.").format(
+                    **words
+                )
+            )
+        elif not plan.decisions:
+            closing = rng.choice(CLOSING_LINES).format(**words)
+            if closing:
+                parts.append(closing)
+        return " ".join(parts)
+
+    def _decisions(self, meeting: Meeting, item: AgendaItem, plan: _CaseItem) -> None:
+        # Decisions cases/demo recorded at the meeting belong to this item.
+        for decision in plan.decisions:
+            ForumDecision.objects.filter(pk=decision.pk).update(item=item)
+            ForumDecision.history.filter(id=decision.pk).update(item_id=item.pk)
+        summary = ""
+        offset = 0
+        if plan.closure:
+            summary = CLOSURE_DECISIONS.get(plan.closure, "Case closed at the forum.")
+            offset = 55
+        elif plan.monitoring:
+            summary = (
+                "Case moves to monitoring: stable with no risk above medium. Review in three "
+                "months; any agency can bring it back sooner."
+            )
+            offset = 58
+        if summary:
+            at = meeting.starts_at + datetime.timedelta(minutes=offset)
+            since = timezone.now()
+            decision = services.item_decision_record(
+                actor=self.chair, item=item, kind=ForumDecision.Kind.OTHER, summary=summary
+            )
+            _backdate(
+                ForumDecision,
+                decision.pk,
+                since=since,
+                at=at,
+                decided_at=at,
+                created_at=at,
+                updated_at=at,
+            )
+
+    def _case_actions(
+        self, meeting: Meeting, item: AgendaItem, plan: _CaseItem, at: datetime.datetime
+    ) -> None:
+        rng = self.rng
+        day = timezone.localtime(meeting.starts_at).date()
+        if plan.closure:
+            return
+        owners: list[tuple[User, str, float]] = []
+        for slug in plan.involved:
+            user = self._practitioner(slug)
+            if user is None or slug not in ACTION_TEXTS:
+                continue
+            if not self._covered(plan.case, slug, day):
+                continue
+            weight = 3.0 if user.username in FOCUS_OWNERS else 1.0
+            if slug == "adult-safeguarding":
+                weight = 0.4
+            owners.append((user, slug, weight))
+        if not owners:
+            owners = [(self.chair, "adult-safeguarding", 1.0)]
+        count = rng.choice((1, 2, 2, 3))
+        used: set[str] = set()
+        for n in range(count):
+            user, slug, _ = rng.choices(owners, weights=[w for *_, w in owners])[0]
+            texts = [t for t in ACTION_TEXTS[slug] if t not in used]
+            if not texts:
+                continue
+            text = rng.choice(texts)
+            used.add(text)
+            due = _working_forward(day + datetime.timedelta(days=rng.randint(14, 42)))
+            self._add_action(
+                meeting,
+                item,
+                owner=user,
+                description=text,
+                due=due,
+                at=at + datetime.timedelta(minutes=1 + n),
+            )
+
+    # --- system issues -------------------------------------------------------------
+
+    def _issue_item(
+        self,
+        spec: IssueSpec,
+        items: list[tuple[AgendaItem, _CaseItem | None, str]],
+        *,
+        desperate: bool,
+    ) -> AgendaItem | None:
+        cases = [(item, plan) for item, plan, _ in items if plan is not None]
+        for item, plan in cases:
+            if "end-of-life" in spec.wants:
+                if plan.end_of_life:
+                    return item
+                continue
+            if all(w in plan.involved for w in spec.wants):
+                return item
+        if (desperate or not spec.wants) and cases:
+            return cases[-1][0]
+        return None
+
+    def _raise_from_item(self, spec: IssueSpec, item: AgendaItem, at: datetime.datetime) -> None:
+        since = timezone.now()
+        issue = services.system_issue_raise(
+            actor=self.chair,
+            title=spec.title,
+            description=spec.description,
+            theme=spec.theme,
+            item=item,
+        )
+        _backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
+        issue.refresh_from_db()
+        self.issues[spec.key] = issue
+
+    def _raise_directly(self, spec: IssueSpec, at: datetime.datetime) -> None:
+        since = timezone.now()
+        issue = services.system_issue_raise(
+            actor=self._user(spec.raised_by),
+            title=spec.title,
+            description=spec.description,
+            theme=spec.theme,
+        )
+        _backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
+        issue.refresh_from_db()
+        self.issues[spec.key] = issue
+
+    def _issue_update(
+        self, issue: SystemIssue, status: str, recommendation: str, at: datetime.datetime
+    ) -> None:
+        issue.refresh_from_db()
+        since = timezone.now()
+        services.system_issue_update(
+            actor=self.chair,
+            issue=issue,
+            status=status,
+            recommendation=recommendation or issue.recommendation,
+            expected_version=issue.version,
+        )
+        _backdate(SystemIssue, issue.pk, since=since, at=at, updated_at=at)
+        self._date_notifications(since, at)
+
+    # --- the SOG ----------------------------------------------------------------------
+
+    def _sog_meeting(
+        self,
+        index: int,
+        meeting: Meeting,
+        following: Meeting | None,
+        meetings: list[Meeting],
+    ) -> None:
+        starts = meeting.starts_at
+        day = timezone.localtime(starts).date()
+        # Issues raised directly by a member come in the week before.
+        for spec in ISSUES:
+            if spec.sog_index == index and spec.key not in self.issues:
+                raised = _at(_working(day - datetime.timedelta(days=6)), 11, 20)
+                self._raise_directly(spec, raised)
+        stages: list[tuple[IssueSpec, Stage]] = []
+        for spec in ISSUES:
+            issue = self.issues.get(spec.key)
+            if issue is None:
+                continue
+            first = next(
+                (n for n, m in enumerate(meetings) if m.starts_at > issue.created_at), None
+            )
+            if first is None:
+                continue
+            for stage in spec.stages:
+                if first + stage.after == index:
+                    stages.append((spec, stage))
+        topics = list(SOG_TOPICS.get(index, ()))
+        if len(stages) + len(topics) < 3 and index >= 2:
+            topics.append(ACTION_LOG)
+        self._reopen(meeting)
+        built = _at(_working(day - datetime.timedelta(days=9)), 14, 30)
+        slots = _slots(len(stages) + len(topics), start=datetime.time(14, 0), csf=False)
+        entries: list[tuple[AgendaItem, str, tuple[SogAction, ...], IssueSpec | None, Stage | None]]
+        entries = []
+        n = 0
+        for issue_spec, issue_stage in stages:
+            item = self._add_item(
+                meeting,
+                built + datetime.timedelta(minutes=n * 3),
+                slot=slots[n],
+                system_issue=self.issues[issue_spec.key],
+                presenter=self._user(issue_stage.presenter),
+            )
+            entries.append(
+                (item, issue_stage.minutes, issue_stage.actions, issue_spec, issue_stage)
+            )
+            n += 1
+        for topic in topics:
+            item = self._add_item(
+                meeting,
+                built + datetime.timedelta(minutes=n * 3),
+                slot=slots[n],
+                topic=topic.title,
+                presenter=self._user(topic.presenter),
+            )
+            entries.append((item, topic.minutes, topic.actions, None, None))
+            n += 1
+        self._publish(meeting, _at(_working(day - datetime.timedelta(days=7)), 15, 40))
+        self._hold(meeting)
+        presenting = {st.presenter for _, st in stages} | {t.presenter for t in topics}
+        self._attend(
+            meeting,
+            SOG_MEMBERS,
+            apologies=self.rng.choice((2, 3, 3, 4)),
+            busy=presenting,
+            per_item=[],
+        )
+        typed = _at(_working(day + datetime.timedelta(days=1)), 10, 30)
+        for k, (item, text, actions, about, step) in enumerate(entries):
+            at = typed + datetime.timedelta(minutes=7 * k)
+            self._write_minutes(item, text, at)
+            for j, spec_action in enumerate(actions):
+                owner = self._user(spec_action.owner)
+                self._add_action(
+                    meeting,
+                    item,
+                    owner=owner,
+                    description=spec_action.description,
+                    due=_working_forward(day + datetime.timedelta(days=spec_action.due_days)),
+                    at=at + datetime.timedelta(minutes=1 + j),
+                    outcome=spec_action.outcome,
+                    note=spec_action.note,
+                )
+            if about is not None and step is not None and step.status:
+                self._issue_update(
+                    self.issues[about.key],
+                    step.status,
+                    step.recommendation,
+                    starts + datetime.timedelta(minutes=30 * (k + 1)),
+                )
+        if following is not None:
+            self._approve(meeting, following.starts_at + datetime.timedelta(minutes=10))
+
+    # --- how the actions went -----------------------------------------------------------
+
+    def _outcomes(self) -> None:
+        rng = self.rng
+        for planned in self.planned:
+            if planned.outcome is not None:
+                continue
+            age = (self.today - planned.action.due_on).days
+            if age < 0:
+                planned.outcome = rng.choices(("done", "progress", "open"), (15, 45, 40))[0]
+            elif age <= 75:
+                planned.outcome = rng.choices(
+                    ("done", "late", "progress", "open", "drop"), (35, 15, 22, 20, 8)
+                )[0]
+            else:
+                planned.outcome = rng.choices(("done", "late", "drop"), (68, 22, 10))[0]
+        # Open actions on a case the forum has since closed were dropped with it.
+        for planned in self.planned:
+            closed = self._closed_after(planned.action.case_id, planned.created)
+            if closed is not None and planned.outcome in ("progress", "open"):
+                planned.outcome = "drop"
+                planned.note = "Dropped when the forum closed the case."
+                planned.on = max(
+                    timezone.localtime(closed).date(),
+                    timezone.localtime(planned.created).date() + datetime.timedelta(days=1),
+                )
+        # Everyone whose "My work" the demo shows has something open, and something overdue.
+        for username in FOCUS_OWNERS:
+            mine = [
+                p
+                for p in self.planned
+                if p.action.owner_id == self._user(username).pk
+                and self._closed_after(p.action.case_id, p.created) is None
+            ]
+            overdue = [
+                p
+                for p in mine
+                if p.action.due_on < self.today and p.outcome in ("progress", "open")
+            ]
+            if not overdue:
+                due = [p for p in mine if p.action.due_on < self.today - datetime.timedelta(days=3)]
+                if due:
+                    max(due, key=lambda p: p.action.due_on).outcome = "progress"
+            if not any(p.outcome in ("progress", "open") for p in mine) and mine:
+                max(mine, key=lambda p: p.action.due_on).outcome = "open"
+        updates: list[tuple[datetime.datetime, int, _PlannedAction, str, str, datetime.date]] = []
+        for n, planned in enumerate(self.planned):
+            for when, status, note in self._steps(planned):
+                at = _at(when, 9 + n % 8, (n * 13) % 60)
+                at = min(at, self.now - datetime.timedelta(hours=2))
+                updates.append((at, n, planned, status, note, when))
+        for at, _, planned, status, note, when in sorted(updates, key=lambda u: (u[0], u[1])):
+            action = Action.objects.get(pk=planned.action.pk)
+            since = timezone.now()
+            services.action_update(
+                actor=action.owner,
+                action=action,
+                status=status,
+                note=note,
+                expected_version=action.version,
+            )
+            fields: dict[str, Any] = {"last_updated_at": at, "updated_at": at}
+            if status == AS.DONE:
+                fields["completed_on"] = when
+            _backdate(Action, action.pk, since=since, at=at, **fields)
+
+    def _steps(self, planned: _PlannedAction) -> list[tuple[datetime.date, str, str]]:
+        """The updates an owner made, oldest first: (day, status, note)."""
+        rng = self.rng
+        created = timezone.localtime(planned.created).date()
+        due = planned.action.due_on
+        last = self.today - datetime.timedelta(days=1)
+        outcome = planned.outcome
+        note = planned.note
+        notes = SOG_NOTES if planned.action.forum_id == self.sog.pk else CSF_NOTES
+
+        def between(start: datetime.date, end: datetime.date) -> datetime.date | None:
+            if end < start:
+                return None
+            return start + datetime.timedelta(days=rng.randint(0, (end - start).days))
+
+        if outcome == "late":
+            finished = between(
+                due + datetime.timedelta(days=3), min(due + datetime.timedelta(days=24), last)
+            )
+            if finished is None:
+                outcome, note = "progress", ""  # not yet due: still under way
+            else:
+                steps: list[tuple[datetime.date, str, str]] = []
+                started = between(
+                    created + datetime.timedelta(days=2),
+                    min(due, finished) - datetime.timedelta(days=1),
+                )
+                if started is not None:
+                    steps.append((started, AS.IN_PROGRESS, rng.choice(notes["progress"])))
+                steps.append((finished, AS.DONE, note or rng.choice(notes["late"])))
+                return steps
+        if outcome == "done":
+            finished = between(created + datetime.timedelta(days=2), min(due, last))
+            if finished is None:
+                return []
+            return [(finished, AS.DONE, note or rng.choice(notes["done"]))]
+        if outcome == "progress":
+            when = between(
+                created + datetime.timedelta(days=3), min(due - datetime.timedelta(days=1), last)
+            )
+            when = when or between(created + datetime.timedelta(days=1), last)
+            if when is None:
+                return []
+            return [(when, AS.IN_PROGRESS, note or rng.choice(notes["progress"]))]
+        if outcome == "drop" and planned.on is not None and planned.on <= last:
+            return [(planned.on, AS.DROPPED, note)]
+        if outcome == "drop":
+            when = between(created + datetime.timedelta(days=5), last)
+            if when is None:
+                return []
+            return [(when, AS.DROPPED, note or rng.choice(notes["drop"]))]
+        # Open: an overdue one usually has a word from its owner; some are silent.
+        if due < self.today - datetime.timedelta(days=7) and (note or rng.random() < 0.7):
+            when = between(due + datetime.timedelta(days=2), last)
+            if when is not None:
+                return [(when, AS.OPEN, note or rng.choice(notes["open"]))]
+        return []
+
+    # --- what lies ahead ----------------------------------------------------------------
+
+    def _next_csf(self, last: Meeting | None) -> None:
+        """The next forum's agenda is published; the five after it are in the diary."""
+        day = self.today
+        while True:
+            candidate = _nth_weekday(day.year, day.month, 2, 2)
+            starts = _at(candidate, 10)
+            if starts > self.now:
+                break
+            day = (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        # Published a week ahead, or on the last working day if that is still to come.
+        published = min(
+            max(
+                min(
+                    _at(_working(candidate - datetime.timedelta(days=7)), 16, 5),
+                    _at(_working(self.today - datetime.timedelta(days=1)), 16, 5),
+                ),
+                (last.starts_at if last else self.now - datetime.timedelta(days=30))
+                + datetime.timedelta(days=2),
+            ),
+            self.now - datetime.timedelta(hours=1),
+        )
+        planned_at = min(
+            published - datetime.timedelta(days=2),
+            _at(_working(candidate - datetime.timedelta(days=35)), 9, 40),
+        )
+        since = timezone.now()
+        meeting = services.meeting_plan(
+            actor=self.chair, forum=self.csf, starts_at=starts, location=CSF_LOCATION
+        )
+        _backdate(
+            Meeting,
+            meeting.pk,
+            since=since,
+            at=planned_at,
+            created_at=planned_at,
+            updated_at=planned_at,
+        )
+        plans = self._next_cases(meeting)
+        slots = _slots(len(plans), start=datetime.time(10, 0), csf=True)
+        built = published - datetime.timedelta(hours=1)
+        for n, plan in enumerate(plans):
+            self._add_item(
+                meeting,
+                built + datetime.timedelta(minutes=3 * n),
+                slot=slots[n],
+                case=plan.case,
+                presenter=plan.presenter,
+                invited_agencies=plan.invited,
+            )
+            self._touch(plan.case.pk, built)
+        self._publish(meeting, published)  # its notifications are recent, so unread
+        following = services.monthly_dates(starts, 6)[1]
+        since = timezone.now()
+        diary = services.meetings_schedule_monthly(
+            actor=self.chair,
+            forum=self.csf,
+            first_starts_at=following,
+            location=CSF_LOCATION,
+            count=5,
+        )
+        for later in diary:
+            _backdate(
+                Meeting,
+                later.pk,
+                since=since,
+                at=planned_at,
+                created_at=planned_at,
+                updated_at=planned_at,
+            )
+
+    def _next_cases(self, meeting: Meeting) -> list[_CaseItem]:
+        """Four cases: those awaiting the forum first, then those longest undiscussed.
+
+        Standing members see them from publication, so each is one whose consent covers
+        the mental health and housing members.
+        """
+        starts = meeting.starts_at
+        mh, housing = self.agencies["mental-health"], self.agencies["housing"]
+
+        def shown(case: Case) -> bool:
+            return all(
+                access.coverage_until(person_id=case.person_id, agency_id=a.pk) is not None
+                for a in (mh, housing)
+            )
+
+        open_cases = [
+            c
+            for c in Case.objects.exclude(state=Case.State.CLOSED).select_related("person")
+            if shown(c)
+        ]
+        awaiting = sorted(
+            (c for c in open_cases if c.state == Case.State.AWAITING_FORUM),
+            key=lambda c: c.opened_at or c.created_at,
+        )
+        review_after: dict[str, datetime.timedelta] = {
+            Case.State.ACTIVE: datetime.timedelta(days=56),
+            Case.State.MONITORING: datetime.timedelta(days=91),
+        }
+
+        def last(case: Case) -> datetime.datetime:
+            seen = self.discussed.get(case.pk)
+            return seen[-1] if seen else datetime.datetime.min.replace(tzinfo=datetime.UTC)
+
+        due = sorted(
+            (
+                c
+                for c in open_cases
+                if c.state in review_after and last(c) <= starts - review_after[c.state]
+            ),
+            key=last,
+        )
+        chosen = _unique([*awaiting[:3], *due, *awaiting[3:]])[:4]
+        items = []
+        for case in chosen:
+            item = self._case_item(case.pk, meeting, day=self.today)
+            # Next month's discussion: only services that can see the case now are invited.
+            item.invited = [a for a in item.invited if self._covered(item.case, a.slug, self.today)]
+            items.append(item)
+        return items
+
+    def _next_sog(self, last: Meeting | None) -> None:
+        """The next SOG meeting is planned; its agenda is in draft."""
+        day = self.today
+        while True:
+            candidate = _nth_weekday(day.year, day.month, 3, -1)
+            if (candidate.month, candidate.day) in _CLOSED_DAYS:
+                candidate -= datetime.timedelta(days=7)
+            starts = _at(candidate, 14)
+            if starts > self.now:
+                break
+            day = (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        if Meeting.objects.filter(forum=self.sog, starts_at__date=candidate).exists():
+            return
+        built = min(
+            (last.starts_at if last else self.now) + datetime.timedelta(days=8),
+            self.now - datetime.timedelta(hours=3),
+        )
+        since = timezone.now()
+        meeting = services.meeting_plan(
+            actor=self.chair, forum=self.sog, starts_at=starts, location=SOG_LOCATION
+        )
+        _backdate(Meeting, meeting.pk, since=since, at=built, created_at=built, updated_at=built)
+        wanted = [
+            issue
+            for issue in (
+                self.issues.get(k)
+                for k in ("declines-everything", "missed-appointments", "discharge")
+            )
+            if issue is not None
+        ]
+        slots = _slots(len(wanted) + 1, start=datetime.time(14, 0), csf=False)
+        presenters = {"discharge": "sue.lanyon", "missed-appointments": "sog"}
+        for n, issue in enumerate(wanted):
+            key = next(k for k, v in self.issues.items() if v.pk == issue.pk)
+            self._add_item(
+                meeting,
+                built + datetime.timedelta(minutes=5 * n),
+                slot=slots[n],
+                system_issue=issue,
+                presenter=self._user(presenters.get(key, "chair")),
+            )
+        self._add_item(
+            meeting,
+            built + datetime.timedelta(minutes=5 * len(wanted)),
+            slot=slots[len(wanted)],
+            topic=NEXT_SOG_TOPIC.title,
+            presenter=self._user(NEXT_SOG_TOPIC.presenter),
+        )
+
+    # --- lists ------------------------------------------------------------------------
+
+    def _restore_activity(self) -> None:
+        """Each case list orders by when something really happened, not by when this ran."""
+        for row in CaseVisibility.objects.all():
+            before = self.activity.get((row.case_id, row.agency_id))
+            latest = self.latest.get(row.case_id)
+            candidates = [d for d in (before, latest) if d is not None]
+            if not candidates:
+                continue
+            when = max(candidates)
+            if row.last_activity_at != when:
+                CaseVisibility.objects.filter(pk=row.pk).update(last_activity_at=when)
+
+
+_LEVELS = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.VERY_HIGH]
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    seen: set[Any] = set()
+    out = []
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a label's first letter mid-sentence, unless it starts a name (Care Act)."""
+    words = text.split(maxsplit=2)
+    if len(words) > 1 and words[1][:1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _risk(category: str) -> str:
+    """'the risk of self-neglect'; 'the risk to staff'."""
+    label = _lower_first(RC(category).label)
+    return f"the {label}" if label.startswith("risk ") else f"the risk of {label}"
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _working_forward(day: datetime.date) -> datetime.date:
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> datetime.date:
+    """The ``nth`` (1-based; -1 for the last) ``weekday`` of the month."""
+    if nth > 0:
+        first = datetime.date(year, month, 1)
+        return first + datetime.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    following = datetime.date(year + month // 12, month % 12 + 1, 1)
+    last = following - datetime.timedelta(days=1)
+    return last - datetime.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _slots(count: int, *, start: datetime.time, csf: bool) -> list[tuple[datetime.time, int]]:
+    """Start times and minutes allowed: a two-hour meeting shared between its items."""
+    if csf:
+        length, gap = {6: (20, 0), 5: (20, 5), 4: (25, 5)}.get(count, (30, 5))
+    else:
+        length, gap = (30, 0) if count <= 4 else (25, 0)
+    moment = datetime.datetime.combine(datetime.date(2000, 1, 1), start)
+    slots = []
+    for _ in range(count):
+        slots.append((moment.time(), length))
+        moment += datetime.timedelta(minutes=length + gap)
+    return slots
+
+
+@transaction.atomic
+def build_demo_forums(*, users: dict[str, User]) -> None:
+    """Write the forums' year, once.
+
+    The marker is standing membership: once anyone is a standing member of a forum
+    the forums' year has been written, and a second run changes nothing.
+    """
+    if ForumMembership.objects.exists():
+        return
+    _Builder(users=users).build()
