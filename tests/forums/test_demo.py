@@ -348,3 +348,27 @@ def test_system_issues_name_no_one(seeded):
         text = f"{issue.title}\n{issue.description}\n{issue.recommendation}"
         for name in names:
             assert not re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE), (name, issue)
+
+
+def test_the_demo_holds_a_meeting_pack_and_care_plans_ready_to_download(seeded):
+    import io
+
+    import pypdf
+
+    from reports.models import GeneratedDocument as D
+    from reports.services import may_download
+
+    chair = User.objects.get(username="chair")
+    pack = D.objects.get(kind=D.Kind.MEETING_PACK)
+    assert pack.requested_by == chair and pack.status == D.Status.DONE
+    assert pack.meeting == _upcoming(Forum.Kind.CSF)[0]
+    assert may_download(chair, pack)
+    with pack.file.open("rb") as f:
+        pages = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(f.read())).pages]
+    assert len(pages) == pack.page_count >= 5
+    assert all(f"Prepared for {chair.get_full_name()}" in text for text in pages)
+    for item in AgendaItem.objects.filter(meeting=pack.meeting, case__isnull=False):
+        assert str(item.case.person) in "\n".join(pages)
+    plans = D.objects.filter(kind__in=[D.Kind.CARE_PLAN, D.Kind.CARE_PLAN_EASY_READ])
+    assert plans.count() == 2 and all(d.status == D.Status.DONE for d in plans)
+    assert not D.objects.filter(requested_by__username="gp").exists()

@@ -18,6 +18,7 @@ from csf_portal import services
 from csf_portal.models import Agency, AgencyKind, Role, User
 from forums.demo import build_demo_forums
 from referrals.demo import build_demo_referrals
+from reports.demo import build_demo_documents
 
 NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
 
@@ -124,6 +125,7 @@ class Command(BaseCommand):
             build_demo_assessments_and_consent(users=User.objects.in_bulk(field_name="username"))
             build_demo_case_records(users=User.objects.in_bulk(field_name="username"))
             build_demo_forums(users=User.objects.in_bulk(field_name="username"))
+            build_demo_documents(users=User.objects.in_bulk(field_name="username"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo city ready: {len(agencies)} agencies, {len(DEMO_USERS)} demo users "
