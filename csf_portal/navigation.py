@@ -26,6 +26,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "forums:index",
         ("csf_portal.attend_forum", "csf_portal.work_system_issues", "csf_portal.make_referral"),
     ),
+    NavItem("Outcomes", "reports:outcomes", ("csf_portal.view_outcomes",)),
     NavItem("System issues", "forums:issues", ("csf_portal.view_outcomes",)),
     NavItem("Emergency access", "cases:emergency_review", "csf_portal.triage_referral"),
     NavItem(

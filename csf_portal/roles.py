@@ -44,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "forums.view_forummembership",
         "forums.add_forummembership",
         "forums.change_forummembership",
+        "reports.view_unitcost",
+        "reports.change_unitcost",
     ),
 }
 

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from cases.models import Person
 from csf_portal.models import TimeStampedModel
@@ -18,6 +19,7 @@ class GeneratedDocument(TimeStampedModel):
         MEETING_PACK = "meeting_pack", "Meeting pack"
         CARE_PLAN = "care_plan", "Care plan"
         CARE_PLAN_EASY_READ = "care_plan_easy_read", "Care plan (easy read)"
+        OUTCOMES_REPORT = "outcomes_report", "Outcomes report"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting to start"
@@ -45,6 +47,7 @@ class GeneratedDocument(TimeStampedModel):
     size = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True, help_text="The period and filters")
     render_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -77,8 +80,39 @@ class GeneratedDocument(TimeStampedModel):
             return str(self.meeting)
         if self.care_plan_id and self.care_plan is not None:
             return f"{self.care_plan.case.person}, version {self.care_plan.version}"
+        if self.kind == self.Kind.OUTCOMES_REPORT:
+            return f"{self.params.get('start', '')} to {self.params.get('end', '')}"
         return str(self.person) if self.person_id else ""
 
     @property
     def in_hand(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class UnitCost(models.Model):
+    """What one emergency contact or B&B night costs, for the dashboard's cost estimates.
+
+    Seeded with clearly-labelled placeholders that an administrator replaces with
+    the area's own figures.
+    """
+
+    class Item(models.TextChoices):
+        POLICE = "police", "Police contact"
+        AMBULANCE = "ambulance", "Ambulance call-out"
+        AE = "ae", "A&E attendance"
+        ADMISSION = "admission", "Unplanned hospital admission"
+        BNB_NIGHT = "bnb_night", "Night in B&B or emergency accommodation"
+
+    item = models.CharField(max_length=20, choices=Item.choices, unique=True)
+    amount = models.DecimalField(max_digits=9, decimal_places=2, help_text="Pounds")
+    source = models.CharField(max_length=300, help_text="Where the figure comes from")
+    is_placeholder = models.BooleanField(
+        default=True, help_text="Untick once the amount is the area's own sourced figure"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["item"]
+
+    def __str__(self) -> str:
+        return f"{self.get_item_display()}: £{self.amount}"

@@ -117,6 +117,17 @@ def care_plan_pdf_request(*, actor: User, plan, easy_read: bool = False) -> D:
     )
 
 
+def outcomes_report_request(*, actor: User, filters) -> D:
+    """The dashboard as a PDF for the period and filters (aggregate figures only)."""
+    from reports.outcomes import can_view_outcomes
+
+    if not can_view_outcomes(actor):
+        raise NotAllowed("Only commissioners, forum chairs and SOG members see the outcomes.")
+    params = filters.as_params()
+    key = f"{D.Kind.OUTCOMES_REPORT}:{actor.pk}:" + ":".join(params.values())
+    return _request(actor=actor, kind=D.Kind.OUTCOMES_REPORT, key=key[:200], params=params)
+
+
 def may_download(user: User, document: D) -> bool:
     """The requester, and only while they may still see everything in it."""
     if document.requested_by_id != user.pk:
@@ -127,6 +138,10 @@ def may_download(user: User, document: D) -> bool:
         return document.care_plan is not None and access.can_view_case(
             user, document.care_plan.case
         )
+    if document.kind == D.Kind.OUTCOMES_REPORT:
+        from reports.outcomes import can_view_outcomes
+
+        return can_view_outcomes(user)
     return can_request_subject_access(user)
 
 
@@ -161,6 +176,10 @@ def _render(document: D) -> tuple[bytes, str, int | None]:
         html = documents.meeting_pack_html(
             meeting=document.meeting, recipient=document.requested_by
         )
+    elif document.kind == D.Kind.OUTCOMES_REPORT:
+        from reports.outcomes import outcomes_report_html
+
+        html = outcomes_report_html(params=document.params, recipient=document.requested_by)
     elif document.kind in (D.Kind.CARE_PLAN, D.Kind.CARE_PLAN_EASY_READ):
         html = documents.care_plan_html(
             plan=document.care_plan,

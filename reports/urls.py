@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import outcomes, views
 
 app_name = "reports"
 
@@ -19,5 +19,9 @@ urlpatterns = [
         views.MeetingPackRequestView.as_view(),
         name="meeting_pack",
     ),
+    path("outcomes/", outcomes.outcomes_dashboard, name="outcomes"),
+    path("outcomes/export.csv", outcomes.export_csv, name="outcomes_csv"),
+    path("outcomes/export.xlsx", outcomes.export_xlsx, name="outcomes_xlsx"),
+    path("outcomes/report/", outcomes.OutcomesReportView.as_view(), name="outcomes_report"),
     path("care-plan/<uuid:plan_id>/", views.CarePlanPdfRequestView.as_view(), name="care_plan_pdf"),
 ]

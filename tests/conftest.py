@@ -42,8 +42,10 @@ def restore_reference_data() -> None:
     from forums.models import Forum
     from forums.reference import sync_forums
     from referrals.taxonomy import sync_referral_reasons
+    from reports.reference import sync_unit_costs
 
     if not Forum.objects.exists():
+        sync_unit_costs(apps, None)
         sync_role_permissions(apps, None)
         sync_referral_reasons(apps, None)
         sync_assessment_template(apps, None)
