@@ -370,13 +370,15 @@ def issue_for(*, user: User, issue_id: Any) -> SystemIssue:
         raise Http404("No such issue") from exc
 
 
-def issue_page(*, user: User, issue: SystemIssue) -> dict[str, Any]:
+def issue_page(*, user: User, issue: SystemIssue, request=None) -> dict[str, Any]:
     """The issue, its actions, and linked cases only as far as the viewer may see them."""
     case_ids = list(issue.cases.values_list("pk", flat=True))
     visible = access.case_ids_visible_among(user=user, case_ids=case_ids)
+    visible_cases = list(Case.objects.filter(pk__in=visible).select_related("person"))
+    _log_case_reads(user=user, cases=visible_cases, request=request, reason="system issue")
     return {
         "linked_count": len(case_ids),
-        "visible_cases": list(Case.objects.filter(pk__in=visible).select_related("person")),
+        "visible_cases": visible_cases,
         "actions": readable_actions(
             user=user,
             actions=Action.objects.filter(system_issue=issue).select_related(

@@ -764,7 +764,12 @@ def action_log(request: AuthenticatedHttpRequest) -> HttpResponse:
 class ActionView(View):
     def _render(self, request, action, form) -> HttpResponse:
         history = list(action.history.select_related("history_user").order_by("-history_date")[:20])
-        readable = action.case_id is None or access.can_view_case(request.user, action.case)
+        readable = action.case is not None and access.can_view_case(request.user, action.case)
+        if readable and action.case is not None:
+            access.record_access(
+                user=request.user, obj=action.case, request=request, reason="forum action"
+            )
+        readable = readable or action.case_id is None
         return render(
             request,
             "forums/action.html",
@@ -874,7 +879,11 @@ class IssueView(View):
         return render(
             request,
             "forums/issue.html",
-            {"issue": issue, "form": form, **selectors.issue_page(user=request.user, issue=issue)},
+            {
+                "issue": issue,
+                "form": form,
+                **selectors.issue_page(user=request.user, issue=issue, request=request),
+            },
         )
 
     def _form(self, request, issue, data=None):

@@ -200,3 +200,45 @@ def test_the_chair_is_warned_when_consent_does_not_cover_an_invited_service():
     body = page.content.decode()
     assert "Probation is invited to item 1, but the person&#x27;s consent" in body
     assert "Housing is invited" not in body
+
+
+def test_action_and_issue_pages_that_name_a_person_are_in_the_access_log():
+    from csf_portal.models import AccessEvent
+
+    chair = UserFactory(agency=AgencyFactory(name="ASC"), roles=[Role.FORUM_CHAIR])
+    case = CaseFactory()
+    give_consent(case.person)
+    cs.case_agency_join(actor=chair, case=case, agency=chair.agency)
+    meeting = fs.meeting_plan(
+        actor=chair,
+        forum=Forum.objects.get(kind="csf"),
+        starts_at=timezone.now() - datetime.timedelta(hours=1),
+        location="Room 1",
+    )
+    item = fs.agenda_item_add(actor=chair, meeting=meeting, case=case)
+    action = fs.action_add(
+        actor=chair,
+        meeting=meeting,
+        item=item,
+        description="Visit",
+        owner_agency=chair.agency,
+        owner=chair,
+        due_on=timezone.localdate(),
+    )
+    issue = fs.system_issue_raise(
+        actor=chair, title="Move-on beds", description="Too few", theme="accommodation", item=item
+    )
+    client = signed_in_client(chair)
+    assert (
+        str(case.person) in client.get(reverse("forums:action", args=[action.pk])).content.decode()
+    )
+    assert str(case.person) in client.get(reverse("forums:issue", args=[issue.pk])).content.decode()
+    reasons = set(
+        AccessEvent.objects.filter(person_id=case.person_id).values_list("reason", flat=True)
+    )
+    assert {"forum action", "system issue"} <= reasons
+    # a SOG member sees the issue, not the person, and nothing is logged for them
+    sog = UserFactory(agency=AgencyFactory(), roles=[Role.SOG_MEMBER])
+    page = signed_in_client(sog).get(reverse("forums:issue", args=[issue.pk])).content.decode()
+    assert "1 linked case" in page and str(case.person) not in page
+    assert not AccessEvent.objects.filter(user=sog).exists()
