@@ -106,7 +106,7 @@ def test_action_log_and_my_work(w):
     assert (_queries(worker, log), _queries(worker, home)) == small
 
 
-def test_case_page_with_more_actions_and_discussions(w):
+def test_case_page_with_more_actions_discussions_and_reviews(w):
     case = _case(w)
     url = reverse("cases:detail", args=[case.pk])
     client = signed_in_client(w["worker"])
@@ -129,12 +129,28 @@ def test_case_page_with_more_actions_and_discussions(w):
                 owner=w["worker"],
                 due_on=timezone.localdate() + datetime.timedelta(days=7),
             )
+            day = timezone.localdate() - datetime.timedelta(days=3 * (i + 1) + n)
+            case_services.outcome_review_record(
+                actor=w["worker"],
+                case=case,
+                period_start=day - datetime.timedelta(days=2),
+                period_end=day,
+                police_contacts=1,
+                ambulance_contacts=0,
+                ae_attendances=0,
+                unplanned_admissions=0,
+                bnb_nights=0,
+                accommodation_status="hostel",
+                housing_satisfied="unsure",
+                avoidable="unsure",
+            )
 
     discuss(5)
     small = _queries(client, url)
     discuss(45)
     body = client.get(url).content.decode()
     assert body.count("Benefits check") == 50
+    assert case.outcome_reviews.count() == 50
     assert _queries(client, url) == small
 
 
