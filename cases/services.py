@@ -30,7 +30,8 @@ HIGH_LEVELS = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
 
 
 def _check_involved(actor: User, case: Case) -> None:
-    if not access.can_view_case(actor, case):
+    """Contributing needs involvement: emergency or meeting-time access is for reading."""
+    if not (access.is_involved(actor, case) and access.can_view_case(actor, case)):
         raise NotAllowed("Your agency is not involved in this case.")
 
 

@@ -252,3 +252,19 @@ def test_a_system_issue_does_not_open_its_cases_to_the_sog(w):
     assert list(issue.cases.all()) == [w.case]
     assert not sees(w.sog_member, w.case)
     assert access.case_ids_visible_among(user=w.sog_member, case_ids=[w.case.pk]) == set()
+
+
+def test_meeting_time_access_is_for_reading_not_contributing(w):
+    """An invited service sees the case for the meeting but cannot change its record."""
+    from csf_portal.errors import NotAllowed
+
+    meeting = plan(w.chair, w.csf, in_days(2))
+    add_case(w.chair, meeting, w.case, invited_agencies=[w.police])
+    services.agenda_publish(actor=w.chair, meeting=meeting)
+    assert access.can_view_case(w.police_officer, w.case)
+    with pytest.raises(NotAllowed):
+        case_services.risk_add(
+            actor=w.police_officer, case=w.case, category="self_neglect", level="high"
+        )
+    with pytest.raises(NotAllowed):
+        case_services.care_plan_draft(actor=w.police_officer, case=w.case)
