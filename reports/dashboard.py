@@ -364,13 +364,13 @@ def _outcomes(f: Filters) -> dict[str, Any]:
         lost=Count("pk", filter=Q(state=S.CLOSED, closure_outcome="lost_to_follow_up")),
     )
     last = reviewed.annotate(
-        status=Subquery(latest.values("accommodation_status")[:1]),
-        satisfied=Subquery(latest.values("housing_satisfied")[:1]),
-        avoidable=Subquery(latest.values("avoidable")[:1]),
+        last_status=Subquery(latest.values("accommodation_status")[:1]),
+        last_satisfied=Subquery(latest.values("housing_satisfied")[:1]),
+        last_avoidable=Subquery(latest.values("avoidable")[:1]),
     ).aggregate(
         reviewed=Count("pk"),
-        housed=Count("pk", filter=Q(status__in=SETTLED, satisfied="yes")),
-        avoidable=Count("pk", filter=Q(avoidable="yes")),
+        housed=Count("pk", filter=Q(last_status__in=SETTLED, last_satisfied="yes")),
+        avoidable=Count("pk", filter=Q(last_avoidable="yes")),
     )
     before, after = _reviews_pair(cases)
     standing = Assessment.objects.filter(state=Assessment.State.COMPLETED).exclude(
