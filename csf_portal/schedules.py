@@ -15,6 +15,11 @@ BEAT_SCHEDULE = {
         "task": "consent.review_reminders",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Keeps the outcomes dashboard's default view warm (kept for CSF_OUTCOMES_CACHE_SECONDS).
+    "refresh-outcomes": {
+        "task": "reports.refresh_outcomes",
+        "schedule": crontab(minute="*/5"),
+    },
     # Monday morning; reruns in the same week send nothing twice.
     "overdue-actions-digest": {
         "task": "forums.overdue_actions_digest",

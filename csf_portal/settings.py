@@ -255,6 +255,9 @@ CSF_BASE_URL = env.str("CSF_BASE_URL", default="").rstrip("/")
 # Each PDF render runs in a child process under these limits (reports/pdf.py).
 CSF_PDF_TIME_LIMIT = env.float("CSF_PDF_TIME_LIMIT", default=60.0)
 CSF_PDF_MEMORY_MB = env.int("CSF_PDF_MEMORY_MB", default=768)
+# How long the outcomes dashboard's figures are kept before being worked out again
+# (seconds). The page says when they were worked out (ADR 0006).
+OUTCOMES_CACHE_SECONDS = env.int("CSF_OUTCOMES_CACHE_SECONDS", default=600)
 
 # --- Static files, media -----------------------------------------------------
 STATIC_URL = "/static/"

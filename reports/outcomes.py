@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime
+import hashlib
 import io
+import json
+import uuid
 from typing import Any
 
 from crispy_forms_gds.layout import Field
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views import View
 
 from cases.models import MeamDomain
@@ -72,13 +79,61 @@ def _period(request: AuthenticatedHttpRequest) -> tuple[PeriodForm, dashboard.Fi
     return PeriodForm(initial=initial), default
 
 
-def tables_for(filters: dashboard.Filters, *, with_charts: bool = True) -> list[dashboard.Table]:
+# The figures are aggregates over every referral, case, review and action in the
+# period: at city scale they take seconds to compute (ADR 0006). They are kept in
+# the cache for a few minutes, keyed by period, filters and unit costs, and the
+# page says when they were worked out; a beat task keeps the default view warm.
+_GENERATION_KEY = "outcomes:generation"
+
+
+def _generation() -> str:
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        cache.add(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(_GENERATION_KEY, "")
+    return str(generation)
+
+
+def figures_invalidate() -> None:
+    """Forget every kept figure: the next request works them out again."""
+    cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def tables_as_at(
+    filters: dashboard.Filters, *, with_charts: bool = True, refresh: bool = False
+) -> tuple[list[dashboard.Table], datetime.datetime]:
+    """The dashboard's tables for ``filters`` and when their figures were worked out."""
     from reports.models import UnitCost
 
     costs = dashboard.unit_costs()
     placeholder = UnitCost.objects.filter(is_placeholder=True).exists()
+    key = (
+        "outcomes:tables:"
+        + hashlib.sha256(
+            json.dumps(
+                [
+                    _generation(),
+                    filters.as_params(),
+                    sorted((k, str(v)) for k, v in costs.items()),
+                    placeholder,
+                    with_charts,
+                ]
+            ).encode()
+        ).hexdigest()
+    )
+    kept = None if refresh else cache.get(key)
+    if kept is not None:
+        return kept
     tables = dashboard.present(dashboard.figures(filters), costs, placeholder)
-    return charts.with_charts(tables) if with_charts else tables
+    if with_charts:
+        tables = charts.with_charts(tables)
+    result = (tables, timezone.now())
+    cache.set(key, result, timeout=settings.OUTCOMES_CACHE_SECONDS)
+    return result
+
+
+def tables_for(filters: dashboard.Filters, *, with_charts: bool = True) -> list[dashboard.Table]:
+    return tables_as_at(filters, with_charts=with_charts)[0]
 
 
 SECTIONS = [
@@ -100,13 +155,16 @@ def outcomes_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         raise Http404
     form, filters = _period(request)
     query = "&".join(f"{k}={v}" for k, v in _query(filters).items())
+    tables, as_at = tables_as_at(filters)
     return render(
         request,
         "reports/dashboard.html",
         {
             "form": form,
             "filters": filters,
-            "sections": _sections(tables_for(filters)),
+            "as_at": as_at,
+            "cache_minutes": max(1, settings.OUTCOMES_CACHE_SECONDS // 60),
+            "sections": _sections(tables),
             "query": query,
             "report_fields": list(_query(filters).items()),
         },

@@ -31,3 +31,12 @@ def generate_document(self, document_id: str) -> str:
 @shared_task(name="reports.sweep_documents", acks_late=True)
 def sweep_documents() -> int:
     return services.documents_sweep()
+
+
+@shared_task(name="reports.refresh_outcomes", acks_late=True)
+def refresh_outcomes() -> str:
+    """Work out the dashboard's default view afresh, so commissioners never wait for it."""
+    from reports import dashboard, outcomes
+
+    outcomes.tables_as_at(dashboard.Filters.default(), refresh=True)
+    return "done"

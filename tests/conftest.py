@@ -88,3 +88,11 @@ def signed_in_client(user) -> Client:
 @pytest.fixture
 def as_user():
     return signed_in_client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_outcome_figures():
+    """The dashboard keeps its figures in the cache; each test starts without them."""
+    from reports.outcomes import figures_invalidate
+
+    figures_invalidate()

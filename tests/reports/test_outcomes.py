@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases import services as case_services
 from csf_portal.models import Role
-from reports import dashboard
+from reports import dashboard, outcomes
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory
 from tests.referrals.conftest import complete_referral
@@ -249,7 +249,50 @@ def test_the_dashboard_query_count_does_not_grow_with_the_data(world):
     _city(world, 3)
     small = queries()
     _city(world, 12)
+    outcomes.figures_invalidate()  # work the figures out again, over four times the data
     assert queries() == small
+
+
+def test_figures_are_kept_for_a_while_and_the_page_says_when_they_were_worked_out(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.models import UnitCost
+    from reports.tasks import refresh_outcomes
+
+    client = signed_in_client(UserFactory(agency=AgencyFactory(), roles=[Role.COMMISSIONER]))
+    url = reverse("reports:outcomes")
+    for i in range(6):
+        _accept(world["chair"], world["referrer"], "Agnes", f"Whitlow{i}")
+
+    def page():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response.content.decode(), len(ctx.captured_queries)
+
+    first, worked_out = page()
+    assert 'id="figures-as-at"' in first and "kept for up to 10 minutes" in first
+    kept, from_cache = page()
+    assert from_cache < worked_out - 10  # the aggregates were not run again
+
+    # A referral made now shows once the figures are worked out again: by the
+    # five-minute beat task for the default view, or when the kept ones expire.
+    def referrals_row(body):
+        start = body.index("People referred")
+        return body[start : body.index("</tr>", start)]
+
+    assert referrals_row(kept).endswith(">6</td>")
+    _accept(world["chair"], world["referrer"], "Bertram", "Oakhanger")
+    assert referrals_row(page()[0]).endswith(">6</td>")
+    refresh_outcomes()
+    assert referrals_row(page()[0]).endswith(">7</td>")
+
+    # A changed unit cost shows at once: it is part of what the figures are kept by.
+    police = UnitCost.objects.get(item="police")
+    police.amount = police.amount + 100
+    police.save()
+    assert page()[1] == worked_out
 
 
 def test_the_pdf_report_goes_through_the_documents_pipeline(
