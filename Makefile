@@ -57,6 +57,29 @@ run: install ## Set up and serve the portal on demo data at http://127.0.0.1:800
 test: install ## Set up and run the whole test suite (SQLite unless DATABASE_URL is set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# make bench: city-scale data in its own PostgreSQL database, served by gunicorn on
+# production settings and loaded with wrk. The data is built once (minutes) and
+# reused; BENCH_RESEED=1 drops the database and builds it again.
+BENCH_SCALE ?= 100000
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_DB ?= csf_bench
+BENCH_ARGS ?=
+BENCH_DATA := DATABASE_URL=$(BENCH_PG)/$(BENCH_DB) CSF_MEDIA_ROOT=$(CURDIR)/var/bench-media
+BENCH_ENV := $(BENCH_DATA) REDIS_URL=redis://127.0.0.1:6379/3 ALLOWED_HOSTS=127.0.0.1 \
+  SECRET_KEY=benchmark-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+  CSF_TRUSTED_PROXY_COUNT=1 DJANGO_SETTINGS_MODULE=csf_portal.settings_bench
+
+.PHONY: bench
+bench: install static/dist/portal.css ## Benchmark the main pages at city scale on PostgreSQL (writes bench/results.json)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk, the load generator: apt-get install wrk" >&2; exit 1; }
+	@if [ -n "$(BENCH_RESEED)" ]; then psql "$(BENCH_PG)/postgres" -qc 'DROP DATABASE IF EXISTS "$(BENCH_DB)"'; fi
+	@psql "$(BENCH_PG)/postgres" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" | grep -q 1 \
+	  || { psql "$(BENCH_PG)/postgres" -qc 'CREATE DATABASE "$(BENCH_DB)"' \
+	  && $(BENCH_DATA) $(DEMO_ENV) $(PY) manage.py migrate --no-input -v0 \
+	  && $(BENCH_DATA) $(DEMO_ENV) $(PY) manage.py seed_demo --scale $(BENCH_SCALE) \
+	  || { psql "$(BENCH_PG)/postgres" -qc 'DROP DATABASE "$(BENCH_DB)"'; exit 1; }; }
+	$(BENCH_ENV) $(PY) manage.py bench $(BENCH_ARGS)
+
 .PHONY: bench-pdf
 bench-pdf: install ## Time the largest demo meeting pack in a warm process (writes bench/pdf.json)
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v0

@@ -1,0 +1,22 @@
+"""The portal's URLs plus one bare view: the baseline of ``make bench``.
+
+Served only by the benchmark (``csf_portal.settings_bench``), never in production.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from csf_portal.urls import handler403, handler404, handler500
+from csf_portal.urls import urlpatterns as portal_urls
+
+__all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
+
+
+@login_not_required
+def baseline(request: HttpRequest) -> HttpResponse:
+    """The fastest page Django can serve here: no template, no database."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [path("bench/baseline", baseline, name="bench_baseline"), *portal_urls]
