@@ -1,12 +1,23 @@
-"""A demo user signs in, enrols an authenticator, reaches My work and signs out."""
+"""Demo users sign in, enrol an authenticator, reach My work and sign out.
+
+Browser tests run against a live server, so they are transactional: the database
+is emptied after each test and a module-wide city cannot outlive the first test.
+Building the city takes a while, so the four journeys share one city in one test.
+Each signs in a different demo user in a browser context of its own, with the
+cache cleared first as between tests, so none depends on what another did.
+"""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
+from django.test.utils import override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
@@ -23,6 +34,20 @@ def demo_city(settings):
     call_command("seed_demo", verbosity=0)
 
 
+@contextmanager
+def _journey(browser, *, javascript: bool = True) -> Iterator:
+    """A fresh page, as the ``page`` and ``no_js_page`` fixtures give each test."""
+    cache.clear()
+    options = {"bypass_csp": True} if javascript else {"java_script_enabled": False}
+    context = browser.new_context(**options)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        yield page
+    finally:
+        context.close()
+
+
 def _code_for_secret(secret: str) -> str:
     raw = secret.replace(" ", "")
     key = base64.b32decode(raw + "=" * (-len(raw) % 8))
@@ -36,8 +61,19 @@ def _sign_in(page, base, username, password):
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_chair_signs_in_with_a_new_authenticator(page, live_server, demo_city):
+def test_demo_users_sign_in(browser, live_server, demo_city):
     base = live_server.url
+    with _journey(browser) as page:
+        _chair_signs_in_with_a_new_authenticator(page, base)
+    with _journey(browser) as page:
+        _enrolled_member_enters_a_code(page, base)
+    with _journey(browser) as page:
+        _administrator_reaches_the_admin_site(page, base)
+    with _journey(browser, javascript=False) as page:
+        _sign_in_works_without_javascript(page, base)
+
+
+def _chair_signs_in_with_a_new_authenticator(page, base):
     page.goto(f"{base}/")
     assert "/accounts/login/" in page.url
     assert_accessible(page)
@@ -78,31 +114,31 @@ def test_chair_signs_in_with_a_new_authenticator(page, live_server, demo_city):
     assert "/accounts/login/" in page.url
 
 
-def test_enrolled_member_enters_a_code(page, live_server, demo_city):
+def _enrolled_member_enters_a_code(page, base):
     user = User.objects.get(username="mh")
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    _sign_in(page, live_server.url, "mh", settings.DEMO_PASSWORD)
+    _sign_in(page, base, "mh", settings.DEMO_PASSWORD)
     page.wait_for_url("**/accounts/mfa/verify/**")
     assert_accessible(page)
     page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_url(f"{base}/")
     expect(page.get_by_text("Forum member")).to_be_visible()
     assert_accessible(page)
 
 
-def test_administrator_reaches_the_admin_site(page, live_server, demo_city):
+def _administrator_reaches_the_admin_site(page, base):
     user = User.objects.get(username="admin")
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    _sign_in(page, live_server.url, "admin", settings.DEMO_PASSWORD)
+    _sign_in(page, base, "admin", settings.DEMO_PASSWORD)
     page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("link", name="Administration").click()
     expect(page.get_by_role("link", name="Agencies").first).to_be_visible()
 
 
-def test_sign_in_works_without_javascript(no_js_page, live_server, demo_city, settings):
-    settings.REQUIRE_MFA = False  # demo mode: the password alone
-    _sign_in(no_js_page, live_server.url, "housing", settings.DEMO_PASSWORD)
-    no_js_page.wait_for_url(f"{live_server.url}/")
-    expect(no_js_page.get_by_role("heading", name="My work")).to_be_visible()
+def _sign_in_works_without_javascript(no_js_page, base):
+    with override_settings(REQUIRE_MFA=False):  # demo mode: the password alone
+        _sign_in(no_js_page, base, "housing", settings.DEMO_PASSWORD)
+        no_js_page.wait_for_url(f"{base}/")
+        expect(no_js_page.get_by_role("heading", name="My work")).to_be_visible()
