@@ -298,6 +298,8 @@ class CaseVisibility(models.Model):
                 fields=["agency", "-last_activity_at", "case"], name="case_visibility_recent"
             ),
             models.Index(fields=["agency", "person"], name="case_visibility_person"),
+            # Counting an agency's list reads this index alone (ADR 0006).
+            models.Index(fields=["agency", "covered_until"], name="case_visibility_covered"),
         ]
 
     def __str__(self) -> str:

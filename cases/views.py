@@ -26,10 +26,24 @@ from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its total, where counting the list's own query would cost more."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._count = count
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        return self._count
+
+
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    page = Paginator(selectors.case_list_visible_to(user=request.user), 50).get_page(
-        request.GET.get("page")
-    )
+    page = CountedPaginator(
+        selectors.case_list_visible_to(user=request.user),
+        50,
+        count=access.cases_visible_count(user=request.user),
+    ).get_page(request.GET.get("page"))
     access.record_list_access(user=request.user, request=request, what="cases.case")
     return render(request, "cases/case_list.html", {"page": page})
 

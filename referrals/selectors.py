@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from cases.matching import same_person
@@ -25,10 +26,12 @@ def _with_details(qs: QuerySet[Referral]) -> QuerySet[Referral]:
 
 def _earlier_exists() -> Exists:
     """Is there an earlier referral (not a draft or withdrawn) for the same person?"""
+    # NULLIF: a blank key compares as NULL and matches nothing, so the index
+    # lookup for it is empty rather than every other blank-keyed referral.
     same = (
         Q(person_id=OuterRef("person_id"), person_id__isnull=False)
-        | Q(match_key=OuterRef("match_key"), match_key__gt="")
-        | Q(nhs_number=OuterRef("nhs_number"), nhs_number__gt="")
+        | Q(match_key=NullIf(OuterRef("match_key"), Value("")))
+        | Q(nhs_number=NullIf(OuterRef("nhs_number"), Value("")))
     )
     return Exists(
         Referral.objects.filter(same, state__in=DECIDED_OR_WAITING)
@@ -66,8 +69,14 @@ def triage_queue(*, user: User) -> QuerySet[Referral]:
     """Submitted referrals, oldest first, with a revolving-door flag. Chairs only."""
     if not access.can_triage_referrals(user):
         return Referral.objects.none()
+    # Only what the queue shows: each extra join costs planning time on every request.
     return (
-        _with_details(access.referrals_visible_to(user=user).filter(state=S.SUBMITTED))
+        access.referrals_visible_to(user=user)
+        .filter(state=S.SUBMITTED)
+        .select_related("referring_agency")
+        .prefetch_related(
+            "reasons", Prefetch("risks", queryset=ReferralRisk.objects.order_by("created_at", "id"))
+        )
         .annotate(has_earlier=_earlier_exists())
         .order_by("submitted_at", "pk")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -345,9 +346,10 @@ def triage_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not access.can_triage_referrals(request.user):
         raise Http404
     access.record_list_access(user=request.user, request=request, what="referrals.triage")
-    return render(
-        request, "referrals/triage.html", {"referrals": selectors.triage_queue(user=request.user)}
+    page = Paginator(selectors.triage_queue(user=request.user), 50).get_page(
+        request.GET.get("page")
     )
+    return render(request, "referrals/triage.html", {"page": page, "referrals": page.object_list})
 
 
 class DecisionView(View):

@@ -316,3 +316,19 @@ def test_accepting_can_place_the_case_on_a_planned_meetings_agenda(referrer, cha
     item = AgendaItem.objects.get(meeting=ahead)
     assert item.case == referral.case and item.presenter == referrer
     assert not AgendaItem.objects.filter(meeting=held).exists()
+
+
+def test_the_triage_queue_shows_fifty_at_a_time_oldest_first(referrer, chair):
+    for i in range(53):
+        complete_referral(referrer, given_name=f"Waiting{i:02d}", family_name="Person")
+    client = signed_in_client(chair)
+    first = client.get(reverse("referrals:triage")).content.decode()
+    assert "53 waiting: page 1 of 2." in first
+    assert "Waiting00 Person" in first and "Waiting49 Person" in first
+    assert "Waiting50 Person" not in first and 'rel="next"' in first
+    second = client.get(reverse("referrals:triage"), {"page": 2}).content.decode()
+    assert "Waiting50 Person" in second and "Waiting52 Person" in second
+    assert "Waiting49 Person" not in second and 'rel="prev"' in second
+    # A page past the end shows the last one rather than failing.
+    past_the_end = client.get(reverse("referrals:triage"), {"page": 9})
+    assert "Waiting52 Person" in past_the_end.content.decode()
