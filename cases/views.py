@@ -34,7 +34,7 @@ class CountedPaginator(Paginator):
         self._count = count
 
     @property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return self._count
 
 
