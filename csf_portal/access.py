@@ -27,7 +27,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, remove_perm
 
 from csf_portal.models import AccessEvent, Agency, Role, User
@@ -234,10 +233,16 @@ def case_activity_touch(*, case: Case) -> None:
 
 def is_involved(user: Any, case: Case) -> bool:
     """The user's agency is involved in the case (whatever consent says)."""
+    from cases.models import CaseGroupObjectPermission
+
     agency = _case_agency(user)
     if agency is None:
         return False
-    return ObjectPermissionChecker(agency.group).has_perm(VIEW_CASE, case)
+    # guardian's direct-FK table, read in one indexed query (no group or
+    # content-type lookups first: this runs on every case page).
+    return CaseGroupObjectPermission.objects.filter(
+        group_id=agency.group_id, content_object=case, permission__codename=VIEW_CASE
+    ).exists()
 
 
 def is_involved_with_person(user: Any, person: Person) -> bool:
