@@ -99,15 +99,8 @@ def figures_invalidate() -> None:
     cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def tables_as_at(
-    filters: dashboard.Filters, *, with_charts: bool = True, refresh: bool = False
-) -> tuple[list[dashboard.Table], datetime.datetime]:
-    """The dashboard's tables for ``filters`` and when their figures were worked out."""
-    from reports.models import UnitCost
-
-    costs = dashboard.unit_costs()
-    placeholder = UnitCost.objects.filter(is_placeholder=True).exists()
-    key = (
+def _key(filters: dashboard.Filters, costs: dict, placeholder: bool, with_charts: bool) -> str:
+    return (
         "outcomes:tables:"
         + hashlib.sha256(
             json.dumps(
@@ -121,14 +114,45 @@ def tables_as_at(
             ).encode()
         ).hexdigest()
     )
+
+
+def tables_key(filters: dashboard.Filters, *, with_charts: bool = True) -> str:
+    """Where the tables for ``filters`` are kept in the cache."""
+    from reports.models import UnitCost
+
+    placeholder = UnitCost.objects.filter(is_placeholder=True).exists()
+    return _key(filters, dashboard.unit_costs(), placeholder, with_charts)
+
+
+def tables_as_at(
+    filters: dashboard.Filters, *, with_charts: bool = True, refresh: bool = False
+) -> tuple[list[dashboard.Table], datetime.datetime]:
+    """The dashboard's tables for ``filters`` and when their figures were worked out.
+
+    Kept figures older than ``OUTCOMES_CACHE_SECONDS`` are worked out again by
+    one request, which takes a short lock; requests arriving meanwhile get the
+    kept ones rather than all working the same figures out at once.
+    """
+    from reports.models import UnitCost
+
+    costs = dashboard.unit_costs()
+    placeholder = UnitCost.objects.filter(is_placeholder=True).exists()
+    key = _key(filters, costs, placeholder, with_charts)
+    lock = f"{key}:lock"
     kept = None if refresh else cache.get(key)
     if kept is not None:
-        return kept
-    tables = dashboard.present(dashboard.figures(filters), costs, placeholder)
-    if with_charts:
-        tables = charts.with_charts(tables)
-    result = (tables, timezone.now())
-    cache.set(key, result, timeout=settings.OUTCOMES_CACHE_SECONDS)
+        age = (timezone.now() - kept[1]).total_seconds()
+        if age < settings.OUTCOMES_CACHE_SECONDS or not cache.add(lock, 1, timeout=300):
+            return kept
+    try:
+        tables = dashboard.present(dashboard.figures(filters), costs, placeholder)
+        if with_charts:
+            tables = charts.with_charts(tables)
+        result = (tables, timezone.now())
+        cache.set(key, result, timeout=2 * settings.OUTCOMES_CACHE_SECONDS)
+    finally:
+        if kept is not None:
+            cache.delete(lock)
     return result
 
 
