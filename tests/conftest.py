@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -96,3 +98,21 @@ def _fresh_outcome_figures():
     from reports.outcomes import figures_invalidate
 
     figures_invalidate()
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The demo city (``seed_demo``), built once for the module that asks for it.
+
+    It is built inside a transaction rolled back when the module ends; each test
+    runs in its own savepoint within it, so tests cannot see each other's changes.
+    """
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
+        restore_reference_data()
+        call_command("seed_demo", verbosity=0)
+        yield
+        transaction.set_rollback(True)

@@ -7,12 +7,9 @@ that is rolled back at the end; each test runs in its own savepoint within it.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from assessments.models import Assessment, AssessmentAnswer
@@ -20,20 +17,10 @@ from cases.models import Person
 from consent.models import CapacityOutcome, ConsentRecord, SharingBasis
 from csf_portal import access
 from csf_portal.models import User
-from tests.conftest import restore_reference_data
 
 pytestmark = pytest.mark.django_db
 
 COMPLETED = Assessment.State.COMPLETED
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker) -> Iterator[None]:
-    with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
-        restore_reference_data()
-        call_command("seed_demo", verbosity=0)
-        yield
-        transaction.set_rollback(True)
 
 
 def _snapshot() -> dict[str, int]:

@@ -6,12 +6,8 @@ that is rolled back at the end; each test runs in its own savepoint within it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from cases.models import (
@@ -30,20 +26,10 @@ from cases.services import risks_blocking_care_plan
 from csf_portal import access
 from csf_portal.models import User
 from forums.models import Forum, ForumDecision, Meeting
-from tests.conftest import restore_reference_data
 
 pytestmark = pytest.mark.django_db
 
 CO = Case.ClosureOutcome
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker) -> Iterator[None]:
-    with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
-        restore_reference_data()
-        call_command("seed_demo", verbosity=0)
-        yield
-        transaction.set_rollback(True)
 
 
 def _snapshot() -> dict[str, int]:

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from cases.models import Case, CaseAgency, Person
@@ -32,21 +29,11 @@ from forums.models import (
     MinutesAmendment,
     SystemIssue,
 )
-from tests.conftest import restore_reference_data
 
 pytestmark = pytest.mark.django_db
 
 S = Meeting.State
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker) -> Iterator[None]:
-    with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
-        restore_reference_data()
-        call_command("seed_demo", verbosity=0)
-        yield
-        transaction.set_rollback(True)
 
 
 def _past(kind: str) -> list[Meeting]:

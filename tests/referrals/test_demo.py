@@ -6,12 +6,8 @@ that is rolled back at the end; each test runs in its own savepoint within it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from cases.models import Case, CaseVisibility, Person
@@ -21,20 +17,10 @@ from csf_portal.models import Notification, User
 from referrals.demo import demo_nhs_numbers
 from referrals.models import Referral, ReferralRisk
 from referrals.selectors import referral_list_for, triage_queue
-from tests.conftest import restore_reference_data
 
 pytestmark = pytest.mark.django_db
 
 S = Referral.State
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker) -> Iterator[None]:
-    with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
-        restore_reference_data()
-        call_command("seed_demo", verbosity=0)
-        yield
-        transaction.set_rollback(True)
 
 
 def _snapshot() -> dict[str, int]:
