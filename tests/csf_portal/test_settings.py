@@ -141,3 +141,29 @@ def test_session_cookie_is_secure_and_http_only(client, practitioner):
     assert cookie["secure"] is True
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
+
+
+def test_postgresql_connections_run_without_the_jit_compiler():
+    from tests.helpers import run_python
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='csf_portal.settings';"
+        "django.setup(); from django.conf import settings;"
+        "print(settings.DATABASES['default']['OPTIONS']['options'])"
+    )
+    url = "postgres://portal@db.example.org:5432/csf"
+    result = run_python(code, env=clean_env(**PRODUCTION_ENV, DATABASE_URL=url))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "-c jit=off"
+
+
+@pytest.mark.django_db
+def test_the_test_database_connection_has_the_portals_options():
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+    else:
+        assert "options" not in connection.settings_dict.get("OPTIONS", {})
