@@ -14,7 +14,7 @@ from csf_portal.models import Notification, Role
 from forums import services
 from forums.models import Action, SystemIssue
 from tests.factories import UserFactory
-from tests.forums.conftest import FAMILY_NAME, GIVEN_NAME, add_case, plan, started
+from tests.forums.conftest import FAMILY_NAME, GIVEN_NAME, add_case, in_days, plan, started
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +117,7 @@ def test_an_action_needs_a_description(w, meeting):
 
 
 def test_the_item_must_belong_to_the_meeting(w, meeting):
-    other = plan(w.chair, w.csf, timezone.now() - datetime.timedelta(days=1))
+    other = plan(w.chair, w.csf, in_days(-3))  # never the same day as `meeting`
     with pytest.raises(DomainError, match="item of this meeting"):
         add(w, other)
 

@@ -91,7 +91,7 @@ def test_attending_one_item_is_recorded_apart_and_once(w, meeting):
 
 
 def test_an_item_of_another_meeting_is_refused(w, meeting):
-    other = plan(w.chair, w.csf, timezone.now() - datetime.timedelta(days=1))
+    other = plan(w.chair, w.csf, in_days(-3))  # never the same day as `meeting`
     other_item = add_case(w.chair, other, w.case)
     with pytest.raises(DomainError, match="item of this meeting"):
         services.attendance_record(actor=w.chair, meeting=meeting, user=w.member, item=other_item)
