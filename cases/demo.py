@@ -49,6 +49,7 @@ from cases.models import (
     RiskOwner,
 )
 from csf_portal import access
+from csf_portal.dates import nth_weekday
 from csf_portal.errors import HandOffRefused
 from csf_portal.models import AccessEvent, Agency, Notification, User
 from forums import services as forum_services
@@ -305,22 +306,12 @@ def _working(day: datetime.date) -> datetime.date:
     return day
 
 
-def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> datetime.date:
-    """The ``nth`` (1-based; -1 for the last) ``weekday`` of the month."""
-    if nth > 0:
-        first = datetime.date(year, month, 1)
-        return first + datetime.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
-    following = datetime.date(year + month // 12, month % 12 + 1, 1)
-    last = following - datetime.timedelta(days=1)
-    return last - datetime.timedelta(days=(last.weekday() - weekday) % 7)
-
-
 def _monthly(*, weekday: int, nth: int, count: int, before: datetime.date) -> list[datetime.date]:
     """The last ``count`` monthly days before ``before``, oldest first."""
     days: list[datetime.date] = []
     year, month = before.year, before.month
     while len(days) < count:
-        day = _nth_weekday(year, month, weekday, nth)
+        day = nth_weekday(year, month, weekday, nth)
         if day < before:
             days.append(day)
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)

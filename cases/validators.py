@@ -13,16 +13,19 @@ def normalise_nhs_number(value: str) -> str:
     return re.sub(r"[\s-]", "", value or "")
 
 
+def nhs_check_digit(first_nine: str) -> int | None:
+    """The modulus 11 check digit for the first nine digits; None where none is possible."""
+    total = sum(int(d) * (10 - i) for i, d in enumerate(first_nine))
+    check = (11 - total % 11) % 11
+    return None if check == 10 else check
+
+
 def nhs_number_is_valid(value: str) -> bool:
     """NHS numbers are 10 digits; the last is a modulus 11 check digit."""
     digits = normalise_nhs_number(value)
     if not re.fullmatch(r"\d{10}", digits):
         return False
-    total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
-    check = 11 - (total % 11)
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+    return nhs_check_digit(digits[:9]) == int(digits[9])
 
 
 def validate_nhs_number(value: str) -> None:

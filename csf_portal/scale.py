@@ -108,6 +108,7 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
+from cases.validators import nhs_check_digit
 from consent.models import (
     CapacityOutcome,
     ConsentMethod,
@@ -115,6 +116,7 @@ from consent.models import (
     ConsentRecord,
     SharingBasis,
 )
+from csf_portal.dates import nth_weekday
 from csf_portal.models import Agency, AgencyKind, Role, User
 from csf_portal.services import AGENCY_GROUP_PREFIX
 from forums.models import (
@@ -585,22 +587,11 @@ def _nhs_numbers(count: int) -> list[str]:
     stem = NHS_FIRST_STEM
     while len(numbers) < count and stem <= 999_999_999:
         digits = f"{stem:09d}"
-        total = sum(int(ch) * (10 - i) for i, ch in enumerate(digits))
-        check = (11 - total % 11) % 11
-        if check != 10:
+        check = nhs_check_digit(digits)
+        if check is not None:
             numbers.append(f"{digits}{check}")
         stem += 1
     return numbers
-
-
-def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> datetime.date:
-    """The nth (1-based; -1 for last) given weekday of a month."""
-    if nth > 0:
-        first = datetime.date(year, month, 1)
-        return first + datetime.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
-    following = datetime.date(year + month // 12, month % 12 + 1, 1)
-    last = following - datetime.timedelta(days=1)
-    return last - datetime.timedelta(days=(last.weekday() - weekday) % 7)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -1044,7 +1035,7 @@ class _City:
             for y, m in sorted(months):
                 if (kind, y, m) in taken:
                     continue
-                day = _nth_weekday(y, m, weekday, nth)
+                day = nth_weekday(y, m, weekday, nth)
                 if (day.month, day.day) in {(12, 25), (12, 26), (1, 1)}:
                     day -= datetime.timedelta(days=7)
                 if day >= self.today - datetime.timedelta(days=1):

@@ -56,6 +56,7 @@ from cases.models import (
 )
 from csf_portal import access
 from csf_portal import services as identity
+from csf_portal.dates import nth_weekday
 from csf_portal.models import Agency, Notification, Role, User
 from forums import services
 from forums.models import (
@@ -2236,7 +2237,7 @@ class _Builder:
         """The next forum's agenda is published; the five after it are in the diary."""
         day = self.today
         while True:
-            candidate = _nth_weekday(day.year, day.month, 2, 2)
+            candidate = nth_weekday(day.year, day.month, 2, 2)
             starts = _at(candidate, 10)
             if starts > self.now:
                 break
@@ -2356,7 +2357,7 @@ class _Builder:
         """The next SOG meeting is planned; its agenda is in draft."""
         day = self.today
         while True:
-            candidate = _nth_weekday(day.year, day.month, 3, -1)
+            candidate = nth_weekday(day.year, day.month, 3, -1)
             if (candidate.month, candidate.day) in _CLOSED_DAYS:
                 candidate -= datetime.timedelta(days=7)
             starts = _at(candidate, 14)
@@ -2457,16 +2458,6 @@ def _working_forward(day: datetime.date) -> datetime.date:
     while day.weekday() >= 5:
         day += datetime.timedelta(days=1)
     return day
-
-
-def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> datetime.date:
-    """The ``nth`` (1-based; -1 for the last) ``weekday`` of the month."""
-    if nth > 0:
-        first = datetime.date(year, month, 1)
-        return first + datetime.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
-    following = datetime.date(year + month // 12, month % 12 + 1, 1)
-    last = following - datetime.timedelta(days=1)
-    return last - datetime.timedelta(days=(last.weekday() - weekday) % 7)
 
 
 def _slots(count: int, *, start: datetime.time, csf: bool) -> list[tuple[datetime.time, int]]:

@@ -25,6 +25,7 @@ from cases.models import (
     RiskCategory,
     RiskLevel,
 )
+from cases.validators import nhs_check_digit
 from csf_portal import services as identity
 from csf_portal.models import Agency, Notification, Role, User
 from referrals import services
@@ -1871,9 +1872,8 @@ def demo_nhs_numbers(count: int) -> list[str]:
     stem = 999_000_100
     while len(numbers) < count:
         digits = f"{stem:09d}"
-        total = sum(int(ch) * (10 - i) for i, ch in enumerate(digits))
-        check = (11 - total % 11) % 11
-        if check != 10:
+        check = nhs_check_digit(digits)
+        if check is not None:
             numbers.append(f"{digits}{check}")
         stem += 7_919
     return numbers
