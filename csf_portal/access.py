@@ -44,14 +44,12 @@ def _active(user: Any) -> bool:
 
 
 def roles_of(user: Any) -> frozenset[str]:
-    """The user's role names, read once per user object (one query)."""
+    """The user's role names: once per user object, from the shared cache where there is one."""
     if not _active(user):
         return frozenset()
-    cached = getattr(user, "_csf_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
-        user._csf_roles = cached
-    return cached
+    from csf_portal.authz import authz_for
+
+    return authz_for(user).roles
 
 
 def has_role(user: Any, role: Role) -> bool:

@@ -5,6 +5,7 @@ Served only by the benchmark (``csf_portal.settings_bench``), never in productio
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import path
 
 from csf_portal.urls import handler403, handler404, handler500
@@ -19,4 +20,20 @@ def baseline(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/baseline", baseline, name="bench_baseline"), *portal_urls]
+def signed_in(request: HttpRequest) -> HttpResponse:
+    """A bare view behind sign-in: what the security stack alone costs a request
+    (session, user, second factor, session lifetime)."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def layout(request: HttpRequest) -> HttpResponse:
+    """The portal's page layout with nothing in it: what every page's frame costs."""
+    return render(request, "bench/layout.html")
+
+
+urlpatterns = [
+    path("bench/baseline", baseline, name="bench_baseline"),
+    path("bench/signed-in", signed_in, name="bench_signed_in"),
+    path("bench/layout", layout, name="bench_layout"),
+    *portal_urls,
+]

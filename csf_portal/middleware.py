@@ -13,16 +13,21 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 SESSION_STARTED_KEY = "csf_signed_in_at"
+SESSION_RENEWED_KEY = "csf_renewed_at"
 
 # Paths a signed-in user may reach before completing the second factor.
 _MFA_EXEMPT_URL_NAMES = ("mfa_setup", "mfa_verify", "logout", "login", "healthz")
 
 
 class SessionLifetimeMiddleware:
-    """End a session at an absolute limit, however active it has been.
+    """End a session at an absolute limit, however active it has been; keep an
+    active one alive.
 
-    The idle limit is Django's own (``SESSION_COOKIE_AGE`` renewed on every
-    request by ``SESSION_SAVE_EVERY_REQUEST``).
+    The idle limit is Django's own: a session expires ``SESSION_COOKIE_AGE``
+    after it was last saved. Saving it on every request cost a database write
+    and a cache write per page (ADR 0006), so an active session is renewed at
+    most once every ``CSF_SESSION_RENEW_SECONDS``: an idle session ends between
+    the idle limit less that interval and the idle limit after the last request.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -38,6 +43,9 @@ class SessionLifetimeMiddleware:
                 logout(request)
                 messages.info(request, "For your security you have been signed out. Sign in again.")
                 return redirect(f"{reverse('login')}?next={request.path}")
+            renewed = request.session.get(SESSION_RENEWED_KEY, 0)
+            if not 0 <= now - renewed < settings.SESSION_RENEW_SECONDS:
+                request.session[SESSION_RENEWED_KEY] = now  # saved, so its expiry moves on
         return self.get_response(request)
 
 

@@ -98,7 +98,9 @@ class User(AbstractUser):
 
     def role_names(self) -> list[str]:
         """Names of the user's role groups (not agency groups), in DESIGN §2 order."""
-        mine = {g.name for g in self.groups.all()}
+        from csf_portal.access import roles_of
+
+        mine = roles_of(self)
         return [r.label for r in Role if r.value in mine]
 
 

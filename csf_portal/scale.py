@@ -2875,8 +2875,17 @@ def build_scale_city(
             _restore_foreign_keys(keys)
             say(f"{len(keys)} foreign keys checked ({city.elapsed()})")
     say(f"committed ({city.elapsed()})")
+    # Group memberships went in by bulk load, which sends no signals.
+    from csf_portal.authz import invalidate
+
+    invalidate()
     if connection.vendor == "postgresql":
+        # VACUUM as well as ANALYZE: freshly copied rows are not yet marked all-visible,
+        # so index-only scans (the case list's count) would visit the heap until
+        # autovacuum came round; a city that has run for years would not look like that.
+        # VACUUM cannot run inside a transaction (a test's, say): there, ANALYZE alone.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-        say(f"tables analysed ({city.elapsed()})")
+            cursor.execute(command)
+        say(f"tables: {command} done ({city.elapsed()})")
     return counts

@@ -145,15 +145,19 @@ if REDIS_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Roles and permissions between requests: only in a cache every worker shares.
+    CSF_AUTHZ_CACHE = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    CSF_AUTHZ_CACHE = False
 
 # --- Identity and sign-in --------------------------------------------------
 AUTH_USER_MODEL = "csf_portal.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with each user's permissions kept in the shared cache (ADR 0006).
+    "csf_portal.authz.CachedPermissionsBackend",
     # Hooked for guardian's own admin tools. Case data never relies on
     # User.has_perm (superusers pass it): csf_portal.access checks the agency group.
     "guardian.backends.ObjectPermissionBackend",
@@ -198,7 +202,13 @@ GUARDIAN_RENDER_403 = False
 
 # --- Sessions and cookies --------------------------------------------------
 SESSION_COOKIE_AGE = env.int("CSF_SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Not saved on every request: csf_portal.middleware.SessionLifetimeMiddleware renews an
+# active session at most once every CSF_SESSION_RENEW_SECONDS (ADR 0006).
+SESSION_SAVE_EVERY_REQUEST = False
+# At most half the idle limit, so an active session can never lapse between renewals.
+SESSION_RENEW_SECONDS = min(
+    env.int("CSF_SESSION_RENEW_SECONDS", default=60), SESSION_COOKIE_AGE // 2
+)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = env.int("CSF_SESSION_ABSOLUTE_SECONDS", default=8 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True

@@ -21,7 +21,7 @@ from django_otp import login as otp_login
 
 from csf_portal import selectors, services
 from csf_portal.forms import SignInForm, TokenForm
-from csf_portal.middleware import SESSION_STARTED_KEY
+from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from csf_portal.notifications import notifications_unread
 from csf_portal.types import AuthenticatedHttpRequest
 
@@ -70,7 +70,9 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)  # Django's login() issues a new session key
-        self.request.session[SESSION_STARTED_KEY] = time.time()
+        now = time.time()
+        self.request.session[SESSION_STARTED_KEY] = now
+        self.request.session[SESSION_RENEWED_KEY] = now  # saved now: due for renewal in a minute
         return response
 
 

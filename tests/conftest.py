@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -7,6 +8,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from tests.factories import AgencyFactory, UserFactory
 
 
@@ -83,6 +85,8 @@ def signed_in_client(user) -> Client:
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    # As SignInView leaves it: started and just saved, so not due for renewal yet.
+    session[SESSION_STARTED_KEY] = session[SESSION_RENEWED_KEY] = time.time()
     session.save()
     return client
 

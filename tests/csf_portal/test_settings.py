@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.urls import reverse
+from django.utils import timezone
 
-from csf_portal.middleware import SESSION_STARTED_KEY
+from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from tests.factories import TEST_PASSWORD
 from tests.helpers import PRODUCTION_ENV, clean_env, run_manage
 
@@ -62,7 +64,8 @@ def test_production_defaults_are_secure(tmp_path):
 
 def test_session_settings():
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False  # renewed by SessionLifetimeMiddleware
+    assert settings.SESSION_RENEW_SECONDS == 60
     assert settings.SESSION_COOKIE_HTTPONLY is True
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
 
@@ -116,7 +119,7 @@ def test_sign_in_issues_a_new_session_key(client, practitioner):
     )
     assert response.status_code == 302
     assert client.session.session_key != before
-    assert SESSION_STARTED_KEY in client.session
+    assert SESSION_STARTED_KEY in client.session and SESSION_RENEWED_KEY in client.session
 
 
 @pytest.mark.django_db
@@ -130,6 +133,71 @@ def test_session_ends_at_the_absolute_limit(practitioner, as_user):
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     assert client.get(reverse("home")).status_code == 302  # really signed out
+
+
+def _expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+@pytest.mark.django_db
+def test_an_active_session_is_renewed_at_most_once_a_renewal_interval(practitioner, as_user):
+    client = as_user(practitioner)
+    assert client.get(reverse("home")).status_code == 200
+    renewed = client.session[SESSION_RENEWED_KEY]
+    expiry = _expiry(client)
+    # Within the interval: no write, the expiry stays where it was.
+    assert client.get(reverse("home")).status_code == 200
+    assert client.session[SESSION_RENEWED_KEY] == renewed
+    assert _expiry(client) == expiry
+    # Past it: the session is saved and its idle expiry moves on.
+    session = client.session
+    session[SESSION_RENEWED_KEY] = time.time() - settings.SESSION_RENEW_SECONDS - 1
+    session.save()
+    before = _expiry(client)
+    assert client.get(reverse("home")).status_code == 200
+    assert client.session[SESSION_RENEWED_KEY] > renewed - 1
+    assert _expiry(client) > before
+    assert _expiry(client) >= timezone.now() + datetime.timedelta(
+        seconds=settings.SESSION_COOKIE_AGE - 5
+    )
+
+
+@pytest.mark.django_db
+def test_an_idle_session_is_signed_out(practitioner, as_user):
+    from django.contrib.sessions.models import Session
+
+    client = as_user(practitioner)
+    assert client.get(reverse("home")).status_code == 200
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    store = client.session
+    if hasattr(store, "cache_key"):  # the cached_db engine (Redis) keeps a copy too
+        from django.core.cache import caches
+
+        caches[settings.SESSION_CACHE_ALIAS].delete(store.cache_key)
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_the_renewal_interval_is_at_most_half_the_idle_limit(tmp_path):
+    from tests.helpers import run_python
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='csf_portal.settings';"
+        "django.setup(); from django.conf import settings;"
+        "print(settings.SESSION_RENEW_SECONDS)"
+    )
+    env = clean_env(
+        **PRODUCTION_ENV,
+        DATABASE_URL=_sqlite_url(tmp_path),
+        CSF_SESSION_IDLE_SECONDS="600",
+        CSF_SESSION_RENEW_SECONDS="3600",
+    )
+    result = run_python(code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "300"
 
 
 @pytest.mark.django_db

@@ -1,0 +1,133 @@
+"""Roles and permissions kept in the shared cache: fewer queries, never stale."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from csf_portal import services
+from csf_portal.authz import GENERATION_KEY, _user_key, authz_for, invalidate
+from csf_portal.models import Role, User
+from tests.conftest import signed_in_client
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cached(settings):
+    settings.CSF_AUTHZ_CACHE = True
+
+
+def _nav(client) -> list[str]:
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return [item["label"] for item in response.context["navigation"]]
+
+
+def _queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("home")).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_a_cached_request_reads_no_roles_or_permissions_from_the_database(settings):
+    user = UserFactory(roles=[Role.FORUM_CHAIR])
+    client = signed_in_client(user)
+    settings.CSF_AUTHZ_CACHE = False
+    uncached = _queries(client)
+    settings.CSF_AUTHZ_CACHE = True
+    _queries(client)  # fills the cache
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("home")).status_code == 200
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "auth_permission" not in sql and "auth_group" not in sql
+    assert len(ctx.captured_queries) <= uncached - 3
+
+
+def test_a_role_given_or_taken_shows_on_the_next_request(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    client = signed_in_client(user)
+    assert "Triage" not in _nav(client)
+    services.user_set_roles(user=user, roles=[Role.PRACTITIONER, Role.FORUM_CHAIR])
+    assert "Triage" in _nav(client)
+    services.user_set_roles(user=user, roles=[Role.PRACTITIONER])
+    assert "Triage" not in _nav(client)
+    # Through the group's side of the relation, as the admin's group page does.
+    Group.objects.get(name=Role.FORUM_CHAIR).user_set.add(user)
+    assert "Triage" in _nav(client)
+    Group.objects.get(name=Role.FORUM_CHAIR).user_set.clear()
+    assert "Triage" not in _nav(client)
+
+
+def test_a_permission_taken_from_a_role_shows_on_the_next_request(cached):
+    user = UserFactory(roles=[Role.FORUM_CHAIR])
+    client = signed_in_client(user)
+    assert "Triage" in _nav(client)
+    chair = Group.objects.get(name=Role.FORUM_CHAIR)
+    chair.permissions.remove(Permission.objects.get(codename="triage_referral"))
+    assert "Triage" not in _nav(client)
+
+
+def test_a_users_own_permission_and_superuser_status_show_at_once(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    client = signed_in_client(user)
+    assert "Outcomes" not in _nav(client)
+    user.user_permissions.add(Permission.objects.get(codename="view_outcomes"))
+    assert "Outcomes" in _nav(client)
+    user.user_permissions.clear()
+    assert "Outcomes" not in _nav(client)
+    User.objects.filter(pk=user.pk).update(is_superuser=True)  # no signal at all
+    assert "Administration" in _nav(client)
+    User.objects.filter(pk=user.pk).update(is_superuser=False)
+    assert "Administration" not in _nav(client)
+
+
+def test_the_generation_changes_again_when_the_change_commits(
+    cached, django_capture_on_commit_callbacks
+):
+    cache.set(GENERATION_KEY, "before")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        invalidate()
+        during = cache.get(GENERATION_KEY)
+        assert during != "before"
+    assert len(callbacks) == 1
+    assert cache.get(GENERATION_KEY) not in ("before", during)
+
+
+def test_an_entry_from_another_generation_is_not_used(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    authz_for(User.objects.get(pk=user.pk))
+    generation, entry = cache.get(_user_key(user.pk))
+    forged = type(entry)(
+        roles=frozenset({Role.ADMINISTRATOR.value}), permissions=frozenset(), is_superuser=False
+    )
+    cache.set(_user_key(user.pk), ("an old generation", forged))
+    assert authz_for(User.objects.get(pk=user.pk)).roles == {Role.PRACTITIONER.value}
+    # And the lost generation key (a Redis restart) makes every entry stale too.
+    cache.set(_user_key(user.pk), (generation, forged))
+    cache.delete(GENERATION_KEY)
+    assert authz_for(User.objects.get(pk=user.pk)).roles == {Role.PRACTITIONER.value}
+
+
+def test_without_a_shared_cache_nothing_is_kept(settings):
+    settings.CSF_AUTHZ_CACHE = False
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    assert authz_for(User.objects.get(pk=user.pk)).roles == {Role.PRACTITIONER.value}
+    assert cache.get(_user_key(user.pk)) is None
+    assert cache.get(GENERATION_KEY) is None
+
+
+def test_the_layout_names_the_agency_without_a_query_of_its_own(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    client = signed_in_client(user)
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(reverse("home")).content.decode()
+    assert user.agency.name in body
+    agency_reads = [q for q in ctx.captured_queries if 'FROM "csf_portal_agency"' in q["sql"]]
+    assert not [q for q in agency_reads if "WHERE" in q["sql"] and '"id" =' in q["sql"]]
