@@ -115,6 +115,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csf_portal.context_processors.portal",
             ],
+            # long_date and short_date: cheap equivalents of two date formats (ADR 0006).
+            "builtins": ["csf_portal.templatetags.dates"],
         },
     },
 ]

@@ -139,6 +139,8 @@ class Referral(TimeStampedModel):
         indexes = [
             models.Index(fields=["state", "submitted_at"], name="referral_queue"),
             models.Index(fields=["referring_agency", "-updated_at"], name="referral_agency"),
+            # My work counts an agency's drafts and waiting referrals among all it has sent.
+            models.Index(fields=["referring_agency", "state"], name="referral_agency_state"),
         ]
 
     def __str__(self) -> str:

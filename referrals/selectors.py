@@ -56,9 +56,14 @@ def my_work_counts(*, user: User) -> dict[str, int | bool]:
         "can_refer": access.can_make_referral(user),
         "can_triage": access.can_triage_referrals(user),
     }
-    mine = referral_list_for(user=user).aggregate(
-        drafts=Count("pk", filter=Q(state=S.DRAFT)),
-        waiting=Count("pk", filter=Q(state=S.SUBMITTED)),
+    # Only the two counted states are read: an agency may have sent tens of thousands.
+    mine = (
+        referral_list_for(user=user)
+        .filter(state__in=[S.DRAFT, S.SUBMITTED])
+        .aggregate(
+            drafts=Count("pk", filter=Q(state=S.DRAFT)),
+            waiting=Count("pk", filter=Q(state=S.SUBMITTED)),
+        )
     )
     counts |= mine
     counts["triage"] = triage_queue(user=user).count() if counts["can_triage"] else 0
