@@ -4,13 +4,15 @@ Every page reads them: the service navigation asks ``has_perm`` for each entry
 and ``csf_portal.access`` asks which roles the user holds. Read from the
 database, that was three queries on every request (ADR 0006).
 
-Correctness comes first: one *generation* token covers every user's entry.
-Any change to group membership, a user's own permissions, a group's
-permissions, or a group or permission itself replaces the token, once at once
-and once more when the transaction commits (so a request that read the old
-rows just before the commit cannot store them under the new token). An entry
-also records whether the user was a superuser, and is used only while that
-still holds. Entries expire after ``AUTHZ_CACHE_SECONDS`` whatever happens.
+Correctness comes first. Each entry is stamped with two *generation* tokens,
+read before the database is: one for everybody and one for the user. A change
+to a user's groups or own permissions replaces that user's token; a change to
+a group's permissions, or to a group or permission itself, replaces the token
+for everybody. Each is replaced at once and again when the transaction
+commits, so a request that read the old rows just before the commit cannot
+store them under the new token. An entry is used only while both tokens are
+the ones it was stamped with, and while the user's superuser status is still
+what it recorded. Entries expire after ``AUTHZ_CACHE_SECONDS`` whatever happens.
 
 The cache is used only where it is shared by every web worker (Redis): a
 per-process cache could not see another process's changes, so without Redis
@@ -53,6 +55,20 @@ def _user_key(user_pk: Any) -> str:
     return f"csf:authz:user:{user_pk}"
 
 
+def _user_generation_key(user_pk: Any) -> str:
+    return f"csf:authz:user-generation:{user_pk}"
+
+
+def _generation(found: dict[str, Any], key: str) -> str:
+    """The token under ``key``; a new one if there is none (first use, or Redis restarted)."""
+    token = found.get(key)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(key, token, timeout=None):
+            token = cache.get(key) or token
+    return token
+
+
 def _read(user: Any, backend: ModelBackend) -> Authz:
     roles = frozenset(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
     # ModelBackend's own reading (user and group permissions, all of them for a superuser).
@@ -70,34 +86,31 @@ def authz_for(user: Any) -> Authz:
     if not _enabled():
         authz = _read(user, backend)
     else:
-        key = _user_key(user.pk)
-        found = cache.get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY)
+        key, user_generation_key = _user_key(user.pk), _user_generation_key(user.pk)
+        found = cache.get_many([GENERATION_KEY, user_generation_key, key])
+        stamp = (_generation(found, GENERATION_KEY), _generation(found, user_generation_key))
         entry = found.get(key)
-        if generation is None:
-            generation = uuid.uuid4().hex
-            if not cache.add(GENERATION_KEY, generation, timeout=None):
-                generation = cache.get(GENERATION_KEY) or generation
-            entry = None
-        if (
-            entry is not None
-            and entry[0] == generation
-            and entry[1].is_superuser == user.is_superuser
-        ):
+        if entry is not None and entry[0] == stamp and entry[1].is_superuser == user.is_superuser:
             authz = entry[1]
         else:
             authz = _read(user, backend)
-            cache.set(key, (generation, authz), AUTHZ_CACHE_SECONDS)
+            cache.set(key, (stamp, authz), AUTHZ_CACHE_SECONDS)
     user._csf_authz = authz
     return authz
 
 
-def invalidate() -> None:
-    """Every cached entry is stale from now on, and again when the transaction commits."""
+def invalidate(user_pks: Any = None) -> None:
+    """These users' cached entries (everybody's, with none named) are stale from now
+    on, and again when the transaction commits."""
     if not _enabled():
         return
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None))
+    keys = [GENERATION_KEY] if user_pks is None else [_user_generation_key(pk) for pk in user_pks]
+
+    def replace() -> None:
+        cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
+
+    replace()
+    transaction.on_commit(replace)
 
 
 class CachedPermissionsBackend(ModelBackend):
@@ -123,17 +136,34 @@ class CachedPermissionsBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
 
-def _changed(**kwargs: Any) -> None:
-    invalidate()
+def _changed(created: bool = False, **kwargs: Any) -> None:
+    # A new group or permission has no members yet (agencies make groups as they join).
+    if not created:
+        invalidate()
 
 
-def _m2m_changed(action: str, **kwargs: Any) -> None:
+def _membership_changed(action: str, instance: Any, reverse: bool, pk_set: Any, **kwargs: Any):
+    """A user's groups or own permissions, changed from either side of the relation."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        invalidate([instance.pk])
+    elif pk_set:
+        invalidate(pk_set)
+    else:  # cleared from the group's or permission's side: whose, is not said
+        invalidate()
+
+
+def _group_permissions_changed(action: str, **kwargs: Any) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
         invalidate()
 
 
-for _through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
-    m2m_changed.connect(_m2m_changed, sender=_through, dispatch_uid=f"csf-authz-{_through}")
+for _through in (User.groups.through, User.user_permissions.through):
+    m2m_changed.connect(_membership_changed, sender=_through, dispatch_uid=f"csf-authz-{_through}")
+m2m_changed.connect(
+    _group_permissions_changed, sender=Group.permissions.through, dispatch_uid="csf-authz-group"
+)
 for _model in (Group, Permission):
     post_save.connect(_changed, sender=_model, dispatch_uid=f"csf-authz-save-{_model}")
     post_delete.connect(_changed, sender=_model, dispatch_uid=f"csf-authz-delete-{_model}")

@@ -88,6 +88,12 @@ def signed_in_client(user) -> Client:
     # As SignInView leaves it: started and just saved, so not due for renewal yet.
     session[SESSION_STARTED_KEY] = session[SESSION_RENEWED_KEY] = time.time()
     session.save()
+    # Where roles and permissions are kept in Redis, the first page reads them into it:
+    # read them now, so query budgets count a page's own queries (the cold read is
+    # tested in tests/csf_portal/test_authz.py).
+    from csf_portal.authz import authz_for
+
+    authz_for(type(user).objects.get(pk=user.pk))
     return client
 
 

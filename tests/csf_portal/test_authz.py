@@ -10,7 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from csf_portal import services
-from csf_portal.authz import GENERATION_KEY, _user_key, authz_for, invalidate
+from csf_portal.authz import (
+    GENERATION_KEY,
+    _user_generation_key,
+    _user_key,
+    authz_for,
+    invalidate,
+)
 from csf_portal.models import Role, User
 from tests.conftest import signed_in_client
 from tests.factories import UserFactory
@@ -102,16 +108,38 @@ def test_the_generation_changes_again_when_the_change_commits(
 def test_an_entry_from_another_generation_is_not_used(cached):
     user = UserFactory(roles=[Role.PRACTITIONER])
     authz_for(User.objects.get(pk=user.pk))
-    generation, entry = cache.get(_user_key(user.pk))
+    stamp, entry = cache.get(_user_key(user.pk))
     forged = type(entry)(
         roles=frozenset({Role.ADMINISTRATOR.value}), permissions=frozenset(), is_superuser=False
     )
-    cache.set(_user_key(user.pk), ("an old generation", forged))
-    assert authz_for(User.objects.get(pk=user.pk)).roles == {Role.PRACTITIONER.value}
-    # And the lost generation key (a Redis restart) makes every entry stale too.
-    cache.set(_user_key(user.pk), (generation, forged))
-    cache.delete(GENERATION_KEY)
-    assert authz_for(User.objects.get(pk=user.pk)).roles == {Role.PRACTITIONER.value}
+    practitioner = {Role.PRACTITIONER.value}
+    for old in [("an old generation", stamp[1]), (stamp[0], "an old generation")]:
+        cache.set(_user_key(user.pk), (old, forged))
+        assert authz_for(User.objects.get(pk=user.pk)).roles == practitioner
+    # A lost generation key (a Redis restart) makes every entry stale too.
+    for lost in [GENERATION_KEY, _user_generation_key(user.pk)]:
+        authz_for(User.objects.get(pk=user.pk))
+        stamp, _ = cache.get(_user_key(user.pk))
+        cache.set(_user_key(user.pk), (stamp, forged))
+        cache.delete(lost)
+        assert authz_for(User.objects.get(pk=user.pk)).roles == practitioner
+
+
+def test_one_users_new_roles_leave_everybody_elses_entries_alone(cached):
+    alice = UserFactory(roles=[Role.PRACTITIONER])
+    bob = UserFactory(roles=[Role.PRACTITIONER])
+    authz_for(User.objects.get(pk=alice.pk))
+    kept = cache.get(_user_key(alice.pk))
+    services.user_set_roles(user=bob, roles=[Role.FORUM_CHAIR])
+    UserFactory(roles=[Role.SOG_MEMBER])  # a new colleague
+    with CaptureQueriesContext(connection) as ctx:
+        assert authz_for(User.objects.get(pk=alice.pk)).roles == {Role.PRACTITIONER.value}
+    assert len(ctx.captured_queries) == 1  # the user; roles and permissions from the cache
+    assert cache.get(_user_key(alice.pk)) == kept
+    assert authz_for(User.objects.get(pk=bob.pk)).roles == {Role.FORUM_CHAIR.value}
+    # Emptying a group from its own side names nobody: everybody's entries go.
+    Group.objects.get(name=Role.PRACTITIONER).user_set.clear()
+    assert authz_for(User.objects.get(pk=alice.pk)).roles == frozenset()
 
 
 def test_without_a_shared_cache_nothing_is_kept(settings):
@@ -131,3 +159,17 @@ def test_the_layout_names_the_agency_without_a_query_of_its_own(cached):
     assert user.agency.name in body
     agency_reads = [q for q in ctx.captured_queries if 'FROM "csf_portal_agency"' in q["sql"]]
     assert not [q for q in agency_reads if "WHERE" in q["sql"] and '"id" =' in q["sql"]]
+
+
+def test_a_role_group_renamed_or_deleted_shows_on_the_next_request(cached):
+    user = UserFactory(roles=[Role.FORUM_CHAIR])
+    client = signed_in_client(user)
+    assert "Triage" in _nav(client)
+    chair = Group.objects.get(name=Role.FORUM_CHAIR)
+    chair.name = "Former chairs"
+    chair.save()
+    # Roles are group names: the role has gone; the group's permissions stay with it.
+    assert User.objects.get(pk=user.pk).role_names() == []
+    assert "Triage" in _nav(client)
+    chair.delete()
+    assert "Triage" not in _nav(client)
