@@ -10,9 +10,11 @@ to a user's groups or own permissions replaces that user's token; a change to
 a group's permissions, or to a group or permission itself, replaces the token
 for everybody. Each is replaced at once and again when the transaction
 commits, so a request that read the old rows just before the commit cannot
-store them under the new token. An entry is used only while both tokens are
-the ones it was stamped with, and while the user's superuser status is still
-what it recorded. Entries expire after ``AUTHZ_CACHE_SECONDS`` whatever happens.
+store them under the new token. Until it commits, the changing transaction
+itself reads the database and keeps nothing: it may yet roll back. An entry is
+used only while both tokens are the ones it was stamped with, and while the
+user's superuser status is still what it recorded. Entries expire after
+``AUTHZ_CACHE_SECONDS`` whatever happens.
 
 The cache is used only where it is shared by every web worker (Redis): a
 per-process cache could not see another process's changes, so without Redis
@@ -83,7 +85,7 @@ def authz_for(user: Any) -> Authz:
     if cached is not None:
         return cached
     backend = ModelBackend()
-    if not _enabled():
+    if not _enabled() or _uncommitted_change():
         authz = _read(user, backend)
     else:
         key, user_generation_key = _user_key(user.pk), _user_generation_key(user.pk)
@@ -99,6 +101,20 @@ def authz_for(user: Any) -> Authz:
     return authz
 
 
+def _uncommitted_change() -> bool:
+    """This transaction has changed roles or permissions and not committed yet.
+
+    What it reads now may never be committed (a rollback), so it must not be
+    kept for other requests: it reads the database and leaves the cache alone.
+    A rolled-back transaction's pending callbacks are dropped by Django, so
+    this stops being true with the rollback.
+    """
+    connection = transaction.get_connection()
+    return connection.in_atomic_block and any(
+        getattr(func, "csf_authz_invalidation", False) for _, func, _ in connection.run_on_commit
+    )
+
+
 def invalidate(user_pks: Any = None) -> None:
     """These users' cached entries (everybody's, with none named) are stale from now
     on, and again when the transaction commits."""
@@ -109,6 +125,7 @@ def invalidate(user_pks: Any = None) -> None:
     def replace() -> None:
         cache.set_many({key: uuid.uuid4().hex for key in keys}, timeout=None)
 
+    replace.csf_authz_invalidation = True  # type: ignore[attr-defined]  # see _uncommitted_change
     replace()
     transaction.on_commit(replace)
 

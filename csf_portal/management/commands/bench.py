@@ -248,8 +248,8 @@ class Command(BaseCommand):
         sessions: dict[str, list[str]] = {}
         for username in {p.username for p in pages if p.username}:
             user = User.objects.get(username=username)
-            # One session per connection: every request saves its session
-            # (SESSION_SAVE_EVERY_REQUEST), as it would for separate people.
+            # One session per connection, as separate people would have: each is
+            # renewed once a CSF_SESSION_RENEW_SECONDS, as in production.
             sessions[username] = [_signed_in_session(user) for _ in range(connections)]
 
         results: dict[str, Any] = {
