@@ -26,7 +26,18 @@ def people_by_identifiers(*, nhs_number: str, family_name: str, date_of_birth) -
 
 
 def case_list_visible_to(*, user: User) -> QuerySet[Case]:
-    return access.cases_visible_to(user=user)
+    """The case list's rows: only the columns it shows (no more personal data than it needs,
+    and a tenth of the columns to read and turn into objects)."""
+    return access.cases_visible_to(user=user).only(
+        "id",
+        "state",
+        "opened_at",
+        "times_reopened",
+        "person__id",
+        "person__given_name",
+        "person__family_name",
+        "person__date_of_birth",
+    )
 
 
 def person_cases(*, user: User, person: Person) -> list[Case]:

@@ -422,18 +422,6 @@ def cases_visible_to(*, user: Any) -> QuerySet[Case]:
     )
 
 
-def cases_visible_count(*, user: Any) -> int:
-    """How many cases ``cases_visible_to`` lists, counted from the visibility index alone."""
-    from cases.models import CaseVisibility
-
-    agency = _case_agency(user)
-    if agency is None:
-        return 0
-    return CaseVisibility.objects.filter(
-        agency=agency, covered_until__gte=timezone.localdate()
-    ).count()
-
-
 def case_for(*, user: Any, case_id: uuid.UUID | str) -> Case:
     """The case, if the user may see it; otherwise 404 - whether or not it exists."""
     from django.core.exceptions import ValidationError

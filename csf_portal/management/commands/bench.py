@@ -179,7 +179,10 @@ def _rss_mb(pid: int) -> dict[str, float]:
 
 
 def _explain_case_list(user: User) -> str:
-    queryset = access.cases_visible_to(user=user)[:50]
+    # The page's own query: 50 rows and the one that says whether a next page follows.
+    from cases.selectors import case_list_visible_to
+
+    queryset = case_list_visible_to(user=user)[:51]
     if connection.vendor == "postgresql":
         return queryset.explain(analyze=True, buffers=True)
     return queryset.explain()
