@@ -16,6 +16,15 @@ used only while both tokens are the ones it was stamped with, and while the
 user's superuser status is still what it recorded. Entries expire after
 ``AUTHZ_CACHE_SECONDS`` whatever happens.
 
+The signed-in user's own row (with their agency) and their confirmed
+second-factor devices are kept the same way (``user_for``), so a signed-in
+request reads nothing from the database before the page's own queries. Saving
+or deleting a user or a device replaces that user's token; saving or deleting
+an agency replaces everybody's. The cached user carries no password hash: only
+the hash its sessions are checked against, which the session itself holds.
+Code that changes users with ``QuerySet.update()`` (no signals) must call
+``invalidate`` itself.
+
 The cache is used only where it is shared by every web worker (Redis): a
 per-process cache could not see another process's changes, so without Redis
 every request reads the database, as before.
@@ -33,8 +42,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from csf_portal.models import Role, User
+from csf_portal.models import Agency, Role, User
 
 GENERATION_KEY = "csf:authz:generation"
 AUTHZ_CACHE_SECONDS = 300
@@ -55,6 +65,10 @@ def _enabled() -> bool:
 
 def _user_key(user_pk: Any) -> str:
     return f"csf:authz:user:{user_pk}"
+
+
+def _identity_key(user_pk: Any) -> str:
+    return f"csf:authz:identity:{user_pk}"
 
 
 def _user_generation_key(user_pk: Any) -> str:
@@ -78,6 +92,16 @@ def _read(user: Any, backend: ModelBackend) -> Authz:
     return Authz(roles=roles, permissions=permissions, is_superuser=user.is_superuser)
 
 
+def _stamp(found: dict[str, Any], user_pk: Any) -> tuple[str, str]:
+    return (_generation(found, GENERATION_KEY), _generation(found, _user_generation_key(user_pk)))
+
+
+def _current_authz(entry: Any, stamp: tuple[str, str], user: Any) -> Authz | None:
+    if entry is not None and entry[0] == stamp and entry[1].is_superuser == user.is_superuser:
+        return entry[1]
+    return None
+
+
 def authz_for(user: Any) -> Authz:
     """The active user's roles and permissions: once per user object, from the
     shared cache when it holds a current entry, else from the database."""
@@ -88,17 +112,56 @@ def authz_for(user: Any) -> Authz:
     if not _enabled() or _uncommitted_change():
         authz = _read(user, backend)
     else:
-        key, user_generation_key = _user_key(user.pk), _user_generation_key(user.pk)
-        found = cache.get_many([GENERATION_KEY, user_generation_key, key])
-        stamp = (_generation(found, GENERATION_KEY), _generation(found, user_generation_key))
-        entry = found.get(key)
-        if entry is not None and entry[0] == stamp and entry[1].is_superuser == user.is_superuser:
-            authz = entry[1]
-        else:
+        key = _user_key(user.pk)
+        found = cache.get_many([GENERATION_KEY, _user_generation_key(user.pk), key])
+        stamp = _stamp(found, user.pk)
+        authz = _current_authz(found.get(key), stamp, user)  # type: ignore[assignment]
+        if authz is None:
             authz = _read(user, backend)
             cache.set(key, (stamp, authz), AUTHZ_CACHE_SECONDS)
     user._csf_authz = authz
     return authz
+
+
+def _read_identity(user_pk: Any) -> tuple[User | None, dict[str, TOTPDevice]]:
+    try:
+        user = User._default_manager.select_related("agency").get(pk=user_pk)
+    except User.DoesNotExist:
+        return None, {}
+    devices = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)
+    return user, {device.persistent_id: device for device in devices}
+
+
+def user_for(user_pk: Any) -> User | None:
+    """The user with this key, their agency and their confirmed second-factor
+    devices (as ``user._csf_devices``): from the shared cache when it holds a
+    current entry, else from the database. One cache read, which also brings
+    the user's roles and permissions when those are current."""
+    user: Any
+    if not _enabled() or _uncommitted_change():
+        user, devices = _read_identity(user_pk)
+        if user is not None:
+            user._csf_devices = devices
+        return user
+    key, authz_key = _identity_key(user_pk), _user_key(user_pk)
+    found = cache.get_many([GENERATION_KEY, _user_generation_key(user_pk), key, authz_key])
+    stamp = _stamp(found, user_pk)
+    entry = found.get(key)
+    if entry is not None and entry[0] == stamp:
+        user, devices = entry[1], entry[2]
+    else:
+        user, devices = _read_identity(user_pk)
+        if user is None:
+            return None
+        # Kept without the password hash: sessions are checked against this instead.
+        user.__dict__["_csf_session_auth_hash"] = user.get_session_auth_hash()
+        del user.__dict__["password"]  # deferred: read from the database if ever asked for
+        cache.set(key, (stamp, user, devices), AUTHZ_CACHE_SECONDS)
+    user._csf_devices = devices
+    authz = _current_authz(found.get(authz_key), stamp, user)
+    if authz is not None:
+        user._csf_authz = authz
+    return user
 
 
 def _uncommitted_change() -> bool:
@@ -145,18 +208,23 @@ class CachedPermissionsBackend(ModelBackend):
         return user_obj._perm_cache
 
     def get_user(self, user_id: Any) -> Any:
-        # The layout names the user's agency on every page: fetched with the user.
-        try:
-            user = User._default_manager.select_related("agency").get(pk=user_id)
-        except User.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        # With the agency the layout names on every page, and the second-factor devices.
+        user = user_for(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def _changed(created: bool = False, **kwargs: Any) -> None:
     # A new group or permission has no members yet (agencies make groups as they join).
     if not created:
         invalidate()
+
+
+def _user_changed(instance: Any, **kwargs: Any) -> None:
+    invalidate([instance.pk])
+
+
+def _device_changed(instance: Any, **kwargs: Any) -> None:
+    invalidate([instance.user_id])
 
 
 def _membership_changed(action: str, instance: Any, reverse: bool, pk_set: Any, **kwargs: Any):
@@ -181,6 +249,10 @@ for _through in (User.groups.through, User.user_permissions.through):
 m2m_changed.connect(
     _group_permissions_changed, sender=Group.permissions.through, dispatch_uid="csf-authz-group"
 )
-for _model in (Group, Permission):
+post_save.connect(_user_changed, sender=User, dispatch_uid="csf-authz-user-save")
+post_delete.connect(_user_changed, sender=User, dispatch_uid="csf-authz-user-delete")
+post_save.connect(_device_changed, sender=TOTPDevice, dispatch_uid="csf-authz-device-save")
+post_delete.connect(_device_changed, sender=TOTPDevice, dispatch_uid="csf-authz-device-delete")
+for _model in (Agency, Group, Permission):
     post_save.connect(_changed, sender=_model, dispatch_uid=f"csf-authz-save-{_model}")
     post_delete.connect(_changed, sender=_model, dispatch_uid=f"csf-authz-delete-{_model}")

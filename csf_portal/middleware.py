@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +13,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 
 SESSION_STARTED_KEY = "csf_signed_in_at"
 SESSION_RENEWED_KEY = "csf_renewed_at"
@@ -47,6 +50,33 @@ class SessionLifetimeMiddleware:
             if not 0 <= now - renewed < settings.SESSION_RENEW_SECONDS:
                 request.session[SESSION_RENEWED_KEY] = now  # saved, so its expiry moves on
         return self.get_response(request)
+
+
+# The signed-in user's confirmed devices while OTPMiddleware looks theirs up.
+_known_devices: ContextVar[dict[str, Any] | None] = ContextVar("csf_known_devices", default=None)
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's middleware, finding the session's device among the user's
+    confirmed devices that ``csf_portal.authz.user_for`` read with the user
+    (from the shared cache), instead of with a query of its own on every request.
+
+    A device that is not among them is looked up as django-otp does; django-otp
+    still checks that it is the user's and confirmed.
+    """
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        token = _known_devices.set(getattr(user, "_csf_devices", None))
+        try:
+            return super()._verify_user_sync(request, user)
+        finally:
+            _known_devices.reset(token)
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Any:
+        known = _known_devices.get()
+        if known is not None and persistent_id in known:
+            return known[persistent_id]
+        return super()._device_from_persistent_id(persistent_id)
 
 
 class RequireMFAMiddleware:

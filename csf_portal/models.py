@@ -96,6 +96,14 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    def get_session_auth_hash(self) -> str:
+        # A user read from the shared cache carries no password hash, only the
+        # hash its sessions are checked against (csf_portal.authz.user_for).
+        # Once a password is set on the object, the hash is worked out afresh.
+        if "password" not in self.__dict__ and "_csf_session_auth_hash" in self.__dict__:
+            return self.__dict__["_csf_session_auth_hash"]
+        return super().get_session_auth_hash()
+
     def role_names(self) -> list[str]:
         """Names of the user's role groups (not agency groups), in DESIGN §2 order."""
         from csf_portal.access import roles_of

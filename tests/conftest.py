@@ -91,9 +91,11 @@ def signed_in_client(user) -> Client:
     # Where roles and permissions are kept in Redis, the first page reads them into it:
     # read them now, so query budgets count a page's own queries (the cold read is
     # tested in tests/csf_portal/test_authz.py).
-    from csf_portal.authz import authz_for
+    # The same goes for the user's own row and devices.
+    from csf_portal.authz import authz_for, user_for
 
     authz_for(type(user).objects.get(pk=user.pk))
+    user_for(user.pk)
     return client
 
 

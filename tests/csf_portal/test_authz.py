@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from csf_portal import services
 from csf_portal.authz import (
     GENERATION_KEY,
+    _identity_key,
     _user_generation_key,
     _user_key,
     authz_for,
     invalidate,
+    user_for,
 )
 from csf_portal.models import Role, User
 from tests.conftest import signed_in_client
@@ -89,10 +95,16 @@ def test_a_users_own_permission_and_superuser_status_show_at_once(cached):
     assert "Outcomes" in _nav(client)
     user.user_permissions.clear()
     assert "Outcomes" not in _nav(client)
-    User.objects.filter(pk=user.pk).update(is_superuser=True)  # no signal at all
+    user.is_superuser = True
+    user.save()
     assert "Administration" in _nav(client)
-    User.objects.filter(pk=user.pk).update(is_superuser=False)
+    user.is_superuser = False
+    user.save()
     assert "Administration" not in _nav(client)
+    # A bulk update sends no signal: whoever does one must say so (see csf_portal.authz).
+    User.objects.filter(pk=user.pk).update(is_superuser=True)
+    invalidate([user.pk])
+    assert "Administration" in _nav(client)
 
 
 def test_the_generation_changes_again_when_the_change_commits(cached):
@@ -195,3 +207,90 @@ def test_a_change_not_yet_committed_is_never_kept_for_others(cached):
     # Nothing it read was kept: the next request reads the committed roles.
     assert cache.get(_user_key(user.pk)) == kept
     assert authz_for(User.objects.get(pk=user.pk)).roles == {Role.PRACTITIONER.value}
+
+
+# --- the signed-in user's own row and devices ---------------------------------
+
+
+def test_a_cached_signed_in_request_reads_no_user_or_device(cached):
+    from django.conf import settings
+
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    client = signed_in_client(user)
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("home")).status_code == 200
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert 'FROM "csf_portal_user"' not in sql.split("INSERT")[0]
+    assert "otp_totp_totpdevice" not in sql
+    # The cached user carries no password hash.
+    _stamp, kept, devices = cache.get(_identity_key(user.pk))
+    assert "password" not in kept.__dict__
+    assert user.password.encode() not in pickle.dumps(cache.get(_identity_key(user.pk)))
+    assert list(devices) == [TOTPDevice.objects.get(user=user).persistent_id]
+    assert settings.SESSION_COOKIE_NAME in client.cookies
+
+
+def test_a_user_deactivated_is_signed_out_on_the_next_request(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    client = signed_in_client(user)
+    assert client.get(reverse("home")).status_code == 200
+    user.is_active = False
+    user.save()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_a_new_password_ends_other_sessions_however_the_user_was_read(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    client = signed_in_client(user)
+    assert client.get(reverse("home")).status_code == 200
+    user.set_password("a-completely-new-passphrase-4821")
+    user.save()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_saving_the_cached_user_keeps_their_password(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    user.set_password("the-original-passphrase-1234")
+    user.save()
+    kept = user_for(user.pk)
+    kept = user_for(user.pk)  # now from the cache, without the password hash
+    assert "password" not in kept.__dict__
+    kept.job_title = "Outreach worker"
+    kept.save()
+    fresh = User.objects.get(pk=user.pk)
+    assert fresh.job_title == "Outreach worker"
+    assert fresh.check_password("the-original-passphrase-1234")
+    # Asked for, the password hash is read from the database.
+    assert user_for(user.pk).check_password("the-original-passphrase-1234")
+
+
+def test_a_second_factor_removed_must_be_set_up_again(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    client = signed_in_client(user)
+    assert client.get(reverse("home")).status_code == 200
+    TOTPDevice.objects.filter(user=user).get().delete()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("mfa_setup") in response["Location"]
+
+
+def test_another_users_device_in_the_session_is_refused(cached):
+    user, other = UserFactory(roles=[Role.PRACTITIONER]), UserFactory()
+    client = signed_in_client(user)
+    signed_in_client(other)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=other).persistent_id
+    session.save()
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and reverse("mfa_verify") in response["Location"]
+
+
+def test_an_agency_renamed_shows_on_the_next_request(cached):
+    user = UserFactory(roles=[Role.PRACTITIONER])
+    client = signed_in_client(user)
+    assert user.agency.name in client.get(reverse("home")).content.decode()
+    user.agency.name = "Riverside Outreach Trust"
+    user.agency.save()
+    assert "Riverside Outreach Trust" in client.get(reverse("home")).content.decode()
