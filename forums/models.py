@@ -377,6 +377,8 @@ class Action(TimeStampedModel):
             models.Index(fields=["owner_agency", "status", "due_on"]),
             models.Index(fields=["status", "due_on"]),
             models.Index(fields=["case", "status"]),
+            # The action log's order: a page is read from the index, not sorted (ADR 0006).
+            models.Index(fields=["due_on", "created_at"], name="action_log_order"),
         ]
 
     def __str__(self) -> str:
