@@ -143,7 +143,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "csf",
+            # Keyed by the database it caches: two portals sharing one Redis (a staging
+            # copy, the benchmark's two databases) never read each other's users or roles.
+            "KEY_PREFIX": "csf:{HOST}:{PORT}/{NAME}".format(**DATABASES["default"]),
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

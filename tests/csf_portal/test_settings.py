@@ -235,3 +235,26 @@ def test_the_test_database_connection_has_the_portals_options():
             assert cursor.fetchone()[0] == "off"
     else:
         assert "options" not in connection.settings_dict.get("OPTIONS", {})
+
+
+def test_portals_on_different_databases_never_share_cache_entries():
+    """A staging copy sharing production's Redis must not read its cached users."""
+    from tests.helpers import run_python
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='csf_portal.settings';"
+        "django.setup(); from django.core.cache import cache;"
+        "print(cache.make_key('csf:authz:identity:1'))"
+    )
+    keys = set()
+    for url in [
+        "postgres://portal@db.example.org:5432/csf",
+        "postgres://portal@db.example.org:5432/csf_staging",
+        "postgres://portal@db2.example.org:5432/csf",
+    ]:
+        env = clean_env(**PRODUCTION_ENV, DATABASE_URL=url, REDIS_URL="redis://127.0.0.1:6379/9")
+        result = run_python(code, env=env)
+        assert result.returncode == 0, result.stderr
+        keys.add(result.stdout.strip())
+    assert len(keys) == 3
+    assert all(key.startswith("csf:") for key in keys)
