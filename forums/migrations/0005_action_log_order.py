@@ -5,17 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0011_case_visibility_count_index'),
-        ('csf_portal', '0003_notification'),
-        ('forums', '0004_administrators_keep_memberships'),
+        ("cases", "0011_case_visibility_count_index"),
+        ("csf_portal", "0003_notification"),
+        ("forums", "0004_administrators_keep_memberships"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='action',
-            index=models.Index(fields=['due_on', 'created_at'], name='action_log_order'),
+            model_name="action",
+            index=models.Index(fields=["due_on", "created_at"], name="action_log_order"),
         ),
     ]
