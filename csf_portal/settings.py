@@ -135,6 +135,12 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # the portal's queries are short, so it is off for the portal's connections (ADR 0006).
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
+    # Parameters bound by the server, and a query run often on a connection prepared there:
+    # planned once per connection instead of on every request (ADR 0006). Off for a
+    # transaction-pooling PgBouncer older than 1.21, which cannot keep prepared statements.
+    _options["server_side_binding"] = True
+    if env.bool("CSF_DB_PREPARED_STATEMENTS", default=True):
+        _options["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
