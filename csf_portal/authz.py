@@ -128,7 +128,10 @@ def _read_identity(user_pk: Any) -> tuple[User | None, dict[str, TOTPDevice]]:
         user = User._default_manager.select_related("agency").get(pk=user_pk)
     except User.DoesNotExist:
         return None, {}
-    devices = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)
+    # Which devices, not their secrets: the TOTP key is read from the database if ever asked for.
+    devices = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).only(
+        "id", "user_id", "name", "confirmed"
+    )
     return user, {device.persistent_id: device for device in devices}
 
 

@@ -228,6 +228,11 @@ def test_a_cached_signed_in_request_reads_no_user_or_device(cached):
     assert "password" not in kept.__dict__
     assert user.password.encode() not in pickle.dumps(cache.get(_identity_key(user.pk)))
     assert list(devices) == [TOTPDevice.objects.get(user=user).persistent_id]
+    # Nor the second factor's secret.
+    device = TOTPDevice.objects.get(user=user)
+    assert "key" not in next(iter(devices.values())).__dict__
+    assert device.key.encode() not in pickle.dumps(cache.get(_identity_key(user.pk)))
+    assert device.bin_key not in pickle.dumps(cache.get(_identity_key(user.pk)))
     assert settings.SESSION_COOKIE_NAME in client.cookies
 
 
