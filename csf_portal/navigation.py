@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
+
+from csf_portal.urlpaths import path_to
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def nav_for(user: Any, current_path: str) -> list[dict[str, Any]]:
         if wanted and not everything and not any(p in granted for p in wanted):
             continue
         try:
-            href = reverse(item.url_name)
+            href = path_to(item.url_name)
         except NoReverseMatch:
             continue
         items.append({"label": item.label, "href": href, "active": False})
