@@ -495,3 +495,17 @@ class ActionFilterForm(forms.Form):
         self.fields["agency"].queryset = Agency.objects.filter(  # type: ignore[attr-defined]
             pk__in=Action.objects.values("owner_agency_id")
         )
+
+    def selects(self) -> list[tuple[forms.BoundField, list[tuple[str, str, bool]]]]:
+        """Each filter with its options as (value, label, chosen), worked out here:
+        comparing every option with the chosen value in the template cost more than
+        the rest of the action log's table (ADR 0006)."""
+        selects = []
+        for field in self:
+            chosen = "" if field.value() is None else str(field.value())
+            options = [
+                (str(value), str(label), str(value) == chosen)
+                for value, label in field.field.choices  # type: ignore[attr-defined]
+            ]
+            selects.append((field, options))
+        return selects

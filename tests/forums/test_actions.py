@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -352,3 +353,25 @@ def test_completed_in_time():
     late = Action(due_on=TODAY, status="done", completed_on=TODAY + datetime.timedelta(days=1))
     on_time = Action(due_on=TODAY, status="done", completed_on=TODAY)
     assert late.completed_in_time is False and on_time.completed_in_time is True
+
+
+# --- the action log's filters -------------------------------------------------------
+
+
+def test_the_action_log_keeps_the_chosen_filters_selected(w, meeting):
+    from tests.conftest import signed_in_client
+
+    add(w, meeting)
+    client = signed_in_client(w.hostel_worker)
+    wanted = {"forum": "csf", "agency": str(w.hostel.pk), "status": "overdue", "theme": ""}
+    page = client.get(reverse("forums:actions"), wanted).content.decode()
+    selected = re.findall(r'<select[^>]* name="(\w+)">(.*?)</select>', page)
+    chosen = {
+        name: re.findall(r'<option value="([^"]*)" selected>', options)
+        for name, options in selected
+    }
+    assert chosen == {name: [value] for name, value in wanted.items()}
+    # Every owning agency is offered; with no filter asked for, each shows its "all".
+    unfiltered = client.get(reverse("forums:actions")).content.decode()
+    assert f'<option value="{w.hostel.pk}">Hostel</option>' in unfiltered
+    assert re.findall(r'<option value="([^"]*)" selected>', unfiltered) == [""] * 4
