@@ -123,7 +123,11 @@ class AccessEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="access_events")
+    # No index of its own: "access_user_at" (user, -at) below serves every lookup by
+    # user, and each index is one more write on every page that shows a person (ADR 0006).
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="access_events", db_index=False
+    )
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
