@@ -47,7 +47,7 @@ def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         {
             "case": case,
             "my_emergency_access": access.break_glass_active(request.user, case=case)
-            if not access.is_involved(request.user, case)
+            if not case.viewer_is_involved  # type: ignore[attr-defined]  # set by case_for
             else None,
             "emergency_accesses": list(
                 BreakGlassAccess.objects.filter(case=case).select_related("user", "agency")[:20]

@@ -306,9 +306,14 @@ def has_meeting_access(user: Any, *, case: Case | None = None, person: Person | 
     return items.exists()
 
 
-def can_view_case(user: Any, case: Case) -> bool:
-    """Involved (or on the agenda of a meeting the user attends) and covered; or in an emergency."""
-    if (is_involved(user, case) or has_meeting_access(user, case=case)) and (
+def can_view_case(user: Any, case: Case, *, involved: bool | None = None) -> bool:
+    """Involved (or on the agenda of a meeting the user attends) and covered; or in an emergency.
+
+    ``involved``: what ``is_involved(user, case)`` has just answered, if the caller asked.
+    """
+    if involved is None:
+        involved = is_involved(user, case)
+    if (involved or has_meeting_access(user, case=case)) and (
         coverage_until(person_id=case.person_id, agency_id=user.agency_id) is not None
     ):
         return True
@@ -432,8 +437,11 @@ def case_for(*, user: Any, case_id: uuid.UUID | str) -> Case:
         case = Case.objects.select_related("person").get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404("No such case") from exc
-    if not can_view_case(user, case):
+    involved = is_involved(user, case)
+    if not can_view_case(user, case, involved=involved):
         raise Http404("No such case")
+    # The case page says when the user sees the case only in an emergency.
+    case.viewer_is_involved = involved  # type: ignore[attr-defined]
     return case
 
 
