@@ -153,7 +153,14 @@ def _log_case_reads(*, user: User, cases: list[Case], request, reason: str) -> N
 
 
 def meeting_page(*, user: User, meeting: Meeting, request=None) -> dict[str, Any]:
-    """Everything the meeting page shows, in a fixed number of queries."""
+    """Everything the meeting page shows, in a fixed number of queries.
+
+    The items' decisions, actions and amendments are read once each for all the items
+    (amendments with the minutes' own), and the cases on the agenda are checked once,
+    for the items shown and for the meeting pack (ADR 0006).
+    """
+    from reports.services import meeting_pack_allowed
+
     items = list(
         items_visible(user=user, meeting=meeting)
         .select_related("case__person", "system_issue", "presenter__agency")
@@ -161,29 +168,45 @@ def meeting_page(*, user: User, meeting: Meeting, request=None) -> dict[str, Any
             Prefetch(
                 "invitations",
                 queryset=Invitation.objects.select_related("agency").order_by("agency__name"),
-            ),
-            Prefetch(
-                "decisions",
-                queryset=ForumDecision.objects.select_related("agency", "risk").order_by(
-                    "decided_at"
-                ),
-            ),
-            Prefetch(
-                "actions",
-                queryset=Action.objects.select_related("owner_agency", "owner").order_by("due_on"),
-            ),
-            Prefetch("amendments", queryset=MinutesAmendment.objects.select_related("made_by")),
+            )
         )
         .order_by("order")
     )
-    visible = access.case_ids_visible_among(user=user, case_ids=[i.case_id for i in items])
+    runner = can_run_forum(user, meeting.forum)
+    # The pack is for those who may see every case on the agenda, shown to them or not.
+    if runner:  # sees every item
+        agenda_case_ids = {i.case_id for i in items if i.case_id is not None}
+        has_items = bool(items)
+    else:
+        every = list(AgendaItem.objects.filter(meeting=meeting).values_list("case_id", flat=True))
+        agenda_case_ids = {c for c in every if c is not None}
+        has_items = bool(every)
+    visible = access.case_ids_visible_among(user=user, case_ids=agenda_case_ids)
+    item_ids = [i.pk for i in items]
+    decisions = list(
+        ForumDecision.objects.filter(item_id__in=item_ids)
+        .select_related("agency", "risk")
+        .order_by("decided_at", "pk")
+    )
+    actions = list(
+        Action.objects.filter(item_id__in=item_ids)
+        .select_related("owner_agency", "owner")
+        .order_by("due_on", "created_at", "pk")
+    )
+    amendments = list(  # the items' and the minutes' own
+        MinutesAmendment.objects.filter(Q(item_id__in=item_ids) | Q(meeting=meeting, item=None))
+        .select_related("made_by")
+        .order_by("made_at", "pk")
+    )
     shown_cases = []
     for item in items:
         item.can_see_case = item.case_id is None or item.case_id in visible  # type: ignore[attr-defined]
         if item.case is not None and item.can_see_case:  # type: ignore[attr-defined]
             shown_cases.append(item.case)
+        item.shown_decisions = [d for d in decisions if d.item_id == item.pk]  # type: ignore[attr-defined]
+        item.shown_actions = [a for a in actions if a.item_id == item.pk]  # type: ignore[attr-defined]
+        item.shown_amendments = [a for a in amendments if a.item_id == item.pk]  # type: ignore[attr-defined]
     _log_case_reads(user=user, cases=shown_cases, request=request, reason="forum meeting")
-    runner = can_run_forum(user, meeting.forum)
     attendance = list(
         Attendance.objects.filter(meeting=meeting)
         .select_related("user", "agency", "item")
@@ -199,20 +222,12 @@ def meeting_page(*, user: User, meeting: Meeting, request=None) -> dict[str, Any
         "runner": runner,
         "warnings": agenda_warnings(meeting, items) if runner else [],
         "attendance": attendance,
-        "general_decisions": list(
-            ForumDecision.objects.filter(meeting=meeting, item__isnull=True, case__isnull=True)
-        ),
-        "general_actions": list(
-            Action.objects.filter(
-                meeting=meeting, item__isnull=True, case__isnull=True
-            ).select_related("owner_agency", "owner")
-        ),
-        "amendments": list(
-            MinutesAmendment.objects.filter(meeting=meeting, item__isnull=True).select_related(
-                "made_by"
-            )
-        ),
+        "amendments": [a for a in amendments if a.item_id is None],
         "case_count": sum(1 for i in items if i.case_id),
+        "may_have_pack": has_items
+        and meeting_pack_allowed(
+            meeting, runs=runner, case_ids=agenda_case_ids, visible_case_ids=visible
+        ),
     }
 
 

@@ -163,16 +163,12 @@ class ScheduleView(MeetingPlanView):
 
 
 def meeting_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-    from reports.services import may_have_meeting_pack
-
     meeting = selectors.meeting_for(user=request.user, meeting_id=pk)
     return render(
         request,
         "forums/meeting.html",
         {
             "meeting": meeting,
-            "may_have_pack": meeting.items.exists()
-            and may_have_meeting_pack(request.user, meeting),
             **selectors.meeting_page(user=request.user, meeting=meeting, request=request),
         },
     )

@@ -224,6 +224,35 @@ def test_only_people_who_may_see_every_case_get_the_pack(w, post):
     assert post(member, url).status_code == 404
 
 
+def test_the_meeting_page_offers_the_pack_exactly_to_those_who_may_have_it(w):
+    meeting = w["meeting"]
+    url = reverse("forums:meeting", args=[meeting.pk])
+
+    def offered(user) -> bool:
+        response = signed_in_client(user).get(url)
+        shown = (
+            response.status_code == 200 and "Produce the meeting pack" in response.content.decode()
+        )
+        # the page works the rule out from what it reads; the request checks it afresh
+        meeting.refresh_from_db()
+        assert shown == services.may_have_meeting_pack(user, meeting), user
+        return shown
+
+    assert offered(w["chair"])
+    assert not offered(w["member"])  # the agenda is not published yet
+    forum_services.agenda_publish(actor=w["chair"], meeting=meeting)
+    assert offered(w["member"]) and offered(w["jo"])
+    # A case the hostel is not involved in, on an item Jo does not present: Jo is not
+    # shown it, and may no longer have the pack, which holds every case on the agenda.
+    other = CaseFactory(person__given_name="Rhona", person__family_name="Vale")
+    give_consent(other.person)
+    case_services.case_agency_join(actor=w["chair"], case=other, agency=w["chair"].agency)
+    forum_services.agenda_item_add(actor=w["chair"], meeting=meeting, case=other)
+    assert "Rhona" not in signed_in_client(w["jo"]).get(url).content.decode()
+    assert not offered(w["jo"])
+    assert offered(w["chair"]) and offered(w["member"])
+
+
 def test_care_plan_pdf_standard_and_easy_read(w, post):
     client = signed_in_client(w["jo"])
     case = w["cases"][0]
