@@ -21,7 +21,7 @@ from tests.integration.test_celery_worker import REDIS_URL, _require_redis, _tes
 
 PAGES = {"case_list", "case_page", "my_work", "triage", "agenda", "sog_actions", "dashboard"}
 # Rows that show where time goes and have no target of their own.
-REFERENCES = {"baseline", "signed_in", "layout"}
+REFERENCES = {"baseline", "signed_in", "logged", "layout"}
 
 
 def _require_wrk() -> None:
@@ -86,6 +86,8 @@ def test_the_benchmark_runs_every_page_and_reports_every_figure(tmp_path):
         # Signed in with roles, user and devices in Redis, the reference rows need no query.
         assert row["queries"] > 0 or key in REFERENCES, key
     assert results["pages"]["baseline"]["queries"] == 0
+    # The floor of a page showing personal data: signed in, and the read logged (one insert).
+    assert results["pages"]["logged"]["queries"] == 1
     assert results["pages"]["baseline"]["throughput_ratio"] == 1.0
     assert results["workers"] and all(w["peak_rss_mb"] > 0 for w in results["workers"])
     assert results["meeting_pack"]["pages"] >= 3

@@ -101,6 +101,13 @@ def _pages() -> list[Page]:
             reference=True,
         ),
         Page(
+            "logged",
+            "Bare view behind sign-in, logging one read (reference)",
+            "police",
+            "/bench/logged",
+            reference=True,
+        ),
+        Page(
             "layout",
             "Empty page in the portal layout (reference)",
             "police",
