@@ -185,14 +185,31 @@ def outcomes_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "reports/dashboard.html",
         {
             "form": form,
+            "form_key": _form_key(request, form, filters),
             "filters": filters,
             "as_at": as_at,
             "cache_minutes": max(1, settings.OUTCOMES_CACHE_SECONDS // 60),
+            "fragment_seconds": 2 * settings.OUTCOMES_CACHE_SECONDS,
             "sections": _sections(tables),
             "query": query,
             "report_fields": list(_query(filters).items()),
         },
     )
+
+
+def _form_key(request: AuthenticatedHttpRequest, form: PeriodForm, filters) -> str | None:
+    """What the period form's rendering depends on, for keeping it with the figures.
+
+    The form and the tables are the same for every commissioner asking for the same
+    figures, and rendering them was most of the page's time (ADR 0006). A form
+    with errors is rendered afresh each time.
+    """
+    if form.is_bound and not form.is_valid():
+        return None
+    if not form.is_bound:
+        return f"default:{filters.start.isoformat()}:{filters.end.isoformat()}"
+    fields = ("start_0", "start_1", "start_2", "end_0", "end_1", "end_2", "agency_kind", "meam")
+    return "asked:" + json.dumps([request.GET.get(name, "") for name in fields])
 
 
 def _query(filters: dashboard.Filters) -> dict[str, Any]:

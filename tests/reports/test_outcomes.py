@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -293,6 +294,34 @@ def test_figures_are_kept_for_a_while_and_the_page_says_when_they_were_worked_ou
     police.amount = police.amount + 100
     police.save()
     assert page()[1] == worked_out
+
+
+def test_the_kept_rendering_follows_the_filters_and_never_keeps_errors(world):
+    client = signed_in_client(UserFactory(agency=AgencyFactory(), roles=[Role.COMMISSIONER]))
+    year = {"start_0": "1", "start_1": "1", "start_2": "2026"}
+    year |= {"end_0": "31", "end_1": "10", "end_2": "2026"}
+
+    def asked(**params) -> str:
+        response = client.get(reverse("reports:outcomes"), params)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    police, hostel = asked(**year, agency_kind="police"), asked(**year, agency_kind="hostel")
+    assert re.search(r'<option value="police"\s+selected', police)
+    assert re.search(r'<option value="hostel"\s+selected', hostel)
+    assert "agency_kind=police" in police and "agency_kind=police" not in hostel
+    # Kept, and the same but for what is fresh on every page: the CSP nonce, the CSRF token.
+    fresh = re.compile(r'nonce="[^"]+"|name="csrfmiddlewaretoken" value="[^"]+"')
+    again = asked(**year, agency_kind="police")
+    assert fresh.sub("", again) == fresh.sub("", police)
+    assert fresh.findall(police) and not set(fresh.findall(again)) & set(fresh.findall(police))
+    backwards = year | {"end_2": "2025"}
+    for _ in range(2):  # a form with errors is never kept
+        body = asked(**backwards)
+        assert "govuk-error-summary" in body and 'value="2025"' in body
+    assert "govuk-error-summary" not in asked(**year, agency_kind="police")
+    default = asked()
+    assert "govuk-error-summary" not in default and "agency_kind=&" in default
 
 
 def test_the_pdf_report_goes_through_the_documents_pipeline(
