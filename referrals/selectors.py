@@ -79,8 +79,14 @@ def triage_queue(*, user: User) -> QuerySet[Referral]:
         access.referrals_visible_to(user=user)
         .filter(state=S.SUBMITTED)
         .select_related("referring_agency")
+        # Into plain lists: a queryset per row for each relation cost more than the rows.
         .prefetch_related(
-            "reasons", Prefetch("risks", queryset=ReferralRisk.objects.order_by("created_at", "id"))
+            Prefetch("reasons", to_attr="reason_list"),
+            Prefetch(
+                "risks",
+                queryset=ReferralRisk.objects.order_by("created_at", "id"),
+                to_attr="risk_list",
+            ),
         )
         .annotate(has_earlier=_earlier_exists())
         .order_by("submitted_at", "pk")
