@@ -11,8 +11,9 @@ non-negative integers, which Django's ``uuid`` and ``int`` converters (and ``str
 ``slug`` and ``path``) write as ``str(value)``. Anything else (strings, keyword
 arguments, a pattern that rejects the stand-ins) goes to ``reverse`` as before,
 and so does a pattern where two different sets of stand-ins disagree. The portal's
-URLconf uses only ``path()`` with Django's converters; a test checks that every
-name with arguments gives the same path both ways.
+URLconf uses only Django's converters (a test fails on any other, or on a regex
+with groups outside the admin sites), and a test checks that every name with
+arguments gives the same path both ways.
 
 The worked-out shapes are kept per process, keyed by the URLconf, the script
 prefix and the current application as well as the name, so a request served

@@ -17,7 +17,14 @@ from django.urls import (
     reverse,
     set_script_prefix,
 )
-from django.urls.converters import IntConverter, UUIDConverter
+from django.urls.converters import (
+    IntConverter,
+    PathConverter,
+    SlugConverter,
+    StringConverter,
+    UUIDConverter,
+)
+from django.urls.resolvers import RegexPattern
 
 from csf_portal.urlpaths import path_to
 
@@ -61,6 +68,27 @@ def test_the_walk_found_the_object_pages():
     names = {n for n, _ in NAMES}
     assert {"cases:detail", "forums:meeting", "forums:action", "referrals:detail"} <= names
     assert len(names) > 30
+
+
+def _patterns(patterns, namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield namespace, p.pattern
+            yield from _patterns(p.url_patterns, f"{namespace}{p.namespace or ''}:")
+        else:
+            yield namespace, p.pattern
+
+
+def test_every_pattern_uses_what_path_to_is_exact_for():
+    """path_to is exact for Django's own converters. A custom converter, or a regex
+    taking numbers, could accept its stand-ins and refuse a real value: check it
+    with path_to before adding it here. The admin sites' app lists take names only."""
+    builtin = (IntConverter, UUIDConverter, StringConverter, SlugConverter, PathConverter)
+    for namespace, pattern in _patterns(get_resolver().url_patterns):
+        for converter in getattr(pattern, "converters", {}).values():
+            assert isinstance(converter, builtin), (namespace, str(pattern))
+        if isinstance(pattern, RegexPattern) and pattern.regex.groupindex:
+            assert namespace.rstrip(":").endswith("admin"), (namespace, str(pattern))
 
 
 @pytest.mark.parametrize(("name", "kinds"), NAMES)
