@@ -208,8 +208,7 @@ def _form_key(request: AuthenticatedHttpRequest, form: PeriodForm, filters) -> s
         return None
     if not form.is_bound:
         return f"default:{filters.start.isoformat()}:{filters.end.isoformat()}"
-    fields = ("start_0", "start_1", "start_2", "end_0", "end_1", "end_2", "agency_kind", "meam")
-    return "asked:" + json.dumps([request.GET.get(name, "") for name in fields])
+    return "asked:" + json.dumps([request.GET.get(name, "") for name in _query(filters)])
 
 
 def _query(filters: dashboard.Filters) -> dict[str, Any]:
