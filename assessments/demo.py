@@ -40,6 +40,8 @@ from consent.models import (
     SharingBasis,
 )
 from csf_portal import access
+from csf_portal.dates import at as _at
+from csf_portal.dates import working_day_after, working_day_on_or_before
 from csf_portal.models import Agency, User
 from referrals.models import Referral
 
@@ -1632,25 +1634,12 @@ def _generic_note(code: str, score: int, rng: random.Random) -> str:
 
 # --- dates -----------------------------------------------------------------------
 
-_CLOSED_DAYS = {(12, 25), (12, 26), (1, 1)}
-
 
 def _working_day(days_ago: int) -> datetime.date:
-    day = timezone.localdate() - datetime.timedelta(days=days_ago)
-    while day.weekday() >= 5 or (day.month, day.day) in _CLOSED_DAYS:
-        day -= datetime.timedelta(days=1)
-    return day
+    return working_day_on_or_before(timezone.localdate() - datetime.timedelta(days=days_ago))
 
 
-def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
-
-
-def _next_working_day(day: datetime.date) -> datetime.date:
-    day += datetime.timedelta(days=1)
-    while day.weekday() >= 5 or (day.month, day.day) in _CLOSED_DAYS:
-        day += datetime.timedelta(days=1)
-    return day
+_next_working_day = working_day_after
 
 
 @contextmanager

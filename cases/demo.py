@@ -49,7 +49,7 @@ from cases.models import (
     RiskOwner,
 )
 from csf_portal import access
-from csf_portal.dates import nth_weekday
+from csf_portal.dates import at, demo_diary, working_day_on_or_before
 from csf_portal.errors import HandOffRefused
 from csf_portal.models import AccessEvent, Agency, Notification, User
 from forums import services as forum_services
@@ -277,7 +277,6 @@ AVOIDABLE_NOTES: tuple[str, ...] = (
 SOG_LOCATION = "Council House, committee room 2"
 CSF_LOCATION = "Civic Centre, room 3.14"
 
-_CLOSED_DAYS = {(12, 25), (12, 26), (1, 1)}
 _LEVELS = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.VERY_HIGH]
 _HIGH = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
 # Where people moved on to, a step at a time, as the plans worked.
@@ -296,26 +295,8 @@ _UNSETTLED = {A.NO_FIXED_ABODE, A.SOFA_SURFING, A.EMERGENCY}
 # --- dates ---------------------------------------------------------------------
 
 
-def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
-
-
-def _working(day: datetime.date) -> datetime.date:
-    while day.weekday() >= 5 or (day.month, day.day) in _CLOSED_DAYS:
-        day -= datetime.timedelta(days=1)
-    return day
-
-
-def _monthly(*, weekday: int, nth: int, count: int, before: datetime.date) -> list[datetime.date]:
-    """The last ``count`` monthly days before ``before``, oldest first."""
-    days: list[datetime.date] = []
-    year, month = before.year, before.month
-    while len(days) < count:
-        day = nth_weekday(year, month, weekday, nth)
-        if day < before:
-            days.append(day)
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return sorted(days)
+_at = at
+_working = working_day_on_or_before
 
 
 @contextmanager
@@ -375,6 +356,7 @@ class _Builder:
         self.latest: dict[Any, datetime.datetime] = {}
         self.csf: list[Meeting] = []
         self.seq = 0
+        self.avoidable_reviews = (0, 0)  # reviews answered "yes", and otherwise
 
     def build(self) -> None:
         self._meetings()
@@ -416,19 +398,13 @@ class _Builder:
         """A year of monthly meetings: the CSF on the second Wednesday, SOG the last Thursday."""
         csf = Forum.objects.get(kind=Forum.Kind.CSF)
         sog = Forum.objects.get(kind=Forum.Kind.SOG)
-        plans: list[tuple[Forum, datetime.date, int, str, list[Meeting] | None]] = [
-            (csf, day, 10, CSF_LOCATION, self.csf)
-            for day in _monthly(weekday=2, nth=2, count=12, before=self.today)
+        diary = demo_diary(self.now)
+        plans: list[tuple[Forum, datetime.datetime, str, list[Meeting] | None]] = [
+            (csf, starts, CSF_LOCATION, self.csf) for starts in diary.csf_past
         ]
-        plans += [
-            (sog, day, 14, SOG_LOCATION, None)
-            for day in _monthly(weekday=3, nth=-1, count=12, before=self.today)
-        ]
-        for forum, day, hour, location, keep in plans:
-            if (day.month, day.day) in _CLOSED_DAYS:
-                day -= datetime.timedelta(days=7)  # not on Christmas Day: the week before
+        plans += [(sog, starts, SOG_LOCATION, None) for starts in diary.sog_past]
+        for forum, starts, location, keep in plans:
             since = timezone.now()
-            starts = _at(day, hour)
             meeting = forum_services.meeting_plan(
                 actor=self.chair, forum=forum, starts_at=starts, location=location
             )
@@ -916,7 +892,13 @@ class _Builder:
             return
         monthly = self._monthly_contacts(story)
         nights = self._monthly_nights(story)
-        avoidable = YES if rng.random() < 0.5 else rng.choice((NO, NO, UNSURE))
+        # About half the reviews say the crisis was avoidable, whatever day the city is
+        # built on: each case takes whichever answer keeps the two sides level.
+        yes, other = self.avoidable_reviews
+        avoidable = YES if yes <= other else rng.choice((NO, NO, UNSURE))
+        self.avoidable_reviews = (
+            (yes + len(periods), other) if avoidable == YES else (yes, other + len(periods))
+        )
         note = rng.choice(AVOIDABLE_NOTES) if avoidable == YES else ""
         status = story.case.person.accommodation_status or A.OTHER
         previous: int | None = None

@@ -116,7 +116,7 @@ from consent.models import (
     ConsentRecord,
     SharingBasis,
 )
-from csf_portal.dates import nth_weekday
+from csf_portal.dates import nth_weekday, years_before
 from csf_portal.models import Agency, AgencyKind, Role, User
 from csf_portal.services import AGENCY_GROUP_PREFIX
 from forums.models import (
@@ -574,11 +574,7 @@ CONSENT_METHODS = tuple(ConsentMethod.values)
 DIRECTION: dict[str, int] = {"risk_reduced": -1, "risk_unchanged": 0, "risk_increased": 1}
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+_years_before = years_before
 
 
 def _nhs_numbers(count: int) -> list[str]:

@@ -32,7 +32,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases.demo import (
-    _CLOSED_DAYS,
     CSF_LOCATION,
     PRACTITIONER_OF,
     SOG_LOCATION,
@@ -56,7 +55,7 @@ from cases.models import (
 )
 from csf_portal import access
 from csf_portal import services as identity
-from csf_portal.dates import nth_weekday
+from csf_portal.dates import demo_diary, working_day_after
 from csf_portal.models import Agency, Notification, Role, User
 from forums import services
 from forums.models import (
@@ -305,7 +304,26 @@ INAUGURAL_TOPICS: tuple[tuple[str, str, str], ...] = (
         "multiple hand-offs, or a high risk of death, as the reason. Cases accepted will come "
         "to the forum with the involved services invited and a draft care plan started.",
     ),
+    (
+        "How the forum shares risk",
+        "chair",
+        "The chair set out how risk is shared at the forum: each risk has at least one owning "
+        "agency, a high or very high risk at least two, and an agency gives up a risk or leaves "
+        "a case only by a decision of the forum. Members agreed to bring their own agency's "
+        "view of each risk to the discussion rather than wait to be asked.",
+    ),
+    (
+        "Learning from the first referrals",
+        "marcus.webb",
+        "Adult social care presented what the first referrals show: people known to several "
+        "services at once, each working to its own threshold, and nobody holding the whole "
+        "picture. Members agreed to note where a threshold blocked help, so that the learning "
+        "can go to the System Optimisation Group.",
+    ),
 )
+# When the forum has too few cases for three items, the chair reports on referrals
+# and triage: a standing topic, after the inaugural ones have been taken.
+STANDING_TOPIC = INAUGURAL_TOPICS[2]
 
 ACTION_TEXTS: dict[str, tuple[str, ...]] = {
     "mental-health": (
@@ -1234,6 +1252,7 @@ class _Builder:
         self.planned: list[_PlannedAction] = []
         self.issues: dict[str, SystemIssue] = {}
         self.topics_used = 0
+        self.sog_plan: dict[int, list[tuple[str, int]]] = {}
         self.coverage: dict[tuple[Any, int, datetime.date], bool] = {}
         # Each risk's levels over time, and who took it on when: read once.
         self.risk_info = {
@@ -1274,6 +1293,15 @@ class _Builder:
         for index, meeting in enumerate(csf_past):
             following = csf_past[index + 1] if index + 1 < len(csf_past) else None
             self._csf_meeting(index, meeting, following, pending, total=len(csf_past))
+        self.sog_plan = plan_issue_stages(
+            first={
+                spec.key: self._first_sog(spec, sog_past)
+                for spec in ISSUES
+                if spec.key in self.issues or spec.sog_index is not None
+            },
+            topics={index: len(topics) for index, topics in SOG_TOPICS.items()},
+            meetings=len(sog_past),
+        )
         for index, meeting in enumerate(sog_past):
             following = sog_past[index + 1] if index + 1 < len(sog_past) else None
             self._sog_meeting(index, meeting, following, sog_past)
@@ -1539,8 +1567,9 @@ class _Builder:
         plans = self._agenda_for(meeting)
         # Before there are cases enough, the forum sets itself up.
         wanted_topics = max(0, 3 - len(plans))
-        topics = INAUGURAL_TOPICS[self.topics_used : self.topics_used + wanted_topics]
+        topics = list(INAUGURAL_TOPICS[self.topics_used : self.topics_used + wanted_topics])
         self.topics_used += len(topics)
+        topics += [STANDING_TOPIC] * (wanted_topics - len(topics))
         self._reopen(meeting)
         built = _at(_working(day - datetime.timedelta(days=9)), 15, 20)
         slots = _slots(len(plans) + len(topics), start=datetime.time(10, 0), csf=True)
@@ -1588,7 +1617,7 @@ class _Builder:
             per_item=per_item,
         )
 
-        typed = _at(_working(day + datetime.timedelta(days=1)), 11, 0)
+        typed = _at(working_day_after(day), 11, 0)
         for n, (item, plan, text) in enumerate(items):
             at = typed + datetime.timedelta(minutes=6 * n)
             self._write_minutes(item, text or self._minutes(plan), at)
@@ -2027,19 +2056,12 @@ class _Builder:
             if spec.sog_index == index and spec.key not in self.issues:
                 raised = _at(_working(day - datetime.timedelta(days=6)), 11, 20)
                 self._raise_directly(spec, raised)
-        stages: list[tuple[IssueSpec, Stage]] = []
-        for spec in ISSUES:
-            issue = self.issues.get(spec.key)
-            if issue is None:
-                continue
-            first = next(
-                (n for n, m in enumerate(meetings) if m.starts_at > issue.created_at), None
-            )
-            if first is None:
-                continue
-            for stage in spec.stages:
-                if first + stage.after == index:
-                    stages.append((spec, stage))
+        stages = [
+            (spec, spec.stages[number])
+            for spec in ISSUES
+            for key, number in self.sog_plan.get(index, ())
+            if key == spec.key
+        ]
         topics = list(SOG_TOPICS.get(index, ()))
         if len(stages) + len(topics) < 3 and index >= 2:
             topics.append(ACTION_LOG)
@@ -2081,7 +2103,7 @@ class _Builder:
             busy=presenting,
             per_item=[],
         )
-        typed = _at(_working(day + datetime.timedelta(days=1)), 10, 30)
+        typed = _at(working_day_after(day), 10, 30)
         for k, (item, text, actions, about, step) in enumerate(entries):
             at = typed + datetime.timedelta(minutes=7 * k)
             self._write_minutes(item, text, at)
@@ -2106,6 +2128,13 @@ class _Builder:
                 )
         if following is not None:
             self._approve(meeting, following.starts_at + datetime.timedelta(minutes=10))
+
+    def _first_sog(self, spec: IssueSpec, meetings: list[Meeting]) -> int | None:
+        """The first SOG meeting that could discuss the issue: the next after it was raised."""
+        if spec.sog_index is not None:
+            return spec.sog_index
+        raised = self.issues[spec.key].created_at
+        return next((n for n, m in enumerate(meetings) if m.starts_at > raised), None)
 
     # --- how the actions went -----------------------------------------------------------
 
@@ -2235,13 +2264,9 @@ class _Builder:
 
     def _next_csf(self, last: Meeting | None) -> None:
         """The next forum's agenda is published; the five after it are in the diary."""
-        day = self.today
-        while True:
-            candidate = nth_weekday(day.year, day.month, 2, 2)
-            starts = _at(candidate, 10)
-            if starts > self.now:
-                break
-            day = (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        calendar = demo_diary(self.now)
+        starts = calendar.csf_next
+        candidate = timezone.localtime(starts).date()
         # Published a week ahead, or on the last working day if that is still to come.
         published = min(
             max(
@@ -2284,7 +2309,7 @@ class _Builder:
             )
             self._touch(plan.case.pk, built)
         self._publish(meeting, published)  # its notifications are recent, so unread
-        following = services.monthly_dates(starts, 6)[1]
+        following = calendar.csf_later[0]
         since = timezone.now()
         diary = services.meetings_schedule_monthly(
             actor=self.chair,
@@ -2355,15 +2380,8 @@ class _Builder:
 
     def _next_sog(self, last: Meeting | None) -> None:
         """The next SOG meeting is planned; its agenda is in draft."""
-        day = self.today
-        while True:
-            candidate = nth_weekday(day.year, day.month, 3, -1)
-            if (candidate.month, candidate.day) in _CLOSED_DAYS:
-                candidate -= datetime.timedelta(days=7)
-            starts = _at(candidate, 14)
-            if starts > self.now:
-                break
-            day = (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        starts = demo_diary(self.now).sog_next
+        candidate = timezone.localtime(starts).date()
         if Meeting.objects.filter(forum=self.sog, starts_at__date=candidate).exists():
             return
         built = min(
@@ -2418,6 +2436,47 @@ class _Builder:
 
 
 _LEVELS = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.VERY_HIGH]
+SOG_MOST_ITEMS = 5
+
+
+def plan_issue_stages(
+    *,
+    first: Mapping[str, int | None],
+    topics: Mapping[int, int],
+    meetings: int,
+    most: int = SOG_MOST_ITEMS,
+) -> dict[int, list[tuple[str, int]]]:
+    """Which SOG meeting takes which stage of which issue: ``{meeting: [(key, stage)]}``.
+
+    An issue's stages come ``Stage.after`` meetings after the first meeting that could
+    take it (``first``), in order, one a meeting. A meeting takes at most ``most``
+    items, its own topics first; a stage that does not fit waits for the next
+    meeting, and the issue's later stages keep their distance behind it. Stages
+    that would fall after the last of ``meetings`` are not taken.
+    """
+    specs = {spec.key: spec for spec in ISSUES}
+    order = [spec.key for spec in ISSUES if spec.stages and first.get(spec.key) is not None]
+    position = dict.fromkeys(order, 0)
+    earliest = {key: (first[key] or 0) + specs[key].stages[0].after for key in order}
+    plan: dict[int, list[tuple[str, int]]] = {}
+    for meeting in range(meetings):
+        room = max(0, most - topics.get(meeting, 0))
+        due = sorted(
+            (
+                key
+                for key in order
+                if position[key] < len(specs[key].stages) and earliest[key] <= meeting
+            ),
+            key=lambda key: (earliest[key], order.index(key)),
+        )
+        for key in due[:room]:
+            number = position[key]
+            plan.setdefault(meeting, []).append((key, number))
+            position[key] = number + 1
+            if number + 1 < len(specs[key].stages):
+                gap = specs[key].stages[number + 1].after - specs[key].stages[number].after
+                earliest[key] = meeting + gap
+    return plan
 
 
 def _unique(values: Iterable[Any]) -> list[Any]:
@@ -2455,9 +2514,8 @@ def _join(names: list[str]) -> str:
 
 
 def _working_forward(day: datetime.date) -> datetime.date:
-    while day.weekday() >= 5:
-        day += datetime.timedelta(days=1)
-    return day
+    """``day`` if it is a working day, else the next one."""
+    return working_day_after(day - datetime.timedelta(days=1))
 
 
 def _slots(count: int, *, start: datetime.time, csf: bool) -> list[tuple[datetime.time, int]]:

@@ -27,6 +27,7 @@ from cases.models import (
 )
 from cases.validators import nhs_check_digit
 from csf_portal import services as identity
+from csf_portal.dates import working_day_on_or_before
 from csf_portal.models import Agency, Notification, Role, User
 from referrals import services
 from referrals.models import Referral, ReferralReason, ReferralRisk
@@ -1879,14 +1880,9 @@ def demo_nhs_numbers(count: int) -> list[str]:
     return numbers
 
 
-_CLOSED_DAYS = {(12, 25), (12, 26), (1, 1)}
-
-
 def _at(days_ago: int, slot: int) -> datetime.datetime:
     """Working hours on the last working day ``days_ago`` days back (``slot`` varies the time)."""
-    day = timezone.localdate() - datetime.timedelta(days=days_ago)
-    while day.weekday() >= 5 or (day.month, day.day) in _CLOSED_DAYS:
-        day -= datetime.timedelta(days=1)
+    day = working_day_on_or_before(timezone.localdate() - datetime.timedelta(days=days_ago))
     moment = datetime.time(9 + slot % 8, (slot * 17) % 60)
     return timezone.make_aware(datetime.datetime.combine(day, moment))
 

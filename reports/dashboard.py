@@ -47,6 +47,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
+from csf_portal.dates import years_before
+
 REFERENCE_COST_PER_PERSON_YEAR = 19_000  # seeds 001: spent on each person facing these problems
 SMALL = range(1, 5)
 LEVEL_SCORE = {"low": 1, "medium": 2, "high": 3, "very_high": 4}
@@ -65,7 +67,7 @@ class Filters:
     @classmethod
     def default(cls) -> Filters:
         end = timezone.localdate()
-        return cls(start=end.replace(year=end.year - 1) + datetime.timedelta(days=1), end=end)
+        return cls(start=years_before(end, 1) + datetime.timedelta(days=1), end=end)
 
     def as_params(self) -> dict[str, str]:
         return {
@@ -194,8 +196,8 @@ def _cohort(f: Filters) -> dict[str, Any]:
     band = Case(
         *[
             When(
-                date_of_birth__gt=end.replace(year=end.year - high - 1),
-                date_of_birth__lte=end.replace(year=end.year - low),
+                date_of_birth__gt=years_before(end, high + 1),
+                date_of_birth__lte=years_before(end, low),
                 then=Value(f"{low}-{high}" if high < 120 else f"{low} and over"),
             )
             for low, high in AGE_BANDS

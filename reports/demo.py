@@ -6,8 +6,6 @@ leaves them). Written once: a second run finds them and changes nothing.
 
 from __future__ import annotations
 
-from django.utils import timezone
-
 from csf_portal.models import User
 from reports import services
 from reports.models import GeneratedDocument
@@ -24,12 +22,10 @@ def build_demo_documents(*, users: dict[str, User]) -> None:
         or GeneratedDocument.objects.exclude(kind__startswith="subject_access").exists()
     ):
         return
+    # The next forum: its agenda published, still to come or held today and not yet
+    # recorded as held (csf_portal.dates.Diary).
     upcoming = (
-        Meeting.objects.filter(
-            forum__kind=Forum.Kind.CSF,
-            state=Meeting.State.AGENDA_PUBLISHED,
-            starts_at__gt=timezone.now(),
-        )
+        Meeting.objects.filter(forum__kind=Forum.Kind.CSF, state=Meeting.State.AGENDA_PUBLISHED)
         .order_by("starts_at")
         .first()
     )

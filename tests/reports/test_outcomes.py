@@ -17,7 +17,7 @@ from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory
 from tests.referrals.conftest import complete_referral
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 NAMES = [("Xanthippe", "Quarrendon"), ("Ozymandias", "Fettercairn"), ("Philomena", "Strathbogie")]
 
@@ -397,3 +397,9 @@ def test_old_figures_are_worked_out_again_by_one_request_while_others_get_the_ke
     cache.delete(f"{key}:lock")
     assert referred() == "7"  # this request took the lock and worked them out
     assert cache.get(f"{key}:lock") is None
+
+
+def test_the_default_period_on_a_leap_day_is_the_twelve_months_to_it(time_machine):
+    time_machine.move_to(datetime.datetime(2028, 2, 29, 12, 0, tzinfo=datetime.UTC))
+    period = dashboard.Filters.default()
+    assert (period.start, period.end) == (datetime.date(2027, 3, 1), datetime.date(2028, 2, 29))
