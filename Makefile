@@ -53,9 +53,12 @@ run: install ## Set up and serve the portal on demo data at http://127.0.0.1:800
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# One pytest-xdist worker a core; TEST_WORKERS=0 runs in this process alone.
+TEST_WORKERS ?= auto
+
 .PHONY: test
 test: install ## Set up and run the whole test suite (SQLite unless DATABASE_URL is set)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # make bench: city-scale data in its own PostgreSQL database, served by gunicorn on
 # production settings and loaded with wrk. The data is built once (minutes) and

@@ -1,15 +1,23 @@
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Iterator
 
 import pytest
 from django.test import Client
+from django.test.utils import override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from tests.factories import AgencyFactory, UserFactory
+
+# Argon2 is the point in production and costs a tenth of a second a password; the
+# suite makes thousands of users. tests/csf_portal/test_settings.py checks that
+# production hashes with Argon2.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS).enable()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -18,6 +26,17 @@ def _collected_static(django_db_blocker):
     from django.core.management import call_command
 
     call_command("collectstatic", "--no-input", "--clear", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, built from the models, with the data migrations' reference rows.
+
+    ``--no-migrations`` builds the schema in seconds; tests/test_migrations.py applies
+    the migrations themselves to an empty database and compares.
+    """
+    with django_db_blocker.unblock():
+        restore_reference_data()
 
 
 @pytest.fixture(autouse=True)
@@ -112,19 +131,99 @@ def _fresh_outcome_figures():
     figures_invalidate()
 
 
+class _DemoCity:
+    """The demo city, built by ``seed_demo`` once per test process and kept as rows.
+
+    Building it takes half a minute; putting its rows back takes a second or two.
+    Each module that asks for the city gets the same one, as if ``seed_demo`` had
+    just run, whichever module asks first.
+    """
+
+    tables: list[tuple[str, list[str], list[tuple]]] | None = None
+
+    @classmethod
+    def build_or_restore(cls) -> None:
+        from django.core.management import call_command
+
+        restore_reference_data()
+        if cls.tables is None:
+            call_command("seed_demo", verbosity=0)
+            cls.tables = _rows_of_every_table()
+        else:
+            _put_back(cls.tables)
+
+
+def demo_city() -> None:
+    """Put the demo city in the open transaction, as ``seed_demo`` builds it."""
+    _DemoCity.build_or_restore()
+
+
+def _portal_tables() -> list[str]:
+    from django.db import connection
+
+    return sorted(
+        name for name in connection.introspection.table_names() if name != "django_migrations"
+    )
+
+
+def _rows_of_every_table() -> list[tuple[str, list[str], list[tuple]]]:
+    from django.db import connection
+
+    kept = []
+    with connection.cursor() as cursor:
+        for table in _portal_tables():
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT * FROM {quoted}")  # noqa: S608 - a table name Django lists
+            columns = [c[0] for c in cursor.description]
+            kept.append((table, columns, cursor.fetchall()))
+    return kept
+
+
+def _put_back(tables: list[tuple[str, list[str], list[tuple]]]) -> None:
+    """Every table as it was kept, in the open transaction (constraints are deferred)."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table, _, _ in tables:
+            cursor.execute(f"DELETE FROM {quote(table)}")  # noqa: S608
+        for table, columns, rows in tables:
+            if not rows:
+                continue
+            if connection.vendor == "sqlite":
+                # Django's adapters cover dates and datetimes, not times of day.
+                rows = [
+                    tuple(
+                        connection.ops.adapt_timefield_value(v)
+                        if isinstance(v, datetime.time)
+                        else v
+                        for v in row
+                    )
+                    for row in rows
+                ]
+            names = ", ".join(quote(c) for c in columns)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})",  # noqa: S608
+                rows,
+            )
+        for sql in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+            cursor.execute(sql)
+
+
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker) -> Iterator[None]:
-    """The demo city (``seed_demo``), built once for the module that asks for it.
+    """The demo city (``seed_demo``), there for the module that asks for it.
 
-    It is built inside a transaction rolled back when the module ends; each test
+    It is put in inside a transaction rolled back when the module ends; each test
     runs in its own savepoint within it, so tests cannot see each other's changes.
     """
-    from django.core.management import call_command
     from django.db import transaction
     from django.test.utils import override_settings
 
     with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
-        restore_reference_data()
-        call_command("seed_demo", verbosity=0)
+        demo_city()
         yield
         transaction.set_rollback(True)

@@ -43,7 +43,7 @@ from forums.models import Action, AgendaItem, Attendance, Forum, Invitation, Mee
 from referrals import selectors as referral_selectors
 from referrals.models import Referral
 from reports import dashboard
-from tests.conftest import restore_reference_data
+from tests.conftest import demo_city
 
 pytestmark = pytest.mark.django_db
 
@@ -67,8 +67,7 @@ class Seeded:
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker) -> Iterator[Seeded]:
     with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
-        restore_reference_data()
-        call_command("seed_demo", verbosity=0)
+        demo_city()
         demo = {
             "demo_people": set(Person.objects.values_list("pk", flat=True)),
             "demo_cases": set(Case.objects.values_list("pk", flat=True)),

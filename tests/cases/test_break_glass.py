@@ -14,7 +14,7 @@ from csf_portal.models import AccessEvent, Notification, Role
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory, visible_case
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 REASON = "Found unresponsive in a stairwell; paramedics need his known risks and GP."
 
 

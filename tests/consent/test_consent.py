@@ -16,7 +16,7 @@ from csf_portal.models import Role
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 TODAY = timezone.localdate
 
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from csf_portal import services
 from csf_portal.errors import DomainError
-from csf_portal.models import Agency, AgencyKind, Role, User
+from csf_portal.models import AgencyKind, Role, User
 from csf_portal.roles import ROLE_PERMISSIONS
 
 pytestmark = pytest.mark.django_db
@@ -65,42 +65,6 @@ def test_seed_demo_refuses_outside_demo_mode(settings):
     settings.DEMO_MODE = False
     with pytest.raises(CommandError, match="CSF_DEMO_MODE"):
         call_command("seed_demo")
-
-
-def test_seed_demo_builds_the_demo_users_and_is_idempotent(settings):
-    settings.DEMO_MODE = True
-    call_command("seed_demo", verbosity=0)
-    expected = {
-        "chair": ("Adult Safeguarding", {"Forum chair"}),
-        "police": ("Police", {"Practitioner"}),
-        "hostel": ("Hostel provider", {"Practitioner"}),
-        "mh": ("Mental health provider", {"Practitioner", "Forum member"}),
-        "housing": ("Housing", {"Practitioner", "Forum member"}),
-        "gp": ("GP practice", {"Practitioner"}),
-        "sog": ("Substance misuse provider", {"SOG member"}),
-        "commissioner": ("Commissioning team", {"Commissioner"}),
-        "admin": (None, {"Administrator"}),
-    }
-    for username, (agency_name, roles) in expected.items():
-        user = User.objects.get(username=username)
-        assert (user.agency.name if user.agency else None) == agency_name
-        assert set(user.role_names()) == roles
-        assert user.check_password(settings.DEMO_PASSWORD)
-    assert User.objects.get(username="admin").is_staff
-    assert not User.objects.get(username="admin").is_superuser
-
-    def snapshot():
-        return (
-            Agency.objects.count(),
-            User.objects.count(),
-            Group.objects.count(),
-            Agency.history.count(),
-            User.history.count(),
-        )
-
-    before = snapshot()
-    call_command("seed_demo", verbosity=0)
-    assert snapshot() == before
 
 
 def test_expired_sessions_are_cleared_by_the_periodic_task(practitioner):

@@ -8,9 +8,11 @@ import time
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from csf_portal import settings as production_settings
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from tests.factories import TEST_PASSWORD
 from tests.helpers import PRODUCTION_ENV, clean_env, run_manage
@@ -67,13 +69,18 @@ def test_session_settings():
     assert settings.SESSION_SAVE_EVERY_REQUEST is False  # renewed by SessionLifetimeMiddleware
     assert settings.SESSION_RENEW_SECONDS == 60
     assert settings.SESSION_COOKIE_HTTPONLY is True
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    # The suite itself hashes with a fast hasher (tests/conftest.py); production with Argon2.
+    assert production_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
 
 
 @pytest.mark.django_db
 def test_passwords_are_hashed_with_argon2(practitioner):
-    practitioner.refresh_from_db()
-    assert identify_hasher(practitioner.password).algorithm == "argon2"
+    with override_settings(PASSWORD_HASHERS=production_settings.PASSWORD_HASHERS):
+        practitioner.set_password(TEST_PASSWORD)
+        practitioner.save()
+        practitioner.refresh_from_db()
+        assert identify_hasher(practitioner.password).algorithm == "argon2"
+        assert practitioner.check_password(TEST_PASSWORD)
 
 
 @pytest.mark.django_db

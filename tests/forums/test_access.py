@@ -18,7 +18,7 @@ from forums.models import ForumMembership, Meeting
 from tests.factories import CaseFactory, UserFactory, give_consent, visible_case
 from tests.forums.conftest import add_case, in_days, plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from forums.models import Action, SystemIssue
 from tests.factories import UserFactory
 from tests.forums.conftest import FAMILY_NAME, GIVEN_NAME, add_case, in_days, plan, started
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 TODAY = datetime.date(2027, 3, 10)
 

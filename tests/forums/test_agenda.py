@@ -17,7 +17,7 @@ from forums.models import AgendaItem, Invitation, Meeting, SystemIssue
 from tests.factories import CaseFactory
 from tests.forums.conftest import FAMILY_NAME, GIVEN_NAME, add_case, in_days, plan, started
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 @pytest.fixture

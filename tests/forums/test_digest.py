@@ -12,7 +12,7 @@ from forums import services
 from forums.models import Action, DigestSent
 from tests.forums.conftest import FAMILY_NAME, GIVEN_NAME, add_case, plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 DESCRIPTION = "Ring the landlord about the rent arrears"
 

@@ -15,7 +15,7 @@ from forums.models import ForumMembership, Meeting
 from tests.factories import UserFactory
 from tests.forums.conftest import in_days, local, plan
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
 
 def nth_weekday(year: int, month: int, weekday: int, n: int) -> datetime.date:
