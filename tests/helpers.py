@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,21 @@ def run_manage(*args: str, env: dict[str, str], timeout: int = 120) -> subproces
         timeout=timeout,
         check=False,
     )
+
+
+def copy_test_database(path: Path) -> str:
+    """The in-memory SQLite test database, as committed so far, copied to ``path``.
+
+    A child process cannot open this process's in-memory database; it opens the
+    copy. The schema and reference rows are those of a migrated database
+    (tests/test_migrations.py checks they agree), so the child need not migrate.
+    """
+    from django.db import connection
+
+    connection.ensure_connection()
+    target = sqlite3.connect(path)
+    try:
+        connection.connection.backup(target)
+    finally:
+        target.close()
+    return f"sqlite:///{path}"

@@ -16,13 +16,14 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.core.management import call_command
+from django.db import transaction
 from django.test.utils import override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from csf_portal.models import User
+from tests import conftest
 from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,8 +31,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def demo_city(settings):
+    """The city ``seed_demo`` builds (kept by this test process), committed for the live server."""
     settings.DEMO_MODE = True
-    call_command("seed_demo", verbosity=0)
+    with transaction.atomic():
+        conftest.demo_city()
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """A meeting with cases on its agenda and a queued meeting-pack request, for the real worker.
 
-Imported by the worker test (PostgreSQL: in the test database) or run as a
-script against a fresh SQLite file, where it prints the document's id.
+Built by the worker test in its own test database (on SQLite, which is in memory,
+the worker then reads a copy of it).
 """
 
 from __future__ import annotations
@@ -47,10 +47,3 @@ def build() -> str:
         request_key=f"meeting_pack:{meeting.pk}:{chair.pk}",
     )
     return str(document.pk)
-
-
-if __name__ == "__main__":
-    import django
-
-    django.setup()
-    print(build())

@@ -20,7 +20,7 @@ import pytest
 from celery import Celery
 from django.db import connection
 
-from tests.helpers import ROOT, clean_env, run_manage
+from tests.helpers import ROOT, clean_env, copy_test_database
 
 pytestmark = pytest.mark.worker
 
@@ -138,26 +138,11 @@ def test_a_real_worker_renders_a_meeting_pack_through_redis(tmp_path):
     media = tmp_path / "media"
     database_url = _test_database_url()
     sqlite_file = tmp_path / "pack.sqlite3"
-    if database_url is not None:
-        from tests.integration.pack_scenario import build
+    from tests.integration.pack_scenario import build
 
-        document_id = build()  # committed: this test is transactional
-    else:
-        database_url = f"sqlite:///{sqlite_file}"
-        env = _env(database_url, CSF_MEDIA_ROOT=str(media))
-        migrated = run_manage("migrate", "--no-input", env=env, timeout=300)
-        assert migrated.returncode == 0, migrated.stderr
-        built = subprocess.run(
-            [sys.executable, "-m", "tests.integration.pack_scenario"],
-            cwd=ROOT,
-            env={**env, "DJANGO_SETTINGS_MODULE": "csf_portal.settings"},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert built.returncode == 0, built.stderr
-        document_id = built.stdout.strip().splitlines()[-1]
+    document_id = str(build())  # committed: this test is transactional
+    if database_url is None:
+        database_url = copy_test_database(sqlite_file)
     with _worker(_env(database_url, CSF_MEDIA_ROOT=str(media))) as (queue, proc):
         result = _client().send_task("reports.generate_document", args=[document_id], queue=queue)
         assert _answer(result, proc, timeout=180) == "done"
