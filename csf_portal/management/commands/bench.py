@@ -228,7 +228,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--duration", type=int, default=15, help="Seconds of load per page")
-        parser.add_argument("--warmup", type=int, default=3, help="Seconds of warm-up per page (0: none)")
+        parser.add_argument("--warmup", type=int, default=3, help="Warm-up seconds (0: none)")
         parser.add_argument("--connections", type=int, default=8, help="Concurrent connections")
         parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
         parser.add_argument("--port", type=int, default=8765)
