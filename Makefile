@@ -58,7 +58,7 @@ TEST_WORKERS ?= auto
 
 .PHONY: test
 test: install ## Set up and run the whole test suite (SQLite unless DATABASE_URL is set)
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # make bench: city-scale data in its own PostgreSQL database, served by gunicorn on
 # production settings and loaded with wrk. The data is built once (minutes) and

@@ -137,6 +137,8 @@ class _DemoCity:
     Building it takes half a minute; putting its rows back takes a second or two.
     Each module that asks for the city gets the same one, as if ``seed_demo`` had
     just run, whichever module asks first.
+    Modules that use it are marked ``xdist_group("demo_city")`` and ``make test``
+    runs ``--dist loadgroup``, so one worker builds it and the others never need to.
     """
 
     tables: list[tuple[str, list[str], list[tuple]]] | None = None

@@ -18,6 +18,8 @@ import re
 import tempfile
 import zoneinfo
 
+import pytest
+
 os.environ.setdefault("SECRET_KEY", "test-only-key-not-used-anywhere-else-0123456789abcdef")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # The test client speaks plain HTTP; HTTPS redirection is tested on its own.
@@ -91,3 +93,21 @@ def pytest_report_header(config):
     if _clock:
         return f"clock: the run starts at {test_clock(_clock).isoformat()} (CSF_TEST_CLOCK)"
     return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Fail rather than silently spread an ``xdist_group`` over workers.
+
+    ``--dist loadgroup`` keeps a group on one worker by renaming its tests'
+    node ids; a pytest that ignores the rename (pytest-xdist#1386) would have
+    every worker build the demo city again, and nothing else would notice.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    lost = [i.nodeid for i in items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"--dist loadgroup did not group {len(lost)} tests (first: {lost[0]}): "
+            "this pytest and pytest-xdist do not work together; see pyproject.toml"
+        )

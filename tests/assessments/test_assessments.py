@@ -12,7 +12,7 @@ from csf_portal.models import Role
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory, visible_case
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_city")]
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from consent.models import CapacityOutcome, ConsentRecord, SharingBasis
 from csf_portal import access
 from csf_portal.models import User
 
-pytestmark = [pytest.mark.django_db, pytest.mark.dates]
+pytestmark = [pytest.mark.django_db, pytest.mark.dates, pytest.mark.xdist_group("demo_city")]
 
 COMPLETED = Assessment.State.COMPLETED
 

@@ -24,6 +24,8 @@ from tests.conftest import demo_city
 from tests.helpers import clean_env, copy_test_database, run_manage
 from tests.integration.test_celery_worker import REDIS_URL, _require_redis, _test_database_url
 
+pytestmark = pytest.mark.xdist_group("demo_city")
+
 PAGES = {"case_list", "case_page", "my_work", "triage", "agenda", "sog_actions", "dashboard"}
 # Rows that show where time goes and have no target of their own.
 REFERENCES = {"baseline", "signed_in", "logged", "layout"}

@@ -45,7 +45,7 @@ from referrals.models import Referral
 from reports import dashboard
 from tests.conftest import demo_city
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_city")]
 
 PEOPLE = 200
 

@@ -26,7 +26,11 @@ from csf_portal.models import User
 from tests import conftest
 from tests.browser.conftest import assert_accessible
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("demo_city"),
+]
 
 
 @pytest.fixture

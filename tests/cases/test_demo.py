@@ -27,7 +27,7 @@ from csf_portal import access
 from csf_portal.models import User
 from forums.models import Forum, ForumDecision, Meeting
 
-pytestmark = [pytest.mark.django_db, pytest.mark.dates]
+pytestmark = [pytest.mark.django_db, pytest.mark.dates, pytest.mark.xdist_group("demo_city")]
 
 CO = Case.ClosureOutcome
 

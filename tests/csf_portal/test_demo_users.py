@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from csf_portal.models import Agency, User
 
-pytestmark = [pytest.mark.django_db, pytest.mark.dates]
+pytestmark = [pytest.mark.django_db, pytest.mark.dates, pytest.mark.xdist_group("demo_city")]
 
 
 def test_seed_demo_builds_the_demo_users_and_is_idempotent(seeded, settings):

@@ -31,7 +31,7 @@ from forums.models import (
     SystemIssue,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.dates]
+pytestmark = [pytest.mark.django_db, pytest.mark.dates, pytest.mark.xdist_group("demo_city")]
 
 S = Meeting.State
 DAY = datetime.timedelta(days=1)

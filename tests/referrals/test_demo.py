@@ -18,7 +18,7 @@ from referrals.demo import demo_nhs_numbers
 from referrals.models import Referral, ReferralRisk
 from referrals.selectors import referral_list_for, triage_queue
 
-pytestmark = [pytest.mark.django_db, pytest.mark.dates]
+pytestmark = [pytest.mark.django_db, pytest.mark.dates, pytest.mark.xdist_group("demo_city")]
 
 S = Referral.State
 
