@@ -324,6 +324,7 @@ class BreakGlassAccess(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-started_at"]

@@ -25,6 +25,25 @@ def people_by_identifiers(*, nhs_number: str, family_name: str, date_of_birth) -
     return Person.objects.filter(family_name__iexact=family_name, date_of_birth=date_of_birth)
 
 
+def emergency_cases_matching(
+    *, nhs_number: str, family_name: str, date_of_birth: Any
+) -> list[Case]:
+    """The latest case of each person matching these identifiers (unscoped: emergency access
+    only, called by ``cases.services.break_glass_request`` after its checks and logging)."""
+    found = people_by_identifiers(
+        nhs_number=nhs_number, family_name=family_name, date_of_birth=date_of_birth
+    )
+    cases = (
+        Case.objects.filter(person__in=found)
+        .select_related("person")
+        .order_by("person_id", "-created_at")
+    )
+    latest: dict[Any, Case] = {}
+    for case in cases:
+        latest.setdefault(case.person_id, case)
+    return list(latest.values())
+
+
 def case_list_visible_to(*, user: User) -> QuerySet[Case]:
     """The case list's rows: only the columns it shows (no more personal data than it needs,
     and a tenth of the columns to read and turn into objects)."""

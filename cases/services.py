@@ -266,6 +266,124 @@ def risks_blocking_care_plan(*, case: Case) -> list[Risk]:
 
 
 BREAK_GLASS_LASTS = datetime.timedelta(hours=4)
+# Emergency look-ups each user may make: a few in a short window, and a daily cap.
+EMERGENCY_LOOKUPS_PER_WINDOW = 5
+EMERGENCY_LOOKUP_WINDOW = datetime.timedelta(minutes=15)
+EMERGENCY_LOOKUPS_PER_DAY = 20
+# One answer for "no record matches" and "a record matches but cannot be opened":
+# the page must not tell a known person from an unknown one.
+NO_EMERGENCY_MATCH = (
+    "No record can be opened in an emergency with these details. Check them, or enter "
+    "the person's NHS number. If the risk is immediate, follow your agency's emergency procedure."
+)
+
+
+class EmergencyLookupLimited(NotAllowed):
+    """Too many emergency look-ups by one user: refused, and logged."""
+
+
+def _check_emergency_reason(reason: str) -> None:
+    if len(reason.strip()) < 20:
+        raise DomainError(
+            "Explain the emergency: what is happening and why you need this record now",
+            field="reason",
+        )
+
+
+def _emergency_lookups_exhausted(actor: User) -> str:
+    """The refusal message if the user has used up their look-ups, else "".
+
+    Counted from the access log (no cache to fail or to be flushed): rate-limited
+    attempts are logged but do not count, so waiting always frees a look-up.
+    """
+    from csf_portal.models import AccessEvent
+
+    now = timezone.now()
+    counted = AccessEvent.objects.filter(
+        user=actor,
+        action=AccessEvent.Action.EMERGENCY_LOOKUP,
+        at__gt=now - datetime.timedelta(hours=24),
+    ).exclude(object_id="rate_limited")
+    if counted.count() >= EMERGENCY_LOOKUPS_PER_DAY:
+        return (
+            f"You have made {EMERGENCY_LOOKUPS_PER_DAY} emergency look-ups in 24 hours, the most "
+            "allowed. Ask the forum chair or your agency's safeguarding lead for help."
+        )
+    recent = counted.filter(at__gt=now - EMERGENCY_LOOKUP_WINDOW).count()
+    if recent >= EMERGENCY_LOOKUPS_PER_WINDOW:
+        minutes = int(EMERGENCY_LOOKUP_WINDOW.total_seconds() // 60)
+        return (
+            f"You have made {EMERGENCY_LOOKUPS_PER_WINDOW} emergency look-ups in {minutes} "
+            "minutes, the most allowed. Wait a few minutes and try again, or ask the forum chair."
+        )
+    return ""
+
+
+def break_glass_request(
+    *,
+    actor: User,
+    nhs_number: str,
+    family_name: str,
+    date_of_birth,
+    reason: str,
+    request=None,
+):
+    """Find a record by identifiers and open it in an emergency.
+
+    Every look-up writes an access-log row (opened, no_match, ambiguous, refused or
+    rate_limited) that is kept even when the look-up is refused; "no match" and
+    "matched but refused" raise the same error with the same message.
+    """
+    from cases import selectors
+
+    if not access.can_request_emergency_access(actor):
+        raise NotAllowed(NO_EMERGENCY_MATCH)
+    _check_emergency_reason(reason)
+    searched = access.emergency_lookup_fingerprint(
+        nhs_number=nhs_number, family_name=family_name, date_of_birth=date_of_birth
+    )
+    error: DomainError | None = None
+    grant = None
+    with transaction.atomic():
+        # One user's look-ups one at a time, so two at once cannot both pass the limit.
+        User.objects.select_for_update().filter(pk=actor.pk).exists()
+        limited = _emergency_lookups_exhausted(actor)
+        if limited:
+            access.record_emergency_lookup(
+                user=actor, outcome="rate_limited", searched=searched, request=request
+            )
+            error = EmergencyLookupLimited(limited)
+        else:
+            matches = selectors.emergency_cases_matching(
+                nhs_number=nhs_number, family_name=family_name, date_of_birth=date_of_birth
+            )
+            if len(matches) != 1:
+                access.record_emergency_lookup(
+                    user=actor,
+                    outcome="no_match" if not matches else "ambiguous",
+                    searched=searched,
+                    request=request,
+                )
+                error = DomainError(NO_EMERGENCY_MATCH)
+            else:
+                case = matches[0]
+                try:
+                    with transaction.atomic():
+                        grant = break_glass_open(
+                            actor=actor, case=case, reason=reason, request=request
+                        )
+                except DomainError:
+                    error = DomainError(NO_EMERGENCY_MATCH)
+                access.record_emergency_lookup(
+                    user=actor,
+                    outcome="opened" if grant is not None else "refused",
+                    searched=searched,
+                    request=request,
+                    person_id=case.person_id,
+                )
+    if error is not None:
+        raise error
+    return grant
 
 
 @transaction.atomic
@@ -277,15 +395,11 @@ def break_glass_open(*, actor: User, case: Case, reason: str, request=None):
     from csf_portal.models import AccessEvent, Role
     from csf_portal.notifications import notification_send
 
-    if actor.agency is None or not access.has_role(actor, Role.PRACTITIONER):
-        raise NotAllowed("Emergency access is for practitioners of member agencies.")
-    if len(reason.strip()) < 20:
-        raise DomainError(
-            "Explain the emergency: what is happening and why you need this record now",
-            field="reason",
-        )
+    if not access.can_request_emergency_access(actor):
+        raise NotAllowed(NO_EMERGENCY_MATCH)
+    _check_emergency_reason(reason)
     now = timezone.now()
-    grant = BreakGlassAccess.objects.create(
+    grant = BreakGlassAccess(
         case=case,
         user=actor,
         agency=actor.agency,
@@ -293,6 +407,8 @@ def break_glass_open(*, actor: User, case: Case, reason: str, request=None):
         started_at=now,
         expires_at=now + BREAK_GLASS_LASTS,
     )
+    grant._history_user = actor  # type: ignore[attr-defined]
+    grant.save()
     access.record_access(
         user=actor, obj=case, request=request, action=AccessEvent.Action.BREAK_GLASS, reason=reason
     )
@@ -308,15 +424,25 @@ def break_glass_open(*, actor: User, case: Case, reason: str, request=None):
 
 @transaction.atomic
 def break_glass_review(*, actor: User, grant, note: str = ""):
+    """The chair's review of an emergency access: recorded once, never overwritten."""
     from cases.models import BreakGlassAccess
 
     if not access.can_triage_referrals(actor):
         raise NotAllowed("Only a forum chair reviews emergency access.")
-    grant = BreakGlassAccess.objects.select_for_update().get(pk=grant.pk)
+    grant = (
+        BreakGlassAccess.objects.select_for_update().select_related("reviewed_by").get(pk=grant.pk)
+    )
+    if grant.reviewed_at is not None:
+        raise DomainError(
+            f"This emergency access was already reviewed by {grant.reviewed_by} on "
+            f"{timezone.localtime(grant.reviewed_at):%d %B %Y at %H:%M}. "
+            "The review is kept as it was."
+        )
     grant.reviewed_by = actor
     grant.reviewed_at = timezone.now()
     grant.review_note = note.strip()
-    grant.save()
+    grant._history_user = actor
+    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
     return grant
 
 

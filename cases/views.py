@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views import View
 
@@ -32,7 +33,14 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     access.record_list_access(user=request.user, request=request, what="cases.case")
-    return render(request, "cases/case_list.html", {"page": page})
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "page": page,
+            "can_request_emergency_access": access.can_request_emergency_access(request.user),
+        },
+    )
 
 
 def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
@@ -171,44 +179,38 @@ class RiskAcceptView(View):
 
 
 class EmergencyAccessView(View):
-    """Break-glass: find a record by identifiers, with a reason, for a few hours."""
+    """Break-glass: find a record by identifiers, with a reason, for a few hours.
+
+    Users who may not break glass get a 404: the page does not exist for them.
+    """
 
     template_name = "cases/emergency.html"
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not access.can_request_emergency_access(request.user):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, self.template_name, {"form": EmergencyAccessForm()})
 
     def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
-        from cases.models import Case
-
         form = EmergencyAccessForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            found = selectors.people_by_identifiers(
-                nhs_number=data["nhs_number"],
-                family_name=data["family_name"],
-                date_of_birth=data["date_of_birth"],
-            )
-            cases = (
-                Case.objects.filter(person__in=found)
-                .select_related("person")
-                .order_by("person_id", "-created_at")
-            )
-            people = {c.person_id: c for c in cases}  # latest case of each person
-            if len(people) == 1:
-                case = next(iter(people.values()))
-                try:
-                    services.break_glass_open(
-                        actor=request.user, case=case, reason=data["reason"], request=request
-                    )
-                except DomainError as exc:
-                    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-                else:
-                    return redirect("cases:detail", case.pk)
-            elif people:
-                form.add_error("nhs_number", "More than one person matches: enter their NHS number")
+            try:
+                grant = services.break_glass_request(
+                    actor=request.user,
+                    nhs_number=data["nhs_number"],
+                    family_name=data["family_name"],
+                    date_of_birth=data["date_of_birth"],
+                    reason=data["reason"],
+                    request=request,
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                form.add_error(None, "No forum record matches these details")
+                return redirect("cases:detail", grant.case_id)
         return render(request, self.template_name, {"form": form})
 
 
@@ -235,8 +237,12 @@ class EmergencyReviewView(View):
             raise Http404 from None
         form = ReviewForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
-        services.break_glass_review(actor=request.user, grant=grant, note=note)
-        messages.success(request, "Emergency access reviewed.")
+        try:
+            services.break_glass_review(actor=request.user, grant=grant, note=note)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Emergency access reviewed.")
         return redirect("cases:emergency_review")
 
 

@@ -254,11 +254,19 @@ def is_involved_with_person(user: Any, person: Person) -> bool:
     ).exists()
 
 
+def can_request_emergency_access(user: Any) -> bool:
+    """Who may break glass: an active practitioner of a member agency (never a commissioner).
+
+    Everyone else gets a 404 from the emergency-access page and is not offered the link.
+    """
+    return _case_agency(user) is not None and has_role(user, Role.PRACTITIONER)
+
+
 def break_glass_active(user: Any, *, case: Case | None = None, person: Person | None = None):
     """The user's unexpired emergency access to this case (or any case of this person)."""
     from cases.models import BreakGlassAccess
 
-    if _case_agency(user) is None or not has_role(user, Role.PRACTITIONER):
+    if not can_request_emergency_access(user):
         return None
     active = BreakGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now())
     if case is not None:
@@ -526,6 +534,53 @@ def record_access(
         person_id=person_id,
         path=(request.get_full_path()[:500] if request is not None else ""),
         reason=reason,
+        ip_address=client_ip(request),
+    )
+
+
+def emergency_lookup_fingerprint(*, nhs_number: str, family_name: str, date_of_birth: Any) -> str:
+    """What an emergency look-up searched for, in a form fit for the access log.
+
+    A keyed hash (HMAC with the secret key) of the normalised identifiers, plus the
+    NHS number's last 3 digits: a Caldicott guardian can check "did this search
+    target this person?" by computing the same fingerprint, but the log itself
+    holds no names, dates of birth or whole NHS numbers.
+    """
+    from django.utils.crypto import salted_hmac
+
+    nhs = "".join(ch for ch in nhs_number if ch.isdigit())
+    if nhs:
+        what = f"nhs:{nhs}"
+        shown = f"NHS number ending {nhs[-3:]}"
+    else:
+        what = f"name:{family_name.strip().lower()}|dob:{date_of_birth}"
+        shown = "last name and date of birth"
+    digest = salted_hmac("csf_portal.emergency_lookup", what, algorithm="sha256").hexdigest()
+    return f"{shown}; fingerprint {digest[:24]}"
+
+
+def record_emergency_lookup(
+    *,
+    user: User,
+    outcome: str,
+    searched: str,
+    request: HttpRequest | None = None,
+    person_id: Any = None,
+) -> AccessEvent:
+    """One access-log row for every emergency look-up, whatever its outcome.
+
+    ``object_id`` holds the outcome (opened, no_match, refused, rate_limited), so the
+    attempts can be counted for the rate limit and audited by outcome.
+    """
+    return AccessEvent.objects.create(
+        user=user,
+        agency_id=user.agency_id,
+        action=AccessEvent.Action.EMERGENCY_LOOKUP,
+        object_type="cases.emergency_lookup",
+        object_id=outcome,
+        person_id=person_id,
+        path=(request.get_full_path()[:500] if request is not None else ""),
+        reason=searched,
         ip_address=client_ip(request),
     )
 

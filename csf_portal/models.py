@@ -120,6 +120,7 @@ class AccessEvent(models.Model):
         DOWNLOAD = "download", "Downloaded"
         EXPORT = "export", "Exported"
         BREAK_GLASS = "break_glass", "Emergency access (break-glass)"
+        EMERGENCY_LOOKUP = "emergency_lookup", "Emergency access look-up"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
