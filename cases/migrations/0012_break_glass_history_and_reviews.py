@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("cases", "0011_case_visibility_count_index"),
-        ("csf_portal", "0005_break_glass_history_and_reviews"),
+        ("csf_portal", "0005_access_event_lookup_actions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
