@@ -221,6 +221,8 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     invited_at = models.DateTimeField(default=timezone.now)
+    # Who was invited to discuss a case, by whom, and when it ended: never lost.
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

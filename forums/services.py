@@ -292,12 +292,19 @@ def _check_presenter(presenter: User | None, case: Case | None, agencies: Iterab
 
 
 def _set_invitations(actor: User, item: AgendaItem, agencies: Iterable[Agency]) -> list[Agency]:
-    """Make the item's invitations exactly ``agencies``; return the newly invited."""
+    """Make the item's invitations exactly ``agencies``; return the newly invited.
+
+    Invitations are tracked: an agency un-invited loses the meeting's access to
+    the case at once, and the history keeps who was invited, by whom and when.
+    """
     wanted = {a.pk: a for a in agencies}
     current = set(item.invitations.values_list("agency_id", flat=True))
-    item.invitations.exclude(agency_id__in=wanted).delete()
+    for invitation in item.invitations.exclude(agency_id__in=wanted):
+        invitation._history_user = actor  # type: ignore[attr-defined]
+        invitation.delete()
     new = [a for pk, a in wanted.items() if pk not in current]
-    Invitation.objects.bulk_create([Invitation(item=item, agency=a, invited_by=actor) for a in new])
+    for agency in new:
+        _save(Invitation(item=item, agency=agency, invited_by=actor), actor)
     return new
 
 
@@ -400,7 +407,7 @@ def agenda_item_remove(*, actor: User, item: AgendaItem) -> None:
     item = AgendaItem.objects.select_for_update().get(pk=item.pk)
     if item.actions.exists() or item.decisions.exists() or item.minutes:
         raise DomainError("This item has minutes, decisions or actions and stays on the record")
-    item.invitations.all().delete()
+    _set_invitations(actor, item, [])
     item._history_user = actor  # type: ignore[attr-defined]
     item.delete()
     for number, rest in enumerate(AgendaItem.objects.filter(meeting=meeting), start=1):

@@ -268,3 +268,29 @@ def test_meeting_time_access_is_for_reading_not_contributing(w):
         )
     with pytest.raises(NotAllowed):
         case_services.care_plan_draft(actor=w.police_officer, case=w.case)
+
+
+# --- invitations are kept in history (issue 19, 10c) -------------------------------
+
+
+def test_an_uninvited_service_loses_access_and_the_invitation_stays_on_record(w, meeting):
+    from forums.models import Invitation
+
+    publish(w, meeting)
+    assert sees(w.police_officer, w.case)
+    services.agenda_item_update(
+        actor=w.chair,
+        item=w.item,
+        presenter=None,
+        starts_at=None,
+        minutes_allowed=w.item.minutes_allowed,
+        invited_agencies=[],
+    )
+    assert not sees(w.police_officer, w.case)
+    assert not Invitation.objects.filter(item=w.item).exists()
+    rows = list(
+        Invitation.history.filter(item_id=w.item.pk, agency_id=w.police.pk).order_by("history_date")
+    )
+    assert [r.history_type for r in rows] == ["+", "-"]
+    assert rows[0].history_user == w.chair and rows[0].invited_by_id == w.chair.pk
+    assert rows[1].history_user == w.chair
