@@ -54,7 +54,7 @@ def user_change_check(
     actor: User | None,
     user: User | None,
     roles: Iterable[Role | str] | None = None,
-    agency: Agency | None | object = ...,
+    agency: Agency | object | None = ...,
     is_active: bool | None = None,
 ) -> None:
     """Raise ``NotAllowed`` if ``actor`` may not make this change to ``user``.
@@ -101,16 +101,15 @@ def _chairs_told(*, actor: User | None, changes: list[RoleChange]) -> None:
     granted = [c for c in changes if c.case_bearing]
     if actor is None or not granted:
         return
-    chairs = User.objects.filter(
-        is_active=True, groups__name=Role.FORUM_CHAIR.value
-    ).exclude(pk__in=[actor.pk, granted[0].user_id])
+    chairs = User.objects.filter(is_active=True, groups__name=Role.FORUM_CHAIR.value).exclude(
+        pk__in=[actor.pk, granted[0].user_id]
+    )
     whose = granted[0].user
     what = "; ".join(c.description for c in granted)
     for chair in chairs.distinct():
         notification_send(
             user=chair,
             text=f"{actor} changed {whose}'s access: {what}.",
-            url="/role-changes/",
             email_subject="CSF Portal: a user was given access to case data",
         )
 
@@ -175,9 +174,9 @@ def user_roles_set(*, actor: User | None, user: User, roles: Iterable[Role | str
 def user_agency_set(*, actor: User | None, user: User, agency: Agency | None) -> None:
     """Move the user to another agency (or none). A case-bearing change: recorded, chairs told."""
     user_change_check(actor=actor, user=user, agency=agency)
-    before = Agency.objects.filter(pk=user.agency_id).first()
     if (agency.pk if agency else None) == user.agency_id:
         return
+    before = Agency.objects.filter(pk=user.agency_id).first() if user.agency_id else None
     user.agency = agency
     change = RoleChange.objects.create(
         actor=actor,
@@ -212,9 +211,7 @@ def user_update(
     stored.first_name, stored.last_name, stored.email = first_name, last_name, email
     stored.job_title, stored.is_active = job_title, is_active
     stored._history_user = actor  # type: ignore[attr-defined]
-    stored.save(
-        update_fields=["first_name", "last_name", "email", "job_title", "is_active"]
-    )
+    stored.save(update_fields=["first_name", "last_name", "email", "job_title", "is_active"])
     del stored._history_user  # type: ignore[attr-defined]
     user_agency_set(actor=actor, user=stored, agency=agency)
     user_roles_set(actor=actor, user=stored, roles=roles)

@@ -6,27 +6,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('csf_portal', '0004_access_event_user_index_in_composite'),
+        ("csf_portal", "0004_access_event_user_index_in_composite"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RoleChange',
+            name="RoleChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('kind', models.CharField(choices=[('role_granted', 'Role given'), ('role_removed', 'Role taken away'), ('agency_changed', 'Agency changed')], max_length=20)),
-                ('role', models.CharField(blank=True, choices=[('Practitioner', 'Practitioner'), ('Forum chair', 'Forum chair'), ('Forum member', 'Forum member'), ('SOG member', 'SOG member'), ('Commissioner', 'Commissioner'), ('Administrator', 'Administrator')], max_length=40)),
-                ('case_bearing', models.BooleanField(default=False, help_text='The change can open person-level data to the user.')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('agency_after', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='csf_portal.agency')),
-                ('agency_before', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='csf_portal.agency')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_changes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("role_granted", "Role given"),
+                            ("role_removed", "Role taken away"),
+                            ("agency_changed", "Agency changed"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("Practitioner", "Practitioner"),
+                            ("Forum chair", "Forum chair"),
+                            ("Forum member", "Forum member"),
+                            ("SOG member", "SOG member"),
+                            ("Commissioner", "Commissioner"),
+                            ("Administrator", "Administrator"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "case_bearing",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The change can open person-level data to the user.",
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "agency_after",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="csf_portal.agency",
+                    ),
+                ),
+                (
+                    "agency_before",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="csf_portal.agency",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="role_changes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
     ]
