@@ -46,6 +46,31 @@ class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
         ("Agency", {"fields": ("first_name", "last_name", "email", "agency", "job_title")}),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        # Roles are written only by services.user_roles_set (which refuses self-changes
+        # and an administrator holding a case-bearing role): never as raw groups or
+        # permissions here. Superuser status is for the command line only.
+        fixed = ("groups", "user_permissions", "is_superuser", "is_staff")
+        if obj is not None and obj.pk == request.user.pk:
+            # Nobody changes their own agency or switches themselves on or off.
+            return (*fixed, "agency", "is_active")
+        return fixed
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            agency, obj.agency = obj.agency, None
+            super().save_model(request, obj, form, change)
+            services.user_agency_set(actor=request.user, user=obj, agency=agency)
+            return
+        stored = User.objects.get(pk=obj.pk)
+        agency = obj.agency
+        obj.agency_id = stored.agency_id
+        services.user_change_check(
+            actor=request.user, user=stored, agency=agency, is_active=obj.is_active
+        )
+        super().save_model(request, obj, form, change)
+        services.user_agency_set(actor=request.user, user=obj, agency=agency)
+
     def has_delete_permission(self, request, obj=None):
         # Accounts are switched off (is_active), never deleted: history refers to them.
         return False

@@ -100,3 +100,33 @@ def test_only_chairs_do_subject_access_and_each_search_is_logged(agency):
     assert AccessEvent.objects.filter(
         user=chair, object_type="reports.subject_access_search"
     ).exists()
+
+
+def test_the_admin_user_form_cannot_give_yourself_a_role_or_an_agency():
+    from django.contrib.auth.models import Group
+
+    admin = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    client = signed_in_client(admin)
+    url = reverse("admin:csf_portal_user_change", args=[admin.pk])
+    assert client.get(url).status_code == 200
+    chair_group = Group.objects.get(name=Role.FORUM_CHAIR)
+    client.post(
+        url,
+        {
+            "username": admin.username,
+            "first_name": "Root",
+            "last_name": admin.last_name,
+            "email": admin.email,
+            "agency": AgencyFactory().pk,
+            "groups": [chair_group.pk],
+            "is_superuser": "on",
+            "is_staff": "on",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "09:00:00",
+        },
+    )
+    admin = User.objects.get(pk=admin.pk)
+    assert _roles(admin) == {Role.ADMINISTRATOR.value}
+    assert admin.agency_id is None and not admin.is_superuser
+    assert not access.has_role(admin, Role.FORUM_CHAIR)
