@@ -130,3 +130,50 @@ def test_the_admin_user_form_cannot_give_yourself_a_role_or_an_agency():
     assert _roles(admin) == {Role.ADMINISTRATOR.value}
     assert admin.agency_id is None and not admin.is_superuser
     assert not access.has_role(admin, Role.FORUM_CHAIR)
+
+
+def _admin_form(user, **changes):
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "agency": user.agency_id or "",
+        "job_title": user.job_title,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "09:00:00",
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_administrator_sets_another_users_roles_in_the_admin_and_it_is_recorded(agency):
+    admin = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    worker = UserFactory(agency=agency, roles=[Role.PRACTITIONER])
+    client = signed_in_client(admin)
+    url = reverse("admin:csf_portal_user_change", args=[worker.pk])
+    page = client.get(url).content.decode()
+    assert 'name="roles"' in page and 'name="groups"' not in page
+    response = client.post(
+        url, _admin_form(worker, roles=[Role.PRACTITIONER.value, Role.FORUM_MEMBER.value])
+    )
+    assert response.status_code == 302
+    assert _roles(worker) == {Role.PRACTITIONER.value, Role.FORUM_MEMBER.value}
+    assert RoleChange.objects.filter(
+        user=worker, actor=admin, kind=RoleChange.Kind.ROLE_GRANTED, role=Role.FORUM_MEMBER
+    ).exists()
+
+
+@pytest.mark.parametrize("self_change", [True, False])
+def test_the_admin_roles_field_shows_the_refusal_on_the_page(agency, self_change):
+    admin = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    target = admin if self_change else UserFactory(agency=agency, roles=[Role.ADMINISTRATOR])
+    client = signed_in_client(admin)
+    url = reverse("admin:csf_portal_user_change", args=[target.pk])
+    wanted = [Role.ADMINISTRATOR.value, Role.FORUM_CHAIR.value]
+    response = client.post(url, _admin_form(target, roles=wanted))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "errorlist" in text and ("own roles" in text or "cannot also be" in text)
+    assert _roles(target) == {Role.ADMINISTRATOR.value}
