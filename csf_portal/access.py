@@ -40,7 +40,14 @@ _VIEW_CASE_PERM = f"cases.{VIEW_CASE}"
 
 
 def _active(user: Any) -> bool:
-    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+    """Signed in, switched on, and not of a deactivated agency (fail closed).
+
+    A deactivated agency's staff hold no role and see nothing - cases, people,
+    referrals, forums - from the moment it is switched off (DESIGN §4 rule 1).
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.agency_id is None or user.agency.is_active
 
 
 def roles_of(user: Any) -> frozenset[str]:
@@ -57,13 +64,29 @@ def has_role(user: Any, role: Role) -> bool:
     return role.value in roles_of(user)
 
 
+#: Roles whose holders can see person-level data (DESIGN §2): practitioners
+#: (their agency's cases and referrals, emergency access), forum chairs (every
+#: submitted referral, triage, subject access), forum members (the cases on the
+#: agendas of meetings they attend) and SOG members (the cases linked to system
+#: issues, where their agency is involved). Commissioners and administrators
+#: never see case content. Granting one of these, or an agency, is a
+#: "case-bearing" change (csf_portal.services.user_roles_set).
+CASE_BEARING_ROLES: frozenset[str] = frozenset(
+    {Role.PRACTITIONER, Role.FORUM_CHAIR, Role.FORUM_MEMBER, Role.SOG_MEMBER}
+)
+
+
 def _case_agency(user: Any) -> Agency | None:
-    """The agency whose access the user acts with, or None (fail closed)."""
+    """The agency whose access the user acts with, or None (fail closed).
+
+    None for a user with no agency, a deactivated agency, a commissioner (aggregate,
+    de-identified data only) and an administrator (never case content, DESIGN §2).
+    """
     if not _active(user) or user.agency_id is None:
         return None
-    if has_role(user, Role.COMMISSIONER):
-        # Commissioners see aggregate, de-identified data only.
+    if has_role(user, Role.COMMISSIONER) or has_role(user, Role.ADMINISTRATOR):
         return None
+    # A deactivated agency's staff see nothing, at once, lists included (``_active``).
     return user.agency
 
 
@@ -413,6 +436,21 @@ def can_make_referral(user: Any) -> bool:
 
 
 def can_triage_referrals(user: Any) -> bool:
+    return has_role(user, Role.FORUM_CHAIR)
+
+
+def can_request_subject_access(user: Any) -> bool:
+    """Search for a person and export everything held about them: forum chairs only.
+
+    The chair (adult safeguarding) answers subject access requests. Administrators
+    never see case content (DESIGN §2), so an administrator may not, even one who
+    somehow also holds the chair role; nor may a chair of a deactivated agency.
+    """
+    return has_role(user, Role.FORUM_CHAIR) and not has_role(user, Role.ADMINISTRATOR)
+
+
+def can_view_role_changes(user: Any) -> bool:
+    """The log of role and agency changes: forum chairs, who answer for who sees cases."""
     return has_role(user, Role.FORUM_CHAIR)
 
 

@@ -1,9 +1,57 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from csf_portal import services
-from csf_portal.models import AccessEvent, Agency, User
+from csf_portal.errors import DomainError
+from csf_portal.models import AccessEvent, Agency, Role, User
+
+
+class _RolesMixin(forms.Form):
+    """The user's roles as one checkbox list, checked by the service's own rules.
+
+    Raw groups and permissions are never edited here: ``save_model`` hands the
+    choice to ``services.user_roles_set``, which records it and tells the chairs.
+    """
+
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="An administrator cannot also hold a role that sees case data.",
+    )
+    acting_user: User | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        if instance is not None and instance.pk:
+            self.fields["roles"].initial = sorted(
+                instance.groups.filter(name__in=Role.values).values_list("name", flat=True)
+            )
+
+    def clean_roles(self):
+        roles = self.cleaned_data.get("roles") or []
+        instance = getattr(self, "instance", None)
+        try:
+            services.user_change_check(
+                actor=self.acting_user,
+                user=instance if instance is not None and instance.pk else None,
+                roles=roles,
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return roles
+
+
+class PortalUserChangeForm(_RolesMixin, UserChangeForm):
+    pass
+
+
+class PortalUserCreationForm(_RolesMixin, UserCreationForm):
+    pass
 
 
 @admin.register(Agency)
@@ -39,12 +87,53 @@ class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
     list_select_related = ("agency",)
     fieldsets = (
         *(UserAdmin.fieldsets or ()),
-        ("Agency", {"fields": ("agency", "job_title")}),
+        ("Agency", {"fields": ("agency", "job_title", "roles")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        ("Agency", {"fields": ("first_name", "last_name", "email", "agency", "job_title")}),
+        (
+            "Agency",
+            {"fields": ("first_name", "last_name", "email", "agency", "job_title", "roles")},
+        ),
     )
+    form = PortalUserChangeForm
+    add_form = PortalUserCreationForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.acting_user = request.user
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        # Roles are written only by services.user_roles_set (which refuses self-changes
+        # and an administrator holding a case-bearing role): never as raw groups or
+        # permissions here. Superuser status is for the command line only.
+        fixed = ("groups", "user_permissions", "is_superuser", "is_staff")
+        if obj is not None and obj.pk == request.user.pk:
+            # Nobody changes their own agency or switches themselves on or off.
+            return (*fixed, "agency", "is_active")
+        return fixed
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            agency, obj.agency = obj.agency, None
+            super().save_model(request, obj, form, change)
+            services.user_agency_set(actor=request.user, user=obj, agency=agency)
+            self._roles_set(request, obj, form)
+            return
+        stored = User.objects.get(pk=obj.pk)
+        agency = obj.agency
+        obj.agency_id = stored.agency_id
+        services.user_change_check(
+            actor=request.user, user=stored, agency=agency, is_active=obj.is_active
+        )
+        super().save_model(request, obj, form, change)
+        services.user_agency_set(actor=request.user, user=obj, agency=agency)
+        self._roles_set(request, obj, form)
+
+    def _roles_set(self, request, obj, form):
+        if "roles" in form.cleaned_data:
+            services.user_roles_set(actor=request.user, user=obj, roles=form.cleaned_data["roles"])
 
     def has_delete_permission(self, request, obj=None):
         # Accounts are switched off (is_active), never deleted: history refers to them.

@@ -80,6 +80,10 @@ class User(AbstractUser):
         Agency, on_delete=models.PROTECT, related_name="users", null=True, blank=True
     )
     job_title = models.CharField(max_length=150, blank=True)
+    # Role changes are recorded as ``RoleChange`` rows by the one service that writes
+    # them, and each gives a row here naming the change. Not simple-history's
+    # ``m2m_fields``: it fails on a change made from the group's side of the
+    # relation (``group.user_set.add``), which must keep working.
     history = HistoricalRecords(excluded_fields=["last_login", "password"])
 
     class Meta:
@@ -151,6 +155,50 @@ class AccessEvent(models.Model):
     def __str__(self) -> str:
         what = f"{self.object_type} {self.object_id}"
         return f"{self.user} {self.action} {what} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RoleChange(models.Model):
+    """One change to a user's roles or agency, as the chairs see it. Append-only.
+
+    Written by ``csf_portal.services.user_roles_set`` / ``user_agency_set`` in the
+    same transaction as the change (which is also in ``User.history``).
+    """
+
+    class Kind(models.TextChoices):
+        ROLE_GRANTED = "role_granted", "Role given"
+        ROLE_REMOVED = "role_removed", "Role taken away"
+        AGENCY_CHANGED = "agency_changed", "Agency changed"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="role_changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    role = models.CharField(max_length=40, choices=Role.choices, blank=True)
+    agency_before = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    agency_after = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    case_bearing = models.BooleanField(
+        default=False, help_text="The change can open person-level data to the user."
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def description(self) -> str:
+        if self.kind == self.Kind.AGENCY_CHANGED:
+            before = self.agency_before.name if self.agency_before else "no agency"
+            after = self.agency_after.name if self.agency_after else "no agency"
+            return f"Agency changed from {before} to {after}"
+        return f"{self.get_kind_display()}: {self.get_role_display()}"
 
 
 class Notification(models.Model):

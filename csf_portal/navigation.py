@@ -31,11 +31,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Outcomes", "reports:outcomes", ("csf_portal.view_outcomes",)),
     NavItem("System issues", "forums:issues", ("csf_portal.view_outcomes",)),
     NavItem("Emergency access", "cases:emergency_review", "csf_portal.triage_referral"),
-    NavItem(
-        "Subject access",
-        "reports:subject_access",
-        ("csf_portal.triage_referral", "csf_portal.administer_portal"),
-    ),
+    NavItem("Subject access", "reports:subject_access", "csf_portal.triage_referral"),
     NavItem("Administration", "admin:index", "csf_portal.administer_portal"),
 )
 

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from csf_portal.errors import DomainError
-from csf_portal.models import Agency, Role, User
+from csf_portal.errors import DomainError, NotAllowed
+from csf_portal.models import Agency, Role, RoleChange, User
 
 AGENCY_GROUP_PREFIX = "agency:"
 
@@ -35,27 +35,193 @@ def agency_update(*, agency: Agency, name: str, kind: str, is_active: bool) -> A
     return agency
 
 
+# --- users, roles and agencies -------------------------------------------------
+#
+# Separation of duties (DESIGN §2: administrators never see case content):
+#
+# * nobody changes their own roles, agency, staff/superuser status or active state;
+# * the Administrator role and a case-bearing role (``access.CASE_BEARING_ROLES``)
+#   are never held together, so an administrator cannot give case access to an
+#   account they sign in with;
+# * every role and agency change is in ``User.history`` (groups included) and in
+#   ``RoleChange``, and the forum chairs are told of every case-bearing grant.
+#
+# ``actor=None`` is the system itself (seed data, management commands).
+
+
+def user_change_check(
+    *,
+    actor: User | None,
+    user: User | None,
+    roles: Iterable[Role | str] | None = None,
+    agency: Agency | object | None = ...,
+    is_active: bool | None = None,
+) -> None:
+    """Raise ``NotAllowed`` if ``actor`` may not make this change to ``user``.
+
+    ``user`` None: an account being created. Arguments left out are not being changed.
+    The admin form asks this first to show the refusal on the page; the services
+    that write ask it again inside their transaction.
+    """
+    from csf_portal.access import CASE_BEARING_ROLES
+
+    if roles is not None:
+        wanted = {str(r) for r in roles}
+        unknown = wanted - set(Role.values)
+        if unknown:
+            raise DomainError(f"Unknown role: {', '.join(sorted(unknown))}", field="roles")
+        if Role.ADMINISTRATOR.value in wanted and wanted & CASE_BEARING_ROLES:
+            raise NotAllowed(
+                "An administrator cannot also be a practitioner, forum chair, forum member or "
+                "SOG member: administrators never see case content. Use a separate account.",
+                field="roles",
+            )
+    if actor is None or user is None or actor.pk != user.pk:
+        return
+    current = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    if roles is not None and {str(r) for r in roles} != current:
+        raise NotAllowed(
+            "You cannot change your own roles. Ask another administrator.", field="roles"
+        )
+    if agency is not ... and getattr(agency, "pk", None) != user.agency_id:
+        raise NotAllowed(
+            "You cannot change your own agency. Ask another administrator.", field="agency"
+        )
+    if is_active is not None and is_active != user.is_active:
+        raise NotAllowed(
+            "You cannot switch your own account on or off. Ask another administrator.",
+            field="is_active",
+        )
+
+
+def _chairs_told(*, actor: User | None, changes: list[RoleChange]) -> None:
+    """Tell every forum chair of a case-bearing grant (not the system's own seeding)."""
+    from csf_portal.notifications import notification_send
+
+    granted = [c for c in changes if c.case_bearing]
+    if actor is None or not granted:
+        return
+    chairs = User.objects.filter(is_active=True, groups__name=Role.FORUM_CHAIR.value).exclude(
+        pk__in=[actor.pk, granted[0].user_id]
+    )
+    whose = granted[0].user
+    what = "; ".join(c.description for c in granted)
+    for chair in chairs.distinct():
+        notification_send(
+            user=chair,
+            text=f"{actor} changed {whose}'s access: {what}.",
+            email_subject="CSF Portal: a user was given access to case data",
+        )
+
+
+def _history_of(user: User, actor: User | None, reason: str) -> None:
+    """One row in ``User.history`` for this change, with the groups now held."""
+    user._history_user = actor  # type: ignore[attr-defined]
+    user._change_reason = reason  # type: ignore[attr-defined]
+    user.save(update_fields=["is_staff", "agency", "is_active"])
+    del user._history_user  # type: ignore[attr-defined]
+    del user._change_reason  # type: ignore[attr-defined]
+
+
 @transaction.atomic
-def user_set_roles(*, user: User, roles: Iterable[Role | str]) -> None:
-    """Replace the user's role groups, leaving any other group untouched."""
+def user_roles_set(*, actor: User | None, user: User, roles: Iterable[Role | str]) -> None:
+    """Replace the user's role groups, leaving any other group untouched.
+
+    The one place roles are written. Refuses a change to one's own roles and the
+    Administrator role together with a case-bearing one; records the change in
+    history and ``RoleChange``; tells the chairs of a case-bearing grant.
+    """
+    from csf_portal.access import CASE_BEARING_ROLES
+
     wanted = {str(r) for r in roles}
-    unknown = wanted - set(Role.values)
-    if unknown:
-        raise DomainError(f"Unknown role: {', '.join(sorted(unknown))}")
+    user_change_check(actor=actor, user=user, roles=wanted)
     role_groups = list(Group.objects.filter(name__in=Role.values))
     if wanted - {g.name for g in role_groups}:
         raise DomainError("The role groups are missing: run `manage.py migrate`")
-    user.groups.remove(*[g for g in role_groups if g.name not in wanted])
-    user.groups.add(*[g for g in role_groups if g.name in wanted])
+    current = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+    added, removed = wanted - current, current - wanted
     is_admin = Role.ADMINISTRATOR.value in wanted
-    if user.is_staff != is_admin:
-        user.is_staff = is_admin
-        user.save(update_fields=["is_staff"])
+    if not added and not removed and user.is_staff == is_admin:
+        return
+    # One history row for the whole change (below), not one per add and remove.
+    user.skip_history_when_saving = True  # type: ignore[attr-defined]
+    try:
+        user.groups.remove(*[g for g in role_groups if g.name in removed])
+        user.groups.add(*[g for g in role_groups if g.name in added])
+    finally:
+        del user.skip_history_when_saving  # type: ignore[attr-defined]
+    user.is_staff = is_admin
+    order = list(Role.values)
+    changes = [
+        RoleChange(
+            actor=actor,
+            user=user,
+            kind=RoleChange.Kind.ROLE_GRANTED,
+            role=name,
+            case_bearing=name in CASE_BEARING_ROLES,
+        )
+        for name in sorted(added, key=order.index)
+    ] + [
+        RoleChange(actor=actor, user=user, kind=RoleChange.Kind.ROLE_REMOVED, role=name)
+        for name in sorted(removed, key=order.index)
+    ]
+    RoleChange.objects.bulk_create(changes)
+    _history_of(user, actor, "; ".join(c.description for c in changes) or "Staff status")
+    _chairs_told(actor=actor, changes=changes)
+
+
+@transaction.atomic
+def user_agency_set(*, actor: User | None, user: User, agency: Agency | None) -> None:
+    """Move the user to another agency (or none). A case-bearing change: recorded, chairs told."""
+    user_change_check(actor=actor, user=user, agency=agency)
+    if (agency.pk if agency else None) == user.agency_id:
+        return
+    before = Agency.objects.filter(pk=user.agency_id).first() if user.agency_id else None
+    user.agency = agency
+    change = RoleChange.objects.create(
+        actor=actor,
+        user=user,
+        kind=RoleChange.Kind.AGENCY_CHANGED,
+        agency_before=before,
+        agency_after=agency,
+        case_bearing=agency is not None,
+    )
+    _history_of(user, actor, change.description)
+    _chairs_told(actor=actor, changes=[change])
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User | None,
+    user: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    job_title: str,
+    agency: Agency | None,
+    is_active: bool,
+    roles: Iterable[Role | str],
+) -> User:
+    """An administrator's edit of another user's account (the admin's user form)."""
+    roles = {str(r) for r in roles}
+    # The row as stored, not as the form left the object: checks compare with it.
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    user_change_check(actor=actor, user=stored, roles=roles, agency=agency, is_active=is_active)
+    stored.first_name, stored.last_name, stored.email = first_name, last_name, email
+    stored.job_title, stored.is_active = job_title, is_active
+    stored._history_user = actor  # type: ignore[attr-defined]
+    stored.save(update_fields=["first_name", "last_name", "email", "job_title", "is_active"])
+    del stored._history_user  # type: ignore[attr-defined]
+    user_agency_set(actor=actor, user=stored, agency=agency)
+    user_roles_set(actor=actor, user=stored, roles=roles)
+    return stored
 
 
 @transaction.atomic
 def user_create(
     *,
+    actor: User | None = None,
     username: str,
     password: str | None,
     first_name: str,
@@ -65,22 +231,27 @@ def user_create(
     job_title: str = "",
     roles: Iterable[Role | str] = (),
 ) -> User:
+    """A new account. ``actor`` None: the system (seed data, commands)."""
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(f"The username “{username}” is already taken", field="username")
+    roles = {str(r) for r in roles}
+    user_change_check(actor=actor, user=None, roles=roles)
     user = User(
         username=username,
         first_name=first_name,
         last_name=last_name,
         email=email,
-        agency=agency,
         job_title=job_title,
     )
     if password:
         user.set_password(password)
     else:
         user.set_unusable_password()
+    user._history_user = actor  # type: ignore[attr-defined]
     user.save()
-    user_set_roles(user=user, roles=roles)
+    del user._history_user  # type: ignore[attr-defined]
+    user_agency_set(actor=actor, user=user, agency=agency)
+    user_roles_set(actor=actor, user=user, roles=roles)
     return user
 
 

@@ -21,17 +21,23 @@ from reports.models import GeneratedDocument
 
 
 def _require_sar(request: AuthenticatedHttpRequest) -> None:
-    if not services.can_request_subject_access(request.user):
+    if not access.can_request_subject_access(request.user):
         raise Http404
 
 
 def subject_access(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Find the person a subject access request is about (chairs and administrators)."""
+    """Find the person a subject access request is about (forum chairs only).
+
+    The results name people: each search that shows them is in the access log.
+    """
     _require_sar(request)
     form = PersonIdentifiersForm(request.GET or None)
     people: list[Person] = []
     if form.is_bound and form.is_valid():
         people = list(people_by_identifiers(**form.cleaned_data)[:20])
+        access.record_list_access(
+            user=request.user, request=request, what="reports.subject_access_search"
+        )
     documents = GeneratedDocument.objects.filter(requested_by=request.user).select_related(
         "person"
     )[:20]

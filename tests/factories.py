@@ -39,7 +39,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, extracted, **kwargs):
         if create:
             self.save()
-            services.user_set_roles(user=self, roles=extracted or [Role.PRACTITIONER])
+            services.user_roles_set(actor=None, user=self, roles=extracted or [Role.PRACTITIONER])
 
 
 class PersonFactory(factory.django.DjangoModelFactory):

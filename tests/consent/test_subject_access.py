@@ -140,19 +140,18 @@ def test_failure_is_retried_then_shown_with_try_again(accepted, in_process_tasks
     assert document.status == D.Status.DONE
 
 
-def test_only_chairs_and_administrators_and_only_the_requester_downloads(
-    accepted, in_process_tasks
-):
+def test_only_chairs_and_only_the_requester_downloads(accepted, in_process_tasks):
     person = accepted["person"]
-    for user in (accepted["referrer"], UserFactory(roles=[Role.COMMISSIONER])):
+    admin = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    for user in (accepted["referrer"], UserFactory(roles=[Role.COMMISSIONER]), admin):
         client = signed_in_client(user)
         assert client.get(reverse("reports:subject_access")).status_code == 404
         assert (
             client.post(reverse("reports:subject_access_request", args=[person.pk])).status_code
             == 404
         )
-    admin = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
-    signed_in_client(admin).post(reverse("reports:subject_access_request", args=[person.pk]))
+    chair = accepted["chair"]
+    signed_in_client(chair).post(reverse("reports:subject_access_request", args=[person.pk]))
     document = D.objects.get()
     other_chair = UserFactory(roles=[Role.FORUM_CHAIR])
     assert (
@@ -162,11 +161,14 @@ def test_only_chairs_and_administrators_and_only_the_requester_downloads(
         == 404
     )
     assert (
-        signed_in_client(admin)
+        signed_in_client(chair)
         .get(reverse("reports:document_download", args=[document.pk]))
         .status_code
         == 200
     )
+    assert AccessEvent.objects.filter(
+        user=chair, action=AccessEvent.Action.EXPORT, person_id=person.pk
+    ).exists()
 
 
 def test_search_needs_enough_to_identify_someone(accepted):

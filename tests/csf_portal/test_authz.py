@@ -67,9 +67,9 @@ def test_a_role_given_or_taken_shows_on_the_next_request(cached):
     user = UserFactory(roles=[Role.PRACTITIONER])
     client = signed_in_client(user)
     assert "Triage" not in _nav(client)
-    services.user_set_roles(user=user, roles=[Role.PRACTITIONER, Role.FORUM_CHAIR])
+    services.user_roles_set(actor=None, user=user, roles=[Role.PRACTITIONER, Role.FORUM_CHAIR])
     assert "Triage" in _nav(client)
-    services.user_set_roles(user=user, roles=[Role.PRACTITIONER])
+    services.user_roles_set(actor=None, user=user, roles=[Role.PRACTITIONER])
     assert "Triage" not in _nav(client)
     # Through the group's side of the relation, as the admin's group page does.
     Group.objects.get(name=Role.FORUM_CHAIR).user_set.add(user)
@@ -143,7 +143,7 @@ def test_one_users_new_roles_leave_everybody_elses_entries_alone(cached):
     bob = UserFactory(roles=[Role.PRACTITIONER])
     authz_for(User.objects.get(pk=alice.pk))
     kept = cache.get(_user_key(alice.pk))
-    services.user_set_roles(user=bob, roles=[Role.FORUM_CHAIR])
+    services.user_roles_set(actor=None, user=bob, roles=[Role.FORUM_CHAIR])
     UserFactory(roles=[Role.SOG_MEMBER])  # a new colleague
     with CaptureQueriesContext(connection) as ctx:
         assert authz_for(User.objects.get(pk=alice.pk)).roles == {Role.PRACTITIONER.value}
@@ -200,7 +200,7 @@ def test_a_change_not_yet_committed_is_never_kept_for_others(cached):
         pass
 
     with pytest.raises(Abandon), transaction.atomic():
-        services.user_set_roles(user=user, roles=[Role.ADMINISTRATOR])
+        services.user_roles_set(actor=None, user=user, roles=[Role.ADMINISTRATOR])
         # The changing transaction sees its own change, from the database...
         assert authz_for(User.objects.get(pk=user.pk)).roles == {Role.ADMINISTRATOR.value}
         raise Abandon  # ...and rolls it back.

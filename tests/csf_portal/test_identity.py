@@ -41,14 +41,14 @@ def test_roles_drive_permissions_and_staff_status(agency):
     )
     assert user.has_perm("csf_portal.make_referral")
     assert not user.has_perm("csf_portal.triage_referral")
-    services.user_set_roles(user=user, roles=[Role.ADMINISTRATOR])
+    services.user_roles_set(actor=None, user=user, roles=[Role.ADMINISTRATOR])
     user = User.objects.get(pk=user.pk)
     assert user.is_staff
     assert user.has_perm("csf_portal.administer_portal")
     assert not user.has_perm("csf_portal.make_referral")
     assert user.groups.filter(name=agency.group.name).exists() is False  # roles only
     with pytest.raises(DomainError):
-        services.user_set_roles(user=user, roles=["Wizard"])
+        services.user_roles_set(actor=None, user=user, roles=["Wizard"])
 
 
 def test_changes_to_agencies_and_users_are_in_history(agency, practitioner):
