@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("csf_portal", "0004_access_event_user_index_in_composite"),
+        ("csf_portal", "0005_access_event_lookup_actions"),
     ]
 
     operations = [
