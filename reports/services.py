@@ -9,17 +9,20 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from cases.models import Person
 from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
-from csf_portal.models import User
-from reports.models import GeneratedDocument
+from csf_portal.history import acting_as
+from csf_portal.models import AccessEvent, User
+from reports.models import GeneratedDocument, UnitCost
 
 logger = logging.getLogger(__name__)
 D = GeneratedDocument
@@ -165,6 +168,43 @@ def document_people(document: D) -> list[Any]:
             )
         )
     return [document.person_id] if document.person_id else []
+
+
+@transaction.atomic
+def document_download_record(*, actor: User, document: D, request: HttpRequest) -> None:
+    """One access-log row per person whose data the downloaded document holds."""
+    sar = (D.Kind.SUBJECT_ACCESS_JSON, D.Kind.SUBJECT_ACCESS_PDF)
+    action = AccessEvent.Action.EXPORT if document.kind in sar else AccessEvent.Action.DOWNLOAD
+    people = document_people(document)
+    AccessEvent.objects.bulk_create(
+        [
+            AccessEvent(
+                user=actor,
+                agency_id=actor.agency_id,
+                action=action,
+                object_type="reports.generateddocument",
+                object_id=str(document.pk),
+                person_id=person_id,
+                path=request.get_full_path()[:500],
+                reason=document.get_kind_display(),
+                ip_address=access.client_ip(request),
+            )
+            for person_id in (people or [None])
+        ]
+    )
+
+
+@transaction.atomic
+def unit_cost_update(
+    *, actor: User, unit_cost: UnitCost, amount: Decimal, source: str, is_placeholder: bool
+) -> UnitCost:
+    """An administrator sets the figure behind the dashboard's cost estimates."""
+    unit_cost.amount = amount
+    unit_cost.source = source
+    unit_cost.is_placeholder = is_placeholder
+    with acting_as(actor):
+        unit_cost.save()
+    return unit_cost
 
 
 def _render(document: D) -> tuple[bytes, str, int | None]:

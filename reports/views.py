@@ -14,7 +14,6 @@ from cases.models import Person
 from cases.selectors import people_by_identifiers
 from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
-from csf_portal.models import AccessEvent
 from csf_portal.types import AuthenticatedHttpRequest
 from reports import services
 from reports.models import GeneratedDocument
@@ -95,25 +94,7 @@ def document_download(request: AuthenticatedHttpRequest, pk: Any) -> FileRespons
         request.user, document
     ):
         raise Http404
-    sar = (GeneratedDocument.Kind.SUBJECT_ACCESS_JSON, GeneratedDocument.Kind.SUBJECT_ACCESS_PDF)
-    action = AccessEvent.Action.EXPORT if document.kind in sar else AccessEvent.Action.DOWNLOAD
-    people = services.document_people(document)
-    AccessEvent.objects.bulk_create(
-        [
-            AccessEvent(
-                user=request.user,
-                agency_id=request.user.agency_id,
-                action=action,
-                object_type="reports.generateddocument",
-                object_id=str(document.pk),
-                person_id=person_id,
-                path=request.get_full_path()[:500],
-                reason=document.get_kind_display(),
-                ip_address=access.client_ip(request),
-            )
-            for person_id in (people or [None])
-        ]
-    )
+    services.document_download_record(actor=request.user, document=document, request=request)
     return FileResponse(
         document.file.open("rb"),
         as_attachment=True,

@@ -403,3 +403,15 @@ def test_the_default_period_on_a_leap_day_is_the_twelve_months_to_it(time_machin
     time_machine.move_to(datetime.datetime(2028, 2, 29, 12, 0, tzinfo=datetime.UTC))
     period = dashboard.Filters.default()
     assert (period.start, period.end) == (datetime.date(2027, 3, 1), datetime.date(2028, 2, 29))
+
+
+def test_a_unit_cost_change_in_the_admin_is_in_its_history_by_whom(world):
+    from reports.models import UnitCost
+
+    police = UnitCost.objects.get(item="police")
+    user = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    admin = signed_in_client(user)
+    url = reverse("admin:reports_unitcost_change", args=[police.pk])
+    admin.post(url, {"amount": "99.00", "source": "Force finance", "is_placeholder": ""})
+    latest = police.history.latest()
+    assert str(latest.amount) == "99.00" and latest.history_user == user

@@ -1,0 +1,49 @@
+"""Who made a change: every history row written inside ``acting_as(actor)`` names the actor.
+
+django-simple-history finds the acting user on the instance (``_history_user``) or
+else on the request its ``HistoryRequestMiddleware`` keeps in
+``HistoricalRecords.context`` (simple-history 3.13: ``get_history_user`` reads
+``context.request.user`` when it is authenticated, and the default ``get_user``
+returns it). ``acting_as`` puts a stand-in request carrying the actor there for the
+block, and puts back whatever was there before (the real request, inside a web
+request), so nested and sequential uses, and Celery tasks with no request at all,
+attribute every save, create, delete and many-to-many change in the block without
+the caller setting anything on each object.
+
+A service wraps its writes: ``with acting_as(actor): obj.save()``. Tests fail on any
+history row written by the apps without a user (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from simple_history.models import HistoricalRecords
+
+_NOTHING = object()
+
+
+class _ActingRequest:
+    """What simple-history reads from the request it is given: the user."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+
+@contextmanager
+def acting_as(actor: Any) -> Iterator[None]:
+    """Attribute every history row written in the block to ``actor``."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise ValueError("acting_as needs the user who acts")
+    context = HistoricalRecords.context
+    before = getattr(context, "request", _NOTHING)
+    context.request = _ActingRequest(actor)
+    try:
+        yield
+    finally:
+        if before is _NOTHING:
+            del context.request
+        else:
+            context.request = before
