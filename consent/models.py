@@ -48,13 +48,6 @@ class ConsentQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         return self.current_or_future(today).filter(given_on__lte=today)
 
-    def covering(self, agency_id: int) -> ConsentQuerySet:
-        """Those that name the agency, or all member agencies (no duplicate rows)."""
-        named = self.model.agencies.through.objects.filter(agency_id=agency_id)
-        return self.filter(
-            models.Q(all_member_agencies=True) | models.Q(pk__in=named.values("consentrecord_id"))
-        )
-
 
 class ConsentRecord(TimeStampedModel):
     """A person's common core confidentiality agreement.
@@ -122,12 +115,6 @@ class SharingBasisQuerySet(models.QuerySet):
     def current(self, today: datetime.date | None = None) -> SharingBasisQuerySet:
         today = today or timezone.localdate()
         return self.current_or_future(today).filter(starts_on__lte=today)
-
-    def covering(self, agency_id: int) -> SharingBasisQuerySet:
-        named = self.model.agencies.through.objects.filter(agency_id=agency_id)
-        return self.filter(
-            models.Q(all_member_agencies=True) | models.Q(pk__in=named.values("sharingbasis_id"))
-        )
 
     def pending(self) -> SharingBasisQuerySet:
         return self.filter(status=SharingBasis.Status.PENDING)

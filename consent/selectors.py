@@ -44,8 +44,10 @@ def consent_overview(*, person: Person) -> dict[str, Any]:
     upcoming = set(
         SharingBasis.objects.filter(person=person).current_or_future().values_list("pk", flat=True)
     )
-    for record in [*consents, *bases]:
-        record.current = record.pk in current  # type: ignore[union-attr]
+    for consent in consents:
+        consent.current = consent.pk in current  # type: ignore[attr-defined]
+    for basis in bases:
+        basis.current = basis.pk in current  # type: ignore[attr-defined]
     for basis in bases:
         basis.endable = basis.pk in upcoming or (  # type: ignore[attr-defined]
             basis.status == SharingBasis.Status.PENDING and basis.ended_at is None

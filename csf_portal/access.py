@@ -115,7 +115,7 @@ def _coverages(
         consents, bases = consents.current_or_future(today), bases.current_or_future(today)
     else:
         consents, bases = consents.current(today), bases.current(today)
-    rows = [
+    rows: list[tuple[Any, bool, int | None, datetime.date, datetime.date]] = [
         (person_id, all_members, agency_id, since, until)
         for person_id, all_members, agency_id, since, until, purposes in consents.values_list(
             "person_id", "all_member_agencies", "agencies", "given_on", "review_date", "purposes"

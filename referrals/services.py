@@ -374,10 +374,12 @@ def _record_lawful_basis(actor: User, referral: Referral, person: Person) -> Non
             check_recorder=False,
             tell_approvers=False,
         )
-        if access.can_approve_sharing_basis(actor, basis):
-            consent_services.sharing_basis_approve(actor=actor, basis=basis)
-        else:
-            consent_services.sharing_basis_approvers_notify(basis=basis)
+        if not access.can_approve_sharing_basis(actor, basis):
+            raise NotAllowed(
+                "You made this referral and it asks to share without consent: another "
+                "forum chair must accept it."
+            )
+        consent_services.sharing_basis_approve(actor=actor, basis=basis)
 
 
 @transaction.atomic

@@ -103,6 +103,8 @@ def meeting_pack_allowed(
         return False
     if not case_ids:
         return True
+    if user.agency_id is None:
+        return False
     people = set(Case.objects.filter(pk__in=case_ids).values_list("person_id", flat=True))
     covered = access.people_covered(
         person_ids=people, agency_id=user.agency_id, use=access.Use.MEETING_PACK
