@@ -1873,26 +1873,30 @@ class _Builder:
             withdrawn_at=withdrawn,
             updated_at=withdrawn,
         )
-        approved = _at(day, 15, 10)
+        # She asks; the chair approves it in her own session that afternoon.
+        requested, approved = _at(day, 14, 30), _at(day, 15, 10)
         since = timezone.now()
-        basis = consent_services.sharing_basis_record(
+        basis = consent_services.sharing_basis_request(
             actor=worker,
             person=person,
             basis=SharingBasis.Basis.SAFEGUARDING,
             justification=SAFEGUARDING_JUSTIFICATION,
-            approved_by=self.users["chair"],
-            approver_role="",
             starts_on=day,
             ends_on=day + datetime.timedelta(days=182),
             agencies=self._agencies(SAFEGUARDING_AGENCIES),
+            tell_approvers=False,  # decided months ago: nothing is waiting now
         )
+        _backdate(SharingBasis, basis.pk, since=since, at=requested, requested_at=requested)
+        since = timezone.now()
+        consent_services.sharing_basis_approve(actor=self.users["chair"], basis=basis)
         _backdate(
             SharingBasis,
             basis.pk,
             since=since,
             at=approved,
-            created_at=approved,
+            created_at=requested,
             updated_at=approved,
+            approved_at=approved,
         )
         self.latest[person.pk] = max(approved, self.latest.get(person.pk, approved))
 

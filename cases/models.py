@@ -285,6 +285,9 @@ class CaseVisibility(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     last_activity_at = models.DateTimeField()
     granted_at = models.DateTimeField(auto_now_add=True)
+    covered_from = models.DateField(
+        help_text="First day of the coverage window (it may start later than today)"
+    )
     covered_until = models.DateField(
         help_text="Last day the consent or sharing basis covering this agency is current"
     )
@@ -299,7 +302,9 @@ class CaseVisibility(models.Model):
             ),
             models.Index(fields=["agency", "person"], name="case_visibility_person"),
             # Counting an agency's list reads this index alone (ADR 0006).
-            models.Index(fields=["agency", "covered_until"], name="case_visibility_covered"),
+            models.Index(
+                fields=["agency", "covered_until", "covered_from"], name="case_visibility_covered"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -124,7 +124,9 @@ class WithdrawConsentForm(GovukFormMixin, forms.Form):
 
 
 class SharingBasisForm(GovukFormMixin, _SharingScope):
-    submit_label = "Record sharing basis"
+    """A request: a forum chair other than the requester approves it in their own session."""
+
+    submit_label = "Ask a forum chair to approve"
     basis = forms.ChoiceField(
         label="Lawful basis",
         choices=SharingBasis.Basis.choices,
@@ -135,18 +137,6 @@ class SharingBasisForm(GovukFormMixin, _SharingScope):
         "Why is sharing without consent justified?",
         required_message="Explain why sharing without consent is justified",
     )
-    approved_by = forms.ModelChoiceField(
-        label="Who approved it?",
-        queryset=User.objects.filter(is_active=True).order_by("first_name", "last_name"),
-        empty_label="Select a person",
-        error_messages={"required": "Select who approved sharing without consent"},
-    )
-    approver_role = _text(
-        "Their senior role, if they are not a forum chair",
-        150,
-        required=False,
-        help_text="For example, Head of Adult Safeguarding or Caldicott Guardian",
-    )
     starts_on = GovukDateField(label="Start date")
     ends_on = GovukDateField(label="End date", past_only=False)
 
@@ -155,10 +145,25 @@ class SharingBasisForm(GovukFormMixin, _SharingScope):
         self.helper = self.build_helper(
             Field.radios("basis", legend_size=Size.SMALL),
             Field.textarea("justification", rows=5),
-            Field.select("approved_by"),
-            Field.text("approver_role"),
             Field.checkboxes("all_member_agencies"),
             Field.checkboxes("agencies", legend_size=Size.SMALL, small=True),
             Field("starts_on"),
             Field("ends_on"),
         )
+
+
+class ApproveSharingBasisForm(GovukFormMixin, forms.Form):
+    submit_label = "Approve sharing without consent"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = self.build_helper()
+
+
+class RefuseSharingBasisForm(GovukFormMixin, forms.Form):
+    submit_label = "Refuse"
+    reason = _textarea("Why is it refused?", required_message="Say why the request is refused")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = self.build_helper(Field.textarea("reason", rows=4))

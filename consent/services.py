@@ -101,31 +101,52 @@ def consent_withdraw(
     return consent
 
 
+def sharing_basis_approvers_notify(*, basis: SharingBasis) -> None:
+    """Tell every chair who may decide the request that it is waiting for them."""
+    from django.urls import reverse
+
+    from csf_portal.notifications import notification_send
+
+    chairs = (
+        User.objects.filter(is_active=True, groups__name=Role.FORUM_CHAIR)
+        .exclude(pk=basis.requested_by_id)
+        .distinct()
+        .order_by("pk")
+    )
+    for chair in chairs:
+        if access.can_approve_sharing_basis(chair, basis):
+            notification_send(
+                user=chair,
+                text="A request to share a person's information without consent is waiting "
+                "for your decision.",
+                url=reverse("sharing_bases:waiting"),
+                email_subject="CSF Portal: sharing without consent needs approval",
+            )
+
+
 @transaction.atomic
-def sharing_basis_record(
+def sharing_basis_request(
     *,
     actor: User,
     person: Person,
     basis: str,
     justification: str,
-    approved_by: User,
-    approver_role: str,
     starts_on: datetime.date,
     ends_on: datetime.date,
     all_member_agencies: bool = False,
     agencies: Iterable[Agency] = (),
     check_recorder: bool = True,
+    tell_approvers: bool = True,
 ) -> SharingBasis:
-    """Record sharing without consent. A chair, or a named senior role, must approve it."""
+    """Ask to share without consent. It covers no one until a chair approves it.
+
+    Forum chairs other than the requester are told (unless ``tell_approvers`` is
+    false: a caller deciding it at once); the request waits on their list.
+    """
     if check_recorder:
         _check_recorder(actor, person)
     if not justification.strip():
         raise DomainError("Explain why sharing without consent is justified", field="justification")
-    if not access.has_role(approved_by, Role.FORUM_CHAIR) and not approver_role.strip():
-        raise DomainError(
-            "Give the senior role of the person who approved this (they are not a forum chair)",
-            field="approver_role",
-        )
     if ends_on < starts_on:
         raise DomainError("The end date must be on or after the start date", field="ends_on")
     if ends_on < timezone.localdate():
@@ -137,9 +158,9 @@ def sharing_basis_record(
         person=person,
         basis=SharingBasis.Basis(basis),
         justification=justification.strip(),
-        approved_by=approved_by,
-        approver_role=approver_role.strip() or "Forum chair",
-        recorded_by=actor,
+        status=SharingBasis.Status.PENDING,
+        requested_by=actor,
+        requested_at=timezone.now(),
         starts_on=starts_on,
         ends_on=ends_on,
         all_member_agencies=all_member_agencies,
@@ -147,8 +168,64 @@ def sharing_basis_record(
     record._history_user = actor  # type: ignore[attr-defined]
     record.save()
     record.agencies.set(agencies)
-    access.person_visibility_refresh(person=person)
+    if tell_approvers:
+        sharing_basis_approvers_notify(basis=record)
     return record
+
+
+def _locked_pending(actor: User, basis: SharingBasis) -> SharingBasis:
+    basis = SharingBasis.objects.select_for_update().get(pk=basis.pk)
+    if basis.status != SharingBasis.Status.PENDING:
+        raise DomainError("This request has already been decided")
+    if not access.can_approve_sharing_basis(actor, basis):
+        raise NotAllowed("Only a forum chair who did not ask for it can decide this request.")
+    return basis
+
+
+def _tell_requester(basis: SharingBasis, text: str) -> None:
+    from django.urls import reverse
+
+    from csf_portal.notifications import notification_send
+
+    notification_send(
+        user=basis.requested_by,
+        text=text,
+        url=reverse("consent:overview", args=[basis.person_id]),
+        email_subject="CSF Portal: decision on sharing without consent",
+    )
+
+
+@transaction.atomic
+def sharing_basis_approve(*, actor: User, basis: SharingBasis) -> SharingBasis:
+    """A second, eligible person approves: from now the basis covers the agencies it names."""
+    basis = _locked_pending(actor, basis)
+    if basis.ends_on < timezone.localdate():
+        raise DomainError("This request's end date has passed: it can only be refused")
+    basis.status = SharingBasis.Status.APPROVED
+    basis.approved_by = actor
+    basis.approved_at = timezone.now()
+    basis.approver_role = "Forum chair"
+    basis._history_user = actor  # type: ignore[attr-defined]
+    basis.save()
+    access.person_visibility_refresh(person=basis.person)
+    _tell_requester(basis, "Your request to share without consent was approved.")
+    return basis
+
+
+@transaction.atomic
+def sharing_basis_refuse(*, actor: User, basis: SharingBasis, reason: str) -> SharingBasis:
+    """The approver says no, and why. The request is kept; it never covers anyone."""
+    if not reason.strip():
+        raise DomainError("Say why the request is refused", field="reason")
+    basis = _locked_pending(actor, basis)
+    basis.status = SharingBasis.Status.REFUSED
+    basis.refused_by = actor
+    basis.refused_at = timezone.now()
+    basis.refusal_reason = reason.strip()
+    basis._history_user = actor  # type: ignore[attr-defined]
+    basis.save()
+    _tell_requester(basis, "Your request to share without consent was refused.")
+    return basis
 
 
 @transaction.atomic
@@ -167,6 +244,22 @@ def sharing_basis_end(*, actor: User, basis: SharingBasis) -> SharingBasis:
 REVIEW_NOTICE = datetime.timedelta(days=28)
 
 
+def _involved_workers(person: Person) -> list[User]:
+    """Active practitioners of the agencies involved in the person's cases."""
+    from cases.models import CaseGroupObjectPermission
+
+    groups = CaseGroupObjectPermission.objects.filter(
+        content_object__person=person, permission__codename=access.VIEW_CASE
+    ).values("group_id")
+    return list(
+        User.objects.filter(
+            is_active=True, agency__group_id__in=groups, groups__name=Role.PRACTITIONER
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
 @transaction.atomic
 def consent_review_reminders(*, today: datetime.date | None = None) -> int:
     """Mark consents whose review is due within four weeks and tell the involved workers.
@@ -176,44 +269,37 @@ def consent_review_reminders(*, today: datetime.date | None = None) -> int:
     """
     from django.urls import reverse
 
-    from cases.models import CaseGroupObjectPermission
     from csf_portal.notifications import notification_send
 
     today = today or timezone.localdate()
     due = (
-        ConsentRecord.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(
-            withdrawn_at__isnull=True,
-            review_reminder_sent_on__isnull=True,
-            review_date__gte=today,
-            review_date__lte=today + REVIEW_NOTICE,
-        )
+        ConsentRecord.objects.current(today)
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(review_reminder_sent_on__isnull=True, review_date__lte=today + REVIEW_NOTICE)
         .select_related("person")
     )
     count = 0
     for consent in due:
-        newer = ConsentRecord.objects.filter(
-            person=consent.person, withdrawn_at__isnull=True, given_on__gt=consent.given_on
-        ).exclude(pk=consent.pk)
+        newer = (
+            ConsentRecord.objects.current_or_future(today)
+            .filter(person=consent.person, given_on__gt=consent.given_on)
+            .exclude(pk=consent.pk)
+        )
         if newer.exists():
             # Already renewed: mark it so it is not looked at again, tell no one.
             consent.review_reminder_sent_on = today
             consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
             continue
-        groups = CaseGroupObjectPermission.objects.filter(
-            content_object__person=consent.person, permission__codename=access.VIEW_CASE
-        ).values("group_id")
-        workers = (
-            User.objects.filter(
-                is_active=True, agency__group_id__in=groups, groups__name=Role.PRACTITIONER
-            )
-            .distinct()
-            .order_by("pk")
-        )
-        for worker in workers:
+        for worker in _involved_workers(consent.person):
             agency_id = worker.agency_id
             if agency_id is None or (
-                access.coverage_until(person_id=consent.person_id, agency_id=agency_id) is None
+                access.coverage_until(
+                    person_id=consent.person_id,
+                    agency_id=agency_id,
+                    use=access.Use.CARE_COORDINATION,
+                    today=today,
+                )
+                is None
             ):
                 continue
             notification_send(
@@ -226,4 +312,58 @@ def consent_review_reminders(*, today: datetime.date | None = None) -> int:
         consent.review_reminder_sent_on = today
         consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
         count += 1
+    return count
+
+
+@transaction.atomic
+def sharing_basis_lapse_reminders(*, today: datetime.date | None = None) -> int:
+    """Mark sharing bases that end within four weeks and tell the workers who rely on them.
+
+    As for consent reviews: the same notice, and each basis is marked once
+    (``lapse_reminder_sent_on``), so the nightly run tells each worker once. The
+    workers told are the involved agencies' practitioners whom the basis covers,
+    and whoever asked for it.
+    """
+    from django.urls import reverse
+
+    from csf_portal.notifications import notification_send
+
+    today = today or timezone.localdate()
+    due = (
+        SharingBasis.objects.current(today)
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(lapse_reminder_sent_on__isnull=True, ends_on__lte=today + REVIEW_NOTICE)
+        .select_related("person", "requested_by")
+    )
+    count = 0
+    for basis in due:
+        renewed = (
+            SharingBasis.objects.current_or_future(today)
+            .filter(
+                person=basis.person,
+                ends_on__gt=basis.ends_on,
+                starts_on__lte=basis.ends_on + datetime.timedelta(days=1),
+            )
+            .exclude(pk=basis.pk)
+        )
+        if not renewed.exists():
+            named = set(basis.agencies.values_list("pk", flat=True))
+            told = [
+                w
+                for w in _involved_workers(basis.person)
+                if basis.all_member_agencies or w.agency_id in named
+            ]
+            if basis.requested_by.is_active and basis.requested_by not in told:
+                told.append(basis.requested_by)
+            for worker in told:
+                notification_send(
+                    user=worker,
+                    text=f"Sharing without consent for a person your agency works with ends on "
+                    f"{basis.ends_on:%-d %B %Y}. Record consent, or ask for a new basis.",
+                    url=reverse("consent:overview", args=[basis.person_id]),
+                    email_subject="CSF Portal: sharing without consent is ending",
+                )
+            count += 1
+        basis.lapse_reminder_sent_on = today
+        basis.save(update_fields=["lapse_reminder_sent_on", "updated_at"])
     return count

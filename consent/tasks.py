@@ -11,3 +11,18 @@ from consent import services
 def review_reminders() -> int:
     """Mark consents due for review and notify involved workers. Idempotent."""
     return services.consent_review_reminders()
+
+
+@shared_task(name="consent.sharing_basis_lapse_reminders", acks_late=True)
+def sharing_basis_lapse_reminders() -> int:
+    """Mark sharing bases ending within four weeks and notify the workers. Idempotent."""
+    return services.sharing_basis_lapse_reminders()
+
+
+@shared_task(name="consent.visibility_roll", acks_late=True)
+def visibility_roll() -> int:
+    """Move case-list rows on when a coverage window ends (a later one may start after
+    a gap). Idempotent."""
+    from csf_portal import access
+
+    return access.case_visibility_roll()

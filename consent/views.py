@@ -109,7 +109,7 @@ class ConsentWithdrawView(_PersonFormView):
 
 
 class SharingBasisRecordView(_PersonFormView):
-    title = "Record a basis for sharing without consent"
+    title = "Ask to share without consent"
 
     def get(self, request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
         person = selectors.person_for_consent(user=request.user, person_id=person_id)
@@ -120,13 +120,17 @@ class SharingBasisRecordView(_PersonFormView):
         form = forms.SharingBasisForm(request.POST)
         if form.is_valid():
             try:
-                services.sharing_basis_record(
+                services.sharing_basis_request(
                     actor=request.user, person=person, **form.cleaned_data
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                return self._done(request, person, "Sharing basis recorded.")
+                return self._done(
+                    request,
+                    person,
+                    "Request sent to the forum chairs. It applies only once a chair approves it.",
+                )
         return self._render(request, person, form)
 
 
@@ -139,3 +143,62 @@ class SharingBasisEndView(View):
         services.sharing_basis_end(actor=request.user, basis=basis)
         messages.success(request, "Sharing basis ended.")
         return redirect("consent:overview", person.pk)
+
+
+def sharing_bases_waiting(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The requests to share without consent waiting for this chair's decision."""
+    bases = selectors.sharing_bases_waiting_for(user=request.user)
+    if bases:
+        access.record_list_access(user=request.user, request=request, what="sharing bases waiting")
+    return render(request, "consent/waiting.html", {"bases": bases})
+
+
+class SharingBasisDecideView(View):
+    """Approve or refuse one request, as the signed-in chair (never the requester)."""
+
+    template_name = "consent/decide.html"
+
+    def _render(self, request, basis, approve=None, refuse=None) -> HttpResponse:
+        access.record_access(user=request.user, obj=basis, request=request, reason="approval")
+        return render(
+            request,
+            self.template_name,
+            {
+                "basis": basis,
+                "person": basis.person,
+                "approve_form": approve or forms.ApproveSharingBasisForm(),
+                "refuse_form": refuse or forms.RefuseSharingBasisForm(),
+            },
+        )
+
+    def get(self, request: AuthenticatedHttpRequest, basis_id: Any) -> HttpResponse:
+        basis = selectors.sharing_basis_for_decision(user=request.user, basis_id=basis_id)
+        return self._render(request, basis)
+
+    def post(self, request: AuthenticatedHttpRequest, basis_id: Any) -> HttpResponse:
+        basis = selectors.sharing_basis_for_decision(user=request.user, basis_id=basis_id)
+        if request.POST.get("decision") == "refuse":
+            refuse = forms.RefuseSharingBasisForm(request.POST)
+            if refuse.is_valid():
+                try:
+                    services.sharing_basis_refuse(
+                        actor=request.user, basis=basis, reason=refuse.cleaned_data["reason"]
+                    )
+                except DomainError as exc:
+                    refuse.add_error(None, exc.message)
+                else:
+                    messages.success(request, "Request refused. The requester has been told.")
+                    return redirect("sharing_bases:waiting")
+            return self._render(request, basis, refuse=refuse)
+        approve = forms.ApproveSharingBasisForm(request.POST)
+        if approve.is_valid():
+            try:
+                services.sharing_basis_approve(actor=request.user, basis=basis)
+            except DomainError as exc:
+                approve.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request, "Sharing without consent approved. It applies from its start date."
+                )
+                return redirect("sharing_bases:waiting")
+        return self._render(request, basis, approve=approve)

@@ -23,7 +23,7 @@ import datetime
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -93,73 +93,133 @@ def _case_agency(user: Any) -> Agency | None:
 # --- coverage: consent or another lawful basis (DESIGN §4 rules 1 and 3) -------
 
 
-def coverage_until(*, person_id: Any, agency_id: int, today: datetime.date | None = None):
-    """Last day a current consent or sharing basis covers the agency; None if none does."""
-    from django.db.models import Max, Q
+class Use(models.TextChoices):
+    """What person-level data is being used for (ADR 0008): consent covers a use only
+    if it was given for a purpose that covers that use."""
 
+    CARE_COORDINATION = "care_coordination", "Care coordination by an involved agency"
+    FORUM_DISCUSSION = "forum_discussion", "Discussion of the case at a forum meeting"
+    MEETING_PACK = "meeting_pack", "The meeting pack"
+    OUTCOME_REPORTING = "outcome_reporting", "De-identified outcome reporting"
+
+
+# ConsentPurpose values (consent.models) that cover each use (ADR 0008). A recorded
+# sharing basis covers every personal-data use. Outcome reporting has none: it uses
+# only de-identified, suppressed aggregates and never asks about coverage.
+PURPOSES_FOR_USE: dict[Use, frozenset[str]] = {
+    Use.CARE_COORDINATION: frozenset({"care_planning", "safeguarding"}),
+    Use.FORUM_DISCUSSION: frozenset({"referral", "safeguarding"}),
+    Use.MEETING_PACK: frozenset({"referral", "safeguarding"}),
+}
+
+
+def consent_covers_use(purposes: Any, use: Use) -> bool:
+    """Whether consent given for ``purposes`` covers ``use``."""
+    if use not in PURPOSES_FOR_USE:
+        raise ValueError(f"{use!r} is not a use of personal data: it needs no coverage")
+    return bool(PURPOSES_FOR_USE[use] & set(purposes or ()))
+
+
+def _coverages(
+    *, person_ids, use: Use, today: datetime.date, upcoming: bool = False
+) -> list[tuple[Any, bool, int | None, datetime.date, datetime.date]]:
+    """(person, all members, named agency, from, until) of every current consent and
+    sharing basis of these people that covers ``use`` (2 queries). ``upcoming``: also
+    those that start later.
+
+    Purposes are a small JSON list, checked here in Python over the person's few
+    records: the same on SQLite and PostgreSQL (JSON containment is not portable).
+    """
     from consent.models import ConsentRecord, SharingBasis
 
+    consents = ConsentRecord.objects.filter(person_id__in=person_ids)
+    bases = SharingBasis.objects.filter(person_id__in=person_ids)
+    if upcoming:
+        consents, bases = consents.current_or_future(today), bases.current_or_future(today)
+    else:
+        consents, bases = consents.current(today), bases.current(today)
+    rows: list[tuple[Any, bool, int | None, datetime.date, datetime.date]] = [
+        (person_id, all_members, agency_id, since, until)
+        for person_id, all_members, agency_id, since, until, purposes in consents.values_list(
+            "person_id", "all_member_agencies", "agencies", "given_on", "review_date", "purposes"
+        )
+        if consent_covers_use(purposes, use)
+    ]
+    rows += list(
+        bases.values_list("person_id", "all_member_agencies", "agencies", "starts_on", "ends_on")
+    )
+    return rows
+
+
+def _window(rows, agency_id: int, today: datetime.date):
+    """The stretch of days, from the first that is today or later, that coverage runs
+    without a break: (from, until), or None."""
+    spans = sorted(
+        (since, until)
+        for _, everyone, named, since, until in rows
+        if everyone or named == agency_id
+    )
+    window = None
+    for since, until in spans:
+        if until < today:
+            continue
+        if window is None:
+            window = (since, until)
+        elif since <= window[1] + datetime.timedelta(days=1):
+            window = (window[0], max(window[1], until))
+        else:
+            break
+    return window
+
+
+def coverage_window(
+    *, person_id: Any, agency_id: int, use: Use, today: datetime.date | None = None
+):
+    """(first day, last day) of the unbroken coverage of the agency for ``use`` that is
+    current, or failing that the next one to start; None if there is none."""
     today = today or timezone.localdate()
-    covers = Q(all_member_agencies=True) | Q(agencies=agency_id)
-    consent = ConsentRecord.objects.filter(
-        covers,
-        person_id=person_id,
-        withdrawn_at__isnull=True,
-        given_on__lte=today,
-        review_date__gte=today,
-    ).aggregate(until=Max("review_date"))["until"]
-    basis = SharingBasis.objects.filter(
-        covers, person_id=person_id, ended_at__isnull=True, starts_on__lte=today, ends_on__gte=today
-    ).aggregate(until=Max("ends_on"))["until"]
-    dates = [d for d in (consent, basis) if d is not None]
-    return max(dates) if dates else None
+    rows = _coverages(person_ids=[person_id], use=use, today=today, upcoming=True)
+    return _window(rows, agency_id, today)
 
 
-def people_covered(*, person_ids, agency_id: int, today: datetime.date | None = None) -> set[Any]:
-    """Which of these people a current consent or sharing basis covers for the agency."""
-    from django.db.models import Q
+def coverage_until(*, person_id: Any, agency_id: int, use: Use, today: datetime.date | None = None):
+    """Last day consent or a sharing basis covers the agency for ``use`` without a
+    break from today; None if none covers it today."""
+    today = today or timezone.localdate()
+    window = coverage_window(person_id=person_id, agency_id=agency_id, use=use, today=today)
+    if window is None or window[0] > today:
+        return None
+    return window[1]
 
-    from consent.models import ConsentRecord, SharingBasis
 
+def people_covered(
+    *, person_ids, agency_id: int, use: Use, today: datetime.date | None = None
+) -> set[Any]:
+    """Which of these people a current consent or sharing basis covers for the agency and use."""
     ids = set(person_ids)
     if not ids:
         return set()
     today = today or timezone.localdate()
-    covers = Q(all_member_agencies=True) | Q(agencies=agency_id)
-    consent = ConsentRecord.objects.filter(
-        covers,
-        person_id__in=ids,
-        withdrawn_at__isnull=True,
-        given_on__lte=today,
-        review_date__gte=today,
-    ).values_list("person_id", flat=True)
-    basis = SharingBasis.objects.filter(
-        covers, person_id__in=ids, ended_at__isnull=True, starts_on__lte=today, ends_on__gte=today
-    ).values_list("person_id", flat=True)
-    return set(consent) | set(basis)
+    return {
+        person_id
+        for person_id, everyone, named, _, _ in _coverages(person_ids=ids, use=use, today=today)
+        if everyone or named == agency_id
+    }
 
 
-def covered_pairs(pairs, today: datetime.date | None = None) -> set[tuple[Any, int]]:
-    """Which (person, agency) pairs a current consent or sharing basis covers (2 queries)."""
-    from consent.models import ConsentRecord, SharingBasis
-
+def covered_pairs(pairs, *, use: Use, today: datetime.date | None = None) -> set[tuple[Any, int]]:
+    """Which (person, agency) pairs a current consent or sharing basis covers for ``use``
+    (2 queries)."""
     pairs = set(pairs)
     if not pairs:
         return set()
     today = today or timezone.localdate()
     people = {p for p, _ in pairs}
-    consent = ConsentRecord.objects.filter(
-        person_id__in=people,
-        withdrawn_at__isnull=True,
-        given_on__lte=today,
-        review_date__gte=today,
-    ).values_list("person_id", "all_member_agencies", "agencies")
-    basis = SharingBasis.objects.filter(
-        person_id__in=people, ended_at__isnull=True, starts_on__lte=today, ends_on__gte=today
-    ).values_list("person_id", "all_member_agencies", "agencies")
     everyone: set[Any] = set()
     named: set[tuple[Any, int]] = set()
-    for person_id, all_members, agency_id in [*consent, *basis]:
+    for person_id, all_members, agency_id, _, _ in _coverages(
+        person_ids=people, use=use, today=today
+    ):
         if all_members:
             everyone.add(person_id)
         if agency_id is not None:
@@ -177,26 +237,38 @@ def _involved_agencies(case: Case) -> QuerySet[Agency]:
 
 
 def _refresh_visibility(case: Case, agencies) -> None:
+    """Write each agency's list row: the window its coverage for care coordination runs.
+
+    A window that starts later is stored too (``covered_from``), so a future-dated
+    basis enters the list on its first day with no write on that day; lists filter
+    ``covered_from <= today <= covered_until``. When a window ends and another starts
+    after a gap, ``case_visibility_roll`` (nightly) moves the row on.
+    """
     from cases.models import CaseVisibility
 
     today = timezone.localdate()
+    rows = _coverages(
+        person_ids=[case.person_id], use=Use.CARE_COORDINATION, today=today, upcoming=True
+    )
     for agency in agencies:
-        until = coverage_until(person_id=case.person_id, agency_id=agency.pk, today=today)
-        if until is None:
+        window = _window(rows, agency.pk, today)
+        if window is None:
             CaseVisibility.objects.filter(agency=agency, case=case).delete()
             continue
+        since, until = window
         row, created = CaseVisibility.objects.get_or_create(
             agency=agency,
             case=case,
             defaults={
                 "person_id": case.person_id,
                 "last_activity_at": timezone.now(),
+                "covered_from": since,
                 "covered_until": until,
             },
         )
-        if not created and row.covered_until != until:
-            row.covered_until = until
-            row.save(update_fields=["covered_until"])
+        if not created and (row.covered_from, row.covered_until) != (since, until):
+            row.covered_from, row.covered_until = since, until
+            row.save(update_fields=["covered_from", "covered_until"])
 
 
 def person_visibility_refresh(*, person: Person) -> None:
@@ -211,6 +283,23 @@ def person_visibility_refresh(*, person: Person) -> None:
         agencies = list(_involved_agencies(case))
         CaseVisibility.objects.filter(case=case).exclude(agency__in=agencies).delete()
         _refresh_visibility(case, agencies)
+
+
+def case_visibility_roll(*, today: datetime.date | None = None) -> int:
+    """Nightly: recompute the rows whose coverage window has ended (idempotent).
+
+    The row is deleted, or moved on to the next window if another consent or basis
+    starts after a gap. Returns how many people were looked at.
+    """
+    from cases.models import CaseVisibility, Person
+
+    today = today or timezone.localdate()
+    ids = set(
+        CaseVisibility.objects.filter(covered_until__lt=today).values_list("person_id", flat=True)
+    )
+    for person in Person.objects.filter(pk__in=ids):
+        person_visibility_refresh(person=person)
+    return len(ids)
 
 
 # --- granting and revoking involvement (called by services, in their transactions) ---
@@ -344,19 +433,23 @@ def can_view_case(user: Any, case: Case, *, involved: bool | None = None) -> boo
     """
     if involved is None:
         involved = is_involved(user, case)
-    if (involved or has_meeting_access(user, case=case)) and (
-        coverage_until(person_id=case.person_id, agency_id=user.agency_id) is not None
-    ):
+    if involved and _covered(case.person_id, user, Use.CARE_COORDINATION):
+        return True
+    if has_meeting_access(user, case=case) and _covered(case.person_id, user, Use.FORUM_DISCUSSION):
         return True
     return break_glass_active(user, case=case) is not None
 
 
 def can_view_person(user: Any, person: Person) -> bool:
-    if (is_involved_with_person(user, person) or has_meeting_access(user, person=person)) and (
-        coverage_until(person_id=person.pk, agency_id=user.agency_id) is not None
-    ):
+    if is_involved_with_person(user, person) and _covered(person.pk, user, Use.CARE_COORDINATION):
+        return True
+    if has_meeting_access(user, person=person) and _covered(person.pk, user, Use.FORUM_DISCUSSION):
         return True
     return break_glass_active(user, person=person) is not None
+
+
+def _covered(person_id: Any, user: Any, use: Use) -> bool:
+    return coverage_until(person_id=person_id, agency_id=user.agency_id, use=use) is not None
 
 
 def case_ids_visible_among(*, user: Any, case_ids) -> set[Any]:
@@ -378,7 +471,9 @@ def case_ids_visible_among(*, user: Any, case_ids) -> set[Any]:
             .filter(pk__in=meeting_items_open_to(user).values("case_id"))
             .values_list("pk", "person_id")
         )
-        covered = people_covered(person_ids=[p for _, p in via_meeting], agency_id=agency.pk)
+        covered = people_covered(
+            person_ids=[p for _, p in via_meeting], agency_id=agency.pk, use=Use.FORUM_DISCUSSION
+        )
         visible |= {case_id for case_id, person_id in via_meeting if person_id in covered}
     rest = ids - visible
     if rest and has_role(user, Role.PRACTITIONER):
@@ -400,6 +495,16 @@ def can_record_consent(user: Any, person: Person) -> bool:
     if has_role(user, Role.FORUM_CHAIR):
         return True
     return has_role(user, Role.PRACTITIONER) and is_involved_with_person(user, person)
+
+
+def can_approve_sharing_basis(user: Any, basis: Any) -> bool:
+    """Approve or refuse a request to share without consent: a forum chair, never the
+    person who asked for it (a second pair of eyes, in their own session)."""
+    return (
+        has_role(user, Role.FORUM_CHAIR)
+        and basis.requested_by_id != user.pk
+        and basis.status == basis.Status.PENDING
+    )
 
 
 def can_view_referral(user: Any, referral: Referral) -> bool:
@@ -464,9 +569,12 @@ def cases_visible_to(*, user: Any) -> QuerySet[Case]:
     agency = _case_agency(user)
     if agency is None:
         return Case.objects.none()
+    today = timezone.localdate()
     return (
         Case.objects.filter(
-            visibility__agency=agency, visibility__covered_until__gte=timezone.localdate()
+            visibility__agency=agency,
+            visibility__covered_from__lte=today,
+            visibility__covered_until__gte=today,
         )
         .select_related("person")
         .order_by("-visibility__last_activity_at", "id")

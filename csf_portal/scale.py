@@ -1134,6 +1134,7 @@ class _City:
             "person_id",
             "last_activity_at",
             "granted_at",
+            "covered_from",
             "covered_until",
         )
         self.t_consent = self.table(
@@ -1164,9 +1165,12 @@ class _City:
             "basis",
             "justification",
             "all_member_agencies",
+            "status",
+            "requested_by_id",
+            "requested_at",
             "approved_by_id",
+            "approved_at",
             "approver_role",
-            "recorded_by_id",
             "starts_on",
             "ends_on",
             "ended_at",
@@ -1629,7 +1633,7 @@ class _City:
                         day + datetime.timedelta(days=182),
                         all_members,
                         covered,
-                        {"basis": basis, "at": acc.decided},
+                        {"basis": basis, "requested_by": referrer, "at": acc.decided},
                     )
                 )
 
@@ -1879,13 +1883,12 @@ class _City:
             (case_id, pid, state, opened, closed_at, outcome, reopened, opened, last_activity)
         )
         for agency_id in involved:
-            until = max(
-                (x.until for x in current if x.all_members or agency_id in x.agencies),
-                default=None,
-            )
-            if until is not None:
+            covering = [x for x in current if x.all_members or agency_id in x.agencies]
+            if covering:
+                since = min(x.starts for x in covering)
+                until = max(x.until for x in covering)
                 self.t_visible.add(
-                    (agency_id, case_id, pid, last_activity, joined[agency_id], until)
+                    (agency_id, case_id, pid, last_activity, joined[agency_id], since, until)
                 )
 
         # Candidates for agendas and for the triage queue.
@@ -1953,9 +1956,12 @@ class _City:
                     x.fields["basis"],
                     JUSTIFICATIONS[x.fields["basis"]],
                     x.all_members,
+                    SharingBasis.Status.APPROVED.value,
+                    x.fields["requested_by"],
+                    at,
                     self.chair.pk,
+                    at,
                     "Forum chair",
-                    self.chair.pk,
                     x.starts,
                     x.until,
                     x.stopped,

@@ -15,6 +15,16 @@ BEAT_SCHEDULE = {
         "task": "consent.review_reminders",
         "schedule": crontab(hour=6, minute=30),
     },
+    "sharing-basis-lapse-reminders": {
+        "task": "consent.sharing_basis_lapse_reminders",
+        "schedule": crontab(hour=6, minute=35),
+    },
+    # Just after midnight: a list row whose coverage ended yesterday moves on to the
+    # next consent or basis (or goes). Lists never show a lapsed row in any case.
+    "case-visibility-roll": {
+        "task": "consent.visibility_roll",
+        "schedule": crontab(hour=0, minute=10),
+    },
     # Keeps the outcomes dashboard's default view warm (kept for CSF_OUTCOMES_CACHE_SECONDS).
     "refresh-outcomes": {
         "task": "reports.refresh_outcomes",

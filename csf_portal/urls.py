@@ -13,6 +13,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("", include("cases.urls")),
     path("people/<uuid:person_id>/consent/", include("consent.urls")),
+    path("sharing-bases/", include("consent.approval_urls")),
     path("assessments/", include("assessments.urls")),
     path("forums/", include("forums.urls")),
     path("reports/", include("reports.urls")),

@@ -28,6 +28,7 @@ from csf_portal.types import AuthenticatedHttpRequest
 
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My work: what the signed-in user has to do. Capabilities add their panels."""
+    from consent.selectors import sharing_bases_waiting_count
     from forums.selectors import my_actions, upcoming_meetings
     from referrals.selectors import my_work_counts
 
@@ -42,6 +43,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "referrals": my_work_counts(user=user),
             "meetings": upcoming_meetings(user=user),
             "actions": my_actions(user=user),
+            "sharing_bases_waiting": sharing_bases_waiting_count(user=user),
         },
     )
 

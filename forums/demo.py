@@ -1373,7 +1373,12 @@ class _Builder:
     def _covered_on(self, person_id: Any, agency_id: int, day: datetime.date) -> bool:
         key = (person_id, agency_id, day)
         if key not in self.coverage:
-            until = access.coverage_until(person_id=person_id, agency_id=agency_id, today=day)
+            until = access.coverage_until(
+                person_id=person_id,
+                agency_id=agency_id,
+                use=access.Use.FORUM_DISCUSSION,
+                today=day,
+            )
             self.coverage[key] = until is not None
         return self.coverage[key]
 
@@ -2339,7 +2344,10 @@ class _Builder:
 
         def shown(case: Case) -> bool:
             return all(
-                access.coverage_until(person_id=case.person_id, agency_id=a.pk) is not None
+                access.coverage_until(
+                    person_id=case.person_id, agency_id=a.pk, use=access.Use.FORUM_DISCUSSION
+                )
+                is not None
                 for a in (mh, housing)
             )
 

@@ -226,7 +226,7 @@ def meeting_page(*, user: User, meeting: Meeting, request=None) -> dict[str, Any
         "case_count": sum(1 for i in items if i.case_id),
         "may_have_pack": has_items
         and meeting_pack_allowed(
-            meeting, runs=runner, case_ids=agenda_case_ids, visible_case_ids=visible
+            meeting, user=user, runs=runner, case_ids=agenda_case_ids, visible_case_ids=visible
         ),
     }
 

@@ -454,7 +454,10 @@ def agenda_warnings(meeting: Meeting, items: list[AgendaItem] | None = None) -> 
         "item__order", "item__case__person_id", "agency_id", "agency__name"
     )
     rows = list(invitations)
-    covered = access.covered_pairs((person_id, agency_id) for _, person_id, agency_id, _ in rows)
+    covered = access.covered_pairs(
+        ((person_id, agency_id) for _, person_id, agency_id, _ in rows),
+        use=access.Use.FORUM_DISCUSSION,
+    )
     for order, person_id, agency_id, name in sorted(rows):
         if (person_id, agency_id) not in covered:
             warnings.append(

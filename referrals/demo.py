@@ -1112,7 +1112,8 @@ REFERRALS: tuple[DemoReferral, ...] = (
     ),
     DemoReferral(
         key="anthony-vickery",
-        referrer="chair",
+        # The police refer and the chair accepts: sharing without consent needs two people.
+        referrer="police",
         given="Anthony",
         family="Vickery",
         born=d(1987, 8, 1),

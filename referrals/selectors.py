@@ -133,8 +133,12 @@ def person_matches_for_referrer(*, user: User, referral: Referral) -> list[Perso
 
     if user.agency_id is None or not access.can_make_referral(user):
         return []
+    today = timezone.localdate()
     visible = CaseVisibility.objects.filter(
-        agency_id=user.agency_id, person=OuterRef("pk"), covered_until__gte=timezone.localdate()
+        agency_id=user.agency_id,
+        person=OuterRef("pk"),
+        covered_from__lte=today,
+        covered_until__gte=today,
     )
     candidates = _candidates_by_identity(referral).filter(Exists(visible))
     return [p for p in candidates[:50] if _is_match(referral, p)]

@@ -334,8 +334,8 @@ def _record_lawful_basis(actor: User, referral: Referral, person: Person) -> Non
     """Turn the referral's lawful basis into the person's consent record or sharing basis.
 
     Consent is reviewed a year after acceptance; a basis without consent lasts six
-    months, approved by the accepting chair. Both cover the agencies the referrer
-    named, the referring agency and the forum.
+    months, requested by the referrer and approved by the accepting chair. Both cover
+    the agencies the referrer named, the referring agency and the forum.
     """
     from consent import services as consent_services
     from consent.models import CapacityOutcome, ConsentPurpose
@@ -359,19 +359,27 @@ def _record_lawful_basis(actor: User, referral: Referral, person: Person) -> Non
             check_recorder=False,
         )
     else:
-        consent_services.sharing_basis_record(
-            actor=actor,
+        # The referrer asked for it; the accepting chair, in their own session, is the
+        # second pair of eyes. A chair accepting their own referral cannot approve it:
+        # it waits for another chair.
+        basis = consent_services.sharing_basis_request(
+            actor=referral.referrer,
             person=person,
             basis=referral.lawful_basis,
             justification=referral.basis_justification,
-            approved_by=actor,
-            approver_role="Forum chair",
             starts_on=today,
             ends_on=today + SHARING_BASIS_LASTS,
             all_member_agencies=referral.sharing_all_members,
             agencies=agencies,
             check_recorder=False,
+            tell_approvers=False,
         )
+        if not access.can_approve_sharing_basis(actor, basis):
+            raise NotAllowed(
+                "You made this referral and it asks to share without consent: another "
+                "forum chair must accept it."
+            )
+        consent_services.sharing_basis_approve(actor=actor, basis=basis)
 
 
 @transaction.atomic

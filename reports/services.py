@@ -81,18 +81,34 @@ def may_have_meeting_pack(user: User, meeting) -> bool:
         return False
     case_ids = set(_meeting_case_ids(meeting))
     visible = access.case_ids_visible_among(user=user, case_ids=case_ids)
-    return meeting_pack_allowed(meeting, runs=runs, case_ids=case_ids, visible_case_ids=visible)
+    return meeting_pack_allowed(
+        meeting, user=user, runs=runs, case_ids=case_ids, visible_case_ids=visible
+    )
 
 
 def meeting_pack_allowed(
-    meeting, *, runs: bool, case_ids: set[Any], visible_case_ids: set[Any]
+    meeting, *, user: User, runs: bool, case_ids: set[Any], visible_case_ids: set[Any]
 ) -> bool:
     """The pack rule, for a meeting the user may see: a planned meeting's only for
-    those who run it, and only for someone who may see every case on the agenda.
-    The meeting page works the inputs out with what it reads anyway."""
+    those who run it, and only for someone who may see every case on the agenda and
+    whose agency each person's consent (or a sharing basis) covers for the meeting
+    pack (ADR 0008). The meeting page works the first inputs out with what it reads
+    anyway."""
+    from cases.models import Case
+
     if meeting.state == meeting.State.PLANNED and not runs:
         return False
-    return case_ids <= visible_case_ids
+    if not case_ids <= visible_case_ids:
+        return False
+    if not case_ids:
+        return True
+    if user.agency_id is None:
+        return False
+    people = set(Case.objects.filter(pk__in=case_ids).values_list("person_id", flat=True))
+    covered = access.people_covered(
+        person_ids=people, agency_id=user.agency_id, use=access.Use.MEETING_PACK
+    )
+    return people <= covered
 
 
 def _runs(user: User, meeting) -> bool:

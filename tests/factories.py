@@ -93,3 +93,41 @@ def visible_case(*agencies, **consent):
     for agency in agencies:
         access.case_access_grant(agency=agency, case=case)
     return case
+
+
+def approved_sharing_basis(
+    person,
+    *,
+    agencies=(),
+    all_member_agencies=False,
+    basis="safeguarding",
+    starts_on=None,
+    ends_on=None,
+    requested_by=None,
+    approved_by=None,
+):
+    """A sharing basis asked for by one person and approved by a different forum chair,
+    through the services (as the portal makes them)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from consent import services
+    from csf_portal.models import Role
+
+    today = timezone.localdate()
+    request = services.sharing_basis_request(
+        actor=requested_by or UserFactory(roles=[Role.PRACTITIONER]),
+        person=person,
+        basis=basis,
+        justification="Section 42 enquiry: risk of serious harm.",
+        starts_on=starts_on or today,
+        ends_on=ends_on or today + datetime.timedelta(days=90),
+        all_member_agencies=all_member_agencies,
+        agencies=agencies,
+        check_recorder=False,
+        tell_approvers=False,
+    )
+    return services.sharing_basis_approve(
+        actor=approved_by or UserFactory(roles=[Role.FORUM_CHAIR]), basis=request
+    )

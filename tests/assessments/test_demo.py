@@ -166,7 +166,9 @@ def test_renewed_consent_a_review_due_and_the_gp_sees_nobody(seeded):
     consent = due.get()
     mh = User.objects.get(username="mh")
     assert access.cases_visible_to(user=mh).filter(person=consent.person).exists()
-    coverage = access.coverage_until(person_id=consent.person_id, agency_id=mh.agency_id)
+    coverage = access.coverage_until(
+        person_id=consent.person_id, agency_id=mh.agency_id, use=access.Use.CARE_COORDINATION
+    )
     assert coverage == consent.review_date
 
     gp = User.objects.get(username="gp")

@@ -220,9 +220,9 @@ def test_every_visibility_row_mirrors_a_permission_and_current_consent(seeded):
     for row in rows:
         assert (row.agency.group_id, row.case_id) in permissions
         assert row.person_id == Case.objects.get(pk=row.case_id).person_id
-        assert access.coverage_until(person_id=row.person_id, agency_id=row.agency_id) == (
-            row.covered_until
-        )
+        assert access.coverage_window(
+            person_id=row.person_id, agency_id=row.agency_id, use=access.Use.CARE_COORDINATION
+        ) == (row.covered_from, row.covered_until)
 
 
 def test_involvement_permissions_and_visibility_agree(seeded):
@@ -240,7 +240,12 @@ def test_involvement_permissions_and_visibility_agree(seeded):
     visible = set(CaseVisibility.objects.values_list("agency_id", "case_id"))
     uncovered = 0
     for _, case_id, agency_id, person_id in involved:
-        covered = access.coverage_until(person_id=person_id, agency_id=agency_id) is not None
+        covered = (
+            access.coverage_until(
+                person_id=person_id, agency_id=agency_id, use=access.Use.CARE_COORDINATION
+            )
+            is not None
+        )
         assert covered == ((agency_id, case_id) in visible)
         uncovered += not covered
     # Some consent was withdrawn or has lapsed: then the agency sees nothing.

@@ -14,7 +14,13 @@ from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.models import Role
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import (
+    AgencyFactory,
+    CaseFactory,
+    UserFactory,
+    approved_sharing_basis,
+    give_consent,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 TODAY = timezone.localdate
@@ -110,16 +116,8 @@ def test_lists_stop_showing_a_case_the_day_consent_lapses_without_a_refresh(sett
 def test_a_sharing_basis_covers_without_consent_until_it_ends(setting):
     chair = UserFactory(roles=[Role.FORUM_CHAIR])
     police = setting["police"]
-    basis = services.sharing_basis_record(
-        actor=chair,
-        person=setting["person"],
-        basis=SharingBasis.Basis.CRIME,
-        justification="Threats to staff; police need the risk picture.",
-        approved_by=chair,
-        approver_role="",
-        starts_on=TODAY(),
-        ends_on=TODAY() + datetime.timedelta(days=30),
-        agencies=[police.agency],
+    basis = approved_sharing_basis(
+        setting["person"], basis=SharingBasis.Basis.CRIME, agencies=[police.agency]
     )
     assert _sees(police, setting["case"])
     services.sharing_basis_end(actor=chair, basis=basis)
@@ -127,14 +125,9 @@ def test_a_sharing_basis_covers_without_consent_until_it_ends(setting):
 
 
 def test_a_sharing_basis_expires(setting):
-    chair = UserFactory(roles=[Role.FORUM_CHAIR])
-    basis = services.sharing_basis_record(
-        actor=chair,
-        person=setting["person"],
+    basis = approved_sharing_basis(
+        setting["person"],
         basis=SharingBasis.Basis.VITAL_INTERESTS,
-        justification="Imminent risk to life.",
-        approved_by=chair,
-        approver_role="",
         starts_on=TODAY() - datetime.timedelta(days=10),
         ends_on=TODAY(),
         agencies=[setting["police"].agency],
@@ -144,25 +137,24 @@ def test_a_sharing_basis_expires(setting):
     assert not access.can_view_case(setting["police"], setting["case"])
 
 
-def test_sharing_basis_rules(setting):
+def test_sharing_basis_request_rules(setting):
     hostel = setting["hostel"]
     kwargs = dict(
         actor=hostel,
         person=setting["person"],
         basis="safeguarding",
         justification="Section 42 enquiry.",
-        approved_by=hostel,  # not a chair
-        approver_role="",
         starts_on=TODAY(),
         ends_on=TODAY() + datetime.timedelta(days=30),
         agencies=[hostel.agency],
     )
-    with pytest.raises(DomainError, match="senior role"):
-        services.sharing_basis_record(**kwargs)
     with pytest.raises(DomainError, match="Explain why"):
-        services.sharing_basis_record(**kwargs | {"justification": " ", "approver_role": "Head"})
-    record = services.sharing_basis_record(**kwargs | {"approver_role": "Head of Service"})
-    assert record.approver_role == "Head of Service"
+        services.sharing_basis_request(**kwargs | {"justification": " "})
+    with pytest.raises(DomainError, match="end date must be on or after"):
+        services.sharing_basis_request(**kwargs | {"ends_on": TODAY() - datetime.timedelta(days=1)})
+    record = services.sharing_basis_request(**kwargs)
+    assert record.status == SharingBasis.Status.PENDING
+    assert record.requested_by == hostel
 
 
 def test_consent_rules(setting):

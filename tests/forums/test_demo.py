@@ -58,7 +58,10 @@ def _local_day(moment: datetime.datetime) -> datetime.date:
 
 def _covered(case: Case, agency_id: int, day: datetime.date) -> bool:
     return any(
-        access.coverage_until(person_id=case.person_id, agency_id=agency_id, today=d) is not None
+        access.coverage_until(
+            person_id=case.person_id, agency_id=agency_id, use=access.Use.FORUM_DISCUSSION, today=d
+        )
+        is not None
         for d in (day, timezone.localdate())
     )
 
