@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0012_case_visibility_covered_from"),
+        ("cases", "0013_case_visibility_covered_from"),
         ("consent", "0001_initial"),
         ("csf_portal", "0004_access_event_user_index_in_composite"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

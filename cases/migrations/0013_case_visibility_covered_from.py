@@ -17,7 +17,7 @@ def from_granted(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0011_case_visibility_count_index"),
+        ("cases", "0012_break_glass_history_and_reviews"),
     ]
 
     operations = [
