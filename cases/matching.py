@@ -101,3 +101,89 @@ def same_person(
             if family_names_match(f1, f2) and (not g1 or not g2 or given_names_match(g1, g2)):
                 return True
     return False
+
+
+# --- strict agreement: may an NHS-number match be linked without asking? -------------
+#
+# ``same_person`` above is deliberately generous: it finds *candidates* for a person
+# to look at (spelling variants, nicknames, aliases; and, where both sides have one,
+# the NHS number alone). A checksum-valid typo in an NHS number is still a valid NHS
+# number, so a number on its own must never move a referral into someone else's
+# record. The rule below decides when the identifiers *agree* closely enough for a
+# referral to be pre-linked to an existing person (the chair still confirms it at
+# acceptance); anything less is only proposed to the chair, side by side.
+#
+# Identifiers agree when ALL of these hold:
+#   * date of birth: both known and exactly equal;
+#   * name: for some pair of names (the name itself or a recorded alias, on either
+#     side) the family names are equal once normalised (case, accents, spaces,
+#     hyphens and apostrophes ignored: "O'Brien" == "obrien") AND the given names
+#     start with the same letter once normalised ("Kate" / "Katherine");
+#   * NHS number: equal, or missing on one side (never two different numbers).
+
+
+def family_names_agree(a: str, b: str) -> bool:
+    """Equal once normalised; a blank name agrees with nothing."""
+    na = normalise(a)
+    return bool(na) and na == normalise(b)
+
+
+def given_initials_agree(a: str, b: str) -> bool:
+    """The same first letter once normalised; a blank name agrees with nothing."""
+    na, nb = normalise(a), normalise(b)
+    return bool(na) and bool(nb) and na[0] == nb[0]
+
+
+def names_agree(
+    *,
+    given: str,
+    family: str,
+    other_names: str = "",
+    candidate_given: str,
+    candidate_family: str,
+    candidate_other_names: str = "",
+) -> bool:
+    ours = names_of(given, family, other_names)
+    theirs = names_of(candidate_given, candidate_family, candidate_other_names)
+    return any(
+        family_names_agree(f1, f2) and given_initials_agree(g1, g2)
+        for g1, f1 in ours
+        for g2, f2 in theirs
+    )
+
+
+def dates_of_birth_agree(a: datetime.date | None, b: datetime.date | None) -> bool:
+    return a is not None and a == b
+
+
+def nhs_numbers_conflict(a: str, b: str) -> bool:
+    """Two different NHS numbers (one missing is no conflict)."""
+    return bool(a) and bool(b) and a != b
+
+
+def identifiers_agree(
+    *,
+    given: str,
+    family: str,
+    date_of_birth: datetime.date | None,
+    nhs_number: str = "",
+    other_names: str = "",
+    candidate_given: str,
+    candidate_family: str,
+    candidate_dob: datetime.date | None,
+    candidate_nhs: str = "",
+    candidate_other_names: str = "",
+) -> bool:
+    """The strict rule above: may these two sets of identifiers be linked without asking?"""
+    return (
+        dates_of_birth_agree(date_of_birth, candidate_dob)
+        and not nhs_numbers_conflict(nhs_number, candidate_nhs)
+        and names_agree(
+            given=given,
+            family=family,
+            other_names=other_names,
+            candidate_given=candidate_given,
+            candidate_family=candidate_family,
+            candidate_other_names=candidate_other_names,
+        )
+    )

@@ -559,6 +559,14 @@ def can_view_role_changes(user: Any) -> bool:
     return has_role(user, Role.FORUM_CHAIR)
 
 
+def can_confirm_person_match(user: Any, referral: Referral) -> bool:
+    """Compare a submitted referral with people already known, and say who it is about.
+
+    A forum chair, and only before the decision: after acceptance the choice is fixed.
+    """
+    return has_role(user, Role.FORUM_CHAIR) and referral.state == referral.State.SUBMITTED
+
+
 # --- scoped reads -------------------------------------------------------------
 
 

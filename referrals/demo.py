@@ -2026,8 +2026,14 @@ class _Builder:
 
     def _decide(self, spec: DemoReferral, referral: Referral, referrer: User) -> Referral:
         if spec.outcome == Outcome.ACCEPT:
-            person = self.referrals[spec.same_person_as].person if spec.same_person_as else None
-            return services.referral_accept(actor=self.chair, referral=referral, person=person)
+            # The demo chair confirms a link made at submission (identifiers agree) too.
+            if spec.same_person_as:
+                person = self.referrals[spec.same_person_as].person
+            else:
+                person = referral.person
+            return services.referral_accept(
+                actor=self.chair, referral=referral, person=person, new_person=person is None
+            )
         if spec.outcome == Outcome.REDIRECT_FORUM:
             return services.referral_redirect(
                 actor=self.chair,

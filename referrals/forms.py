@@ -466,12 +466,18 @@ class AcceptForm(GovukFormMixin, forms.Form):
         fields: list[Any] = []
         if people:
             choices = [
-                (key, f"Yes, {p.given_name} {p.family_name}, born {p.date_of_birth:%-d %B %Y}")
+                (
+                    key,
+                    f"Yes, same person: {p.given_name} {p.family_name}"
+                    + (f", born {p.date_of_birth:%-d %B %Y}" if p.date_of_birth else ""),
+                )
                 for key, p in self.people.items()
             ]
             choices.append((self.NEW, "No, this is a new person"))
             self.fields["person"] = forms.ChoiceField(
                 label="Is this referral about someone already known to the forum?",
+                help_text="Compare the identifiers above. A new person is recorded from "
+                "the referral's own details; the record already known is not changed.",
                 choices=choices,
                 widget=forms.RadioSelect,
                 error_messages={"required": "Say whether this is someone already known"},
@@ -496,7 +502,12 @@ class AcceptForm(GovukFormMixin, forms.Form):
         self.helper = self.build_helper(*fields)
 
     def chosen(self):
+        """The existing person the chair confirmed ("Yes, same person"), if any."""
         return self.people.get(self.cleaned_data.get("person") or "")
+
+    def new_person(self) -> bool:
+        """The chair said "No, this is a new person"."""
+        return self.cleaned_data.get("person") == self.NEW
 
 
 class RedirectForm(GovukFormMixin, forms.Form):

@@ -52,6 +52,10 @@ class Referral(TimeStampedModel):
         WRITTEN = "written", "In writing"
         VERBAL = "verbal", "Verbally, recorded by me"
 
+    class IdentityDecision(models.TextChoices):
+        SAME = "same", "The same person as an existing record"
+        NEW = "new", "A new person"
+
     class RedirectDestination(models.TextChoices):
         PRACTITIONER_FORUM = "practitioner_forum", "The practitioner forum"
         NAMED_SERVICE = "named_service", "A named service"
@@ -62,8 +66,25 @@ class Referral(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals"
     )
     referring_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="referrals")
+    # Linked only when the identifiers agree (cases.matching.identifiers_agree), and
+    # final only once the chair confirms it at acceptance (identity_decision).
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    proposed_person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Someone already known with this NHS number whose name or date of birth "
+        "do not agree: for the chair to compare, never linked without the chair",
+    )
+    identity_decision = models.CharField(
+        max_length=10,
+        choices=IdentityDecision.choices,
+        blank=True,
+        help_text="The chair's decision at acceptance: who this referral is about",
     )
 
     # The person, as the referrer knows them

@@ -6,7 +6,13 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import NullIf
 from django.utils import timezone
 
-from cases.matching import same_person
+from cases.matching import (
+    dates_of_birth_agree,
+    names_agree,
+    nhs_numbers_conflict,
+    normalise,
+    same_person,
+)
 from cases.models import Person
 from csf_portal import access
 from csf_portal.models import User
@@ -151,6 +157,127 @@ def person_matches_for_triage(*, user: User, referral: Referral) -> list[Person]
     return [p for p in _candidates_by_identity(referral)[:50] if _is_match(referral, p)]
 
 
+# How each identifier compares, shown to the chair in words (never colour alone).
+MATCHES, DIFFERS, ONE_SIDE = "matches", "differs", "one_side"
+
+
+def _status(ours, theirs, agree: bool | None = None) -> str | None:
+    if not ours and not theirs:
+        return None
+    if not ours or not theirs:
+        return ONE_SIDE
+    if agree is None:
+        agree = ours == theirs
+    return MATCHES if agree else DIFFERS
+
+
+def _identifier_rows(referral: Referral, person: Person) -> list[dict]:
+    """Both sets of identifiers side by side, each flagged by the matching rules.
+
+    Name and date of birth are compared by the strict rule of
+    ``cases.matching.identifiers_agree`` (the rule that decides pre-linking), so what
+    the chair sees flagged is exactly what stopped - or allowed - a link.
+    Neither record holds an address or postcode; the GP practice stands in for it.
+    """
+
+    def dob(value):
+        return f"{value:%-d %B %Y}" if value else ""
+
+    ours_name, theirs_name = referral.person_name, str(person).strip()
+    name_ok = names_agree(
+        given=referral.given_name,
+        family=referral.family_name,
+        other_names=referral.other_names,
+        candidate_given=person.given_name,
+        candidate_family=person.family_name,
+        candidate_other_names=person.other_names,
+    )
+    return [
+        {
+            "label": "Name",
+            "ours": ours_name,
+            "theirs": theirs_name,
+            "status": _status(ours_name, theirs_name, name_ok),
+        },
+        {
+            "label": "Other names",
+            "ours": referral.other_names,
+            "theirs": person.other_names,
+            "status": None,  # shown for the chair; any agreement counts in "Name"
+        },
+        {
+            "label": "Date of birth",
+            "ours": dob(referral.date_of_birth),
+            "theirs": dob(person.date_of_birth),
+            "status": _status(
+                referral.date_of_birth,
+                person.date_of_birth,
+                dates_of_birth_agree(referral.date_of_birth, person.date_of_birth),
+            ),
+        },
+        {
+            "label": "NHS number",
+            "ours": referral.nhs_number,
+            "theirs": person.nhs_number,
+            "status": _status(
+                referral.nhs_number,
+                person.nhs_number,
+                not nhs_numbers_conflict(referral.nhs_number, person.nhs_number),
+            ),
+        },
+        {
+            "label": "Gender",
+            "ours": referral.get_gender_display() if referral.gender else "",
+            "theirs": person.get_gender_display() if person.gender else "",
+            "status": _status(referral.gender, person.gender),
+        },
+        {
+            "label": "GP practice",
+            "ours": referral.gp_practice,
+            "theirs": person.gp_practice,
+            "status": _status(
+                referral.gp_practice,
+                person.gp_practice,
+                normalise(referral.gp_practice) == normalise(person.gp_practice),
+            ),
+        },
+    ]
+
+
+def identity_comparisons(*, user: User, referral: Referral) -> list[dict]:
+    """Everyone a submitted referral may be about, each beside the referral's identifiers.
+
+    The person it is linked to (identifiers agree), the person proposed at submission
+    (NHS number matches, name or date of birth do not), and anyone else the matching
+    rules find. Chairs only, before the decision (``access.can_confirm_person_match``).
+    The caller records the read of each person in the access log.
+    """
+    if not access.can_confirm_person_match(user, referral):
+        return []
+    found: list[tuple[Person, str]] = []
+    if referral.person is not None:
+        found.append((referral.person, "linked"))
+    if referral.proposed_person is not None:
+        found.append((referral.proposed_person, "proposed"))
+    found += [(p, "possible") for p in person_matches_for_triage(user=user, referral=referral)]
+    seen: set = set()
+    comparisons = []
+    for person, relation in found:
+        if person.pk in seen:
+            continue
+        seen.add(person.pk)
+        rows = _identifier_rows(referral, person)
+        comparisons.append(
+            {
+                "person": person,
+                "relation": relation,
+                "rows": rows,
+                "mismatches": [r["label"] for r in rows if r["status"] == DIFFERS],
+            }
+        )
+    return comparisons
+
+
 def earlier_referrals(*, user: User, referral: Referral) -> list[Referral]:
     """Earlier referrals of the same person that the user may see (the revolving door)."""
     same = Q(match_key=referral.match_key) if referral.match_key else Q(pk__in=[])
@@ -199,4 +326,46 @@ def state_history(*, referral: Referral) -> list[dict]:
                 {"state": S(row.state).label, "at": row.history_date, "by": row.history_user}
             )
             previous = row.state
+    return events
+
+
+def timeline(*, referral: Referral, user: User) -> list[dict]:
+    """The referral's history: each change of state, and - for a chair - who it is about.
+
+    Identity events (a match proposed at submission; the chair's "same person" or
+    "new person" at acceptance) would tell a referrer that someone is already known,
+    so only a chair sees them.
+    """
+    chair = access.can_triage_referrals(user)
+    rows = list(
+        referral.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    events: list[dict] = []
+    prior = None
+    for row in rows:
+        if prior is None or row.state != prior.state:
+            events.append(
+                {"state": S(row.state).label, "at": row.history_date, "by": row.history_user}
+            )
+        if chair and prior is not None:
+            if row.proposed_person_id and row.proposed_person_id != prior.proposed_person_id:
+                events.append(
+                    {
+                        "state": "Possible match for the chair to check",
+                        "detail": "The NHS number belongs to someone already known whose name "
+                        "or date of birth do not agree. Not linked.",
+                        "at": row.history_date,
+                        "by": None,
+                    }
+                )
+            if row.identity_decision and row.identity_decision != prior.identity_decision:
+                events.append(
+                    {
+                        "state": "Chair's decision: "
+                        + Referral.IdentityDecision(row.identity_decision).label.lower(),
+                        "at": row.history_date,
+                        "by": row.history_user,
+                    }
+                )
+        prior = row
     return events

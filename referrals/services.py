@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.matching import phonetic_key
+from cases.matching import identifiers_agree, phonetic_key
 from cases.models import Case, Person, RiskCategory, RiskLevel
 from cases.validators import normalise_nhs_number
 from csf_portal import access
@@ -264,6 +264,49 @@ def _chairs() -> list[User]:
     )
 
 
+def referral_identifiers_agree(referral: Referral, person: Person) -> bool:
+    """The strict rule of ``cases.matching.identifiers_agree``, for this referral and person."""
+    return identifiers_agree(
+        given=referral.given_name,
+        family=referral.family_name,
+        date_of_birth=referral.date_of_birth,
+        nhs_number=referral.nhs_number,
+        other_names=referral.other_names,
+        candidate_given=person.given_name,
+        candidate_family=person.family_name,
+        candidate_dob=person.date_of_birth,
+        candidate_nhs=person.nhs_number,
+        candidate_other_names=person.other_names,
+    )
+
+
+def _match_known_person(referral: Referral) -> None:
+    """At submission: link, propose, or leave alone - never a silent merge (issue 19).
+
+    The candidates are the person the referrer chose on the "same person?" page, or
+    else everyone already known with the referral's NHS number. One whose identifiers
+    agree (``referral_identifiers_agree``) is linked, still for the chair to confirm at
+    acceptance; otherwise the first is only *proposed* to the chair and the referral
+    stays unlinked. Only the referral changes: nothing about the existing person does.
+    The referrer is shown nothing either way.
+    """
+    candidates: list[Person]
+    if referral.person_id is not None:
+        candidates = [referral.person] if referral.person is not None else []
+    elif referral.nhs_number:
+        candidates = list(
+            Person.objects.filter(nhs_number=referral.nhs_number).order_by("created_at", "pk")
+        )
+    else:
+        candidates = []
+    agreeing = [p for p in candidates if referral_identifiers_agree(referral, p)]
+    referral.person = agreeing[0] if agreeing else None
+    referral.proposed_person = None if agreeing or not candidates else candidates[0]
+    if referral.assessment is not None and referral.assessment.person_id != referral.person_id:
+        # An assessment attached for a person the referral is no longer linked to.
+        referral.assessment = None
+
+
 @transaction.atomic
 def referral_submit(*, actor: User, referral: Referral) -> Referral:
     referral = _locked(referral)
@@ -274,9 +317,7 @@ def referral_submit(*, actor: User, referral: Referral) -> Referral:
         raise DomainError("This referral is not finished: " + "; ".join(m for _, m in missing))
     _transition(referral, S.SUBMITTED)
     referral.submitted_at = timezone.now()
-    if referral.person_id is None and referral.nhs_number:
-        # The NHS number identifies the person: link without showing the referrer anything.
-        referral.person = Person.objects.filter(nhs_number=referral.nhs_number).first()
+    _match_known_person(referral)
     _save(referral, actor)
     for chair in _chairs():
         notification_send(
@@ -390,14 +431,30 @@ def referral_accept(
     person: Person | None = None,
     reason: str = "",
     meeting=None,
+    new_person: bool = False,
 ) -> Referral:
     """Accept: open a case for the person, or reopen their closed case (a repeat referral).
 
-    ``person`` is an existing person the chair has confirmed this referral is about;
+    Who the referral is about is the chair's decision, made here and fixed by it:
+    ``person`` is an existing person the chair has confirmed this referral is about
+    ("Yes, same person"); ``new_person=True`` creates a new person from the referral's
+    own identifiers, whatever it was linked to or proposed with ("No, this is a new
+    person"). A referral linked or proposed at submission needs one or the other.
+    Consent, sharing basis, agencies and risks all go to that person alone.
     ``meeting``, a forum meeting whose agenda the case joins, with the referrer presenting.
     """
-    referral = _decide(actor, referral, S.ACCEPTED, reason)
-    person = person or referral.person
+    if person is not None and new_person:
+        raise ValueError("Either an existing person or a new person, not both")
+    current = _locked(referral)
+    if current.state == S.SUBMITTED and not access.can_confirm_person_match(actor, current):
+        raise NotAllowed("Only a forum chair can confirm who a referral is about.")
+    referral = _decide(actor, current, S.ACCEPTED, reason)
+    undecided = person is None and not new_person
+    if undecided and (referral.person_id is not None or referral.proposed_person_id is not None):
+        raise DomainError(
+            "Say whether this referral is about the person already known, or a new person",
+            field="person",
+        )
     if person is None:
         person = Person(
             given_name=referral.given_name,
@@ -411,13 +468,19 @@ def referral_accept(
         )
         person._history_user = actor  # type: ignore[attr-defined]
         person.save()
+        created = True
     else:
+        created = False
         person.accommodation_status = referral.accommodation_status or person.accommodation_status
         person.gp_practice = referral.gp_practice or person.gp_practice
         person._history_user = actor  # type: ignore[attr-defined]
         person.save(update_fields=["accommodation_status", "gp_practice", "updated_at"])
+    referral.identity_decision = (
+        Referral.IdentityDecision.NEW if created else Referral.IdentityDecision.SAME
+    )
     referral.person = person
-    referral.assessment = referral.assessment or _latest_assessment(person)
+    if referral.assessment is None or referral.assessment.person_id != person.pk:
+        referral.assessment = _latest_assessment(person)
 
     earlier = (
         Referral.objects.filter(person=person)

@@ -299,7 +299,7 @@ def referral_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         "referral": referral,
         "can_edit": access.can_edit_referral(request.user, referral),
         "can_triage": chair and referral.state == Referral.State.SUBMITTED,
-        "history": selectors.state_history(referral=referral),
+        "history": selectors.timeline(referral=referral, user=request.user),
         "earlier": selectors.earlier_referrals(user=request.user, referral=referral),
     }
     if context["can_triage"]:
@@ -367,19 +367,35 @@ class DecisionView(View):
             raise Http404
         return access.referral_for(user=request.user, referral_id=pk)
 
-    def _form(self, request, referral: Referral, data=None):
+    def _comparisons(self, request, referral: Referral) -> list[dict]:
+        """Accepting: everyone the referral may be about, beside its own identifiers."""
+        if self.decision != "accept":
+            return []
+        return selectors.identity_comparisons(user=request.user, referral=referral)
+
+    def _form(self, request, referral: Referral, comparisons: list[dict], data=None):
         if self.decision == "accept":
-            people = selectors.person_matches_for_triage(user=request.user, referral=referral)
-            if referral.person_id:
-                people = [p for p in people if p.pk != referral.person_id]
-            return forms.AcceptForm(data, people=people)
+            return forms.AcceptForm(data, people=[c["person"] for c in comparisons])
         return {"redirect": forms.RedirectForm, "decline": forms.DeclineForm}[self.decision](data)
 
-    def _render(self, request, referral: Referral, form) -> HttpResponse:
+    def _render(self, request, referral: Referral, form, comparisons: list[dict]) -> HttpResponse:
+        # Each existing person's identifiers shown to the chair are a read of their record.
+        for comparison in comparisons:
+            access.record_access(
+                user=request.user,
+                obj=comparison["person"],
+                request=request,
+                reason=f"Identity check for referral {referral.short_ref}",
+            )
         return render(
             request,
             "referrals/decision.html",
-            {"referral": referral, "form": form, "title": self.titles[self.decision]},
+            {
+                "referral": referral,
+                "form": form,
+                "title": self.titles[self.decision],
+                "comparisons": comparisons,
+            },
         )
 
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
@@ -387,11 +403,15 @@ class DecisionView(View):
         if referral.state != Referral.State.SUBMITTED:
             messages.info(request, "This referral has already been decided.")
             return redirect("referrals:detail", referral.pk)
-        return self._render(request, referral, self._form(request, referral))
+        comparisons = self._comparisons(request, referral)
+        return self._render(
+            request, referral, self._form(request, referral, comparisons), comparisons
+        )
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         referral = self._referral(request, pk)
-        form = self._form(request, referral, request.POST)
+        comparisons = self._comparisons(request, referral)
+        form = self._form(request, referral, comparisons, request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -400,6 +420,7 @@ class DecisionView(View):
                         actor=request.user,
                         referral=referral,
                         person=form.chosen(),
+                        new_person=form.new_person(),
                         reason=data.get("note", ""),
                         meeting=data.get("meeting"),
                     )
@@ -425,4 +446,4 @@ class DecisionView(View):
             else:
                 messages.success(request, message)
                 return redirect("referrals:triage")
-        return self._render(request, referral, form)
+        return self._render(request, referral, form, comparisons)

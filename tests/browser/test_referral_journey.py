@@ -135,3 +135,65 @@ def test_referral_with_a_draft_then_accepted(page, live_server, people):
     # The referrer sees the decision
     _sign_in(page, base, "pc")
     expect(page.get_by_text("has been accepted")).to_be_visible()
+
+
+def test_chair_compares_a_mistyped_nhs_number_and_records_a_new_person(page, live_server, people):
+    """Issue 19: an NHS number typed wrong (but checksum-valid) is someone else's."""
+    import datetime
+
+    from cases.models import Person
+    from referrals import services
+    from tests.referrals.conftest import complete_referral
+
+    police, chair = people
+    brian = complete_referral(
+        police,
+        given_name="Brian",
+        family_name="Okoro",
+        date_of_birth=datetime.date(1970, 1, 1),
+        nhs_number="9434765919",
+    )
+    services.referral_accept(actor=chair, referral=brian)
+    stranger = Person.objects.get()
+    stranger_history = stranger.history.count()
+    kate = complete_referral(police, nhs_number="9434765919")
+    assert kate.person is None  # proposed to the chair, not linked
+
+    base = live_server.url
+    _sign_in(page, base, "chair")
+    page.get_by_role("link", name="Triage", exact=True).click()
+    page.get_by_role("link", name="Kate Smyth").click()
+    expect(page.get_by_text("has not been linked")).to_be_visible()
+    page.get_by_role("link", name="Accept").click()
+
+    # Both sets of identifiers side by side, each mismatch said in words
+    table = page.get_by_role("table", name="The referral's details beside the record of Brian")
+    expect(table).to_be_visible()
+    name_row = table.get_by_role("row", name="Name Kate Smyth Brian Okoro")
+    expect(name_row).to_contain_text("Does not match")
+    dob_row = table.get_by_role("row", name="Date of birth")
+    expect(dob_row).to_contain_text("3 April 1982")
+    expect(dob_row).to_contain_text("1 January 1970")
+    expect(dob_row).to_contain_text("Does not match")
+    expect(table.get_by_role("row", name="NHS number")).to_contain_text("Matches")
+    expect(page.get_by_text("Does not match: Name, Date of birth.")).to_be_visible()
+    assert_accessible(page)
+
+    # Choosing nothing is explained, then "new person"
+    page.get_by_role("button", name="Accept referral").click()
+    expect(page.get_by_role("alert")).to_contain_text("Say whether this is someone already known")
+    assert_accessible(page)
+    page.get_by_label("No, this is a new person").check()
+    page.get_by_role("button", name="Accept referral").click()
+    expect(page.get_by_text("Referral accepted")).to_be_visible()
+
+    kate.refresh_from_db()
+    assert kate.person != stranger
+    assert (kate.person.given_name, kate.person.family_name) == ("Kate", "Smyth")
+    assert kate.case.person == kate.person
+    stranger.refresh_from_db()
+    assert stranger.history.count() == stranger_history
+    assert stranger.cases.count() == 1
+
+    page.goto(f"{base}/referrals/{kate.pk}/")
+    expect(page.get_by_text("Chair's decision: a new person")).to_be_visible()

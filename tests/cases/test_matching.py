@@ -79,3 +79,56 @@ def test_markup_is_refused(text):
 @pytest.mark.parametrize("text", ["score < 5 and > 2", "risk: high -> very high", "A&E x3"])
 def test_plain_text_with_symbols_is_fine(text):
     validate_no_markup(text)
+
+
+# --- the strict rule that decides whether an NHS-number match may be linked ---------
+
+
+def agree(given, family, c_given, c_family, **kw):
+    from cases.matching import identifiers_agree
+
+    return identifiers_agree(
+        given=given,
+        family=family,
+        date_of_birth=kw.pop("dob", DOB),
+        candidate_given=c_given,
+        candidate_family=c_family,
+        candidate_dob=kw.pop("c_dob", DOB),
+        **kw,
+    )
+
+
+@pytest.mark.parametrize(
+    "given,family,c_given,c_family,kw,expected",
+    [
+        ("Kate", "Smyth", "Katherine", "Smyth", {}, True),  # same initial, same family name
+        ("Sean", "O'Brien", "sean", "OBRIEN", {}, True),  # normalised
+        ("Zoë", "Ångström", "Zoe", "Angstrom", {}, True),
+        ("Kate", "Smyth", "Kate", "Smith", {}, False),  # a variant is a candidate, not agreement
+        ("Kate", "Smyth", "Brian", "Smyth", {}, False),
+        ("Kate", "Smyth", "Kate", "Smyth", {"c_dob": datetime.date(1981, 5, 18)}, False),
+        ("Kate", "Smyth", "Kate", "Smyth", {"dob": None, "c_dob": None}, False),
+        ("", "Smyth", "Kate", "Smyth", {}, False),
+        ("Kate", "Smyth", "Kate", "Smyth", {"nhs_number": "9434765919"}, True),
+        (
+            "Kate",
+            "Smyth",
+            "Kate",
+            "Smyth",
+            {"nhs_number": "9434765919", "candidate_nhs": "4010232137"},
+            False,
+        ),
+        ("Kate", "Jones", "Kate", "Smyth", {"candidate_other_names": "Kate Jones"}, True),
+    ],
+)
+def test_identifiers_agree_only_on_exact_dob_family_name_and_initial(
+    given, family, c_given, c_family, kw, expected
+):
+    assert agree(given, family, c_given, c_family, **kw) is expected
+
+
+def test_an_nhs_number_alone_is_a_candidate_but_never_agreement():
+    kw = {"nhs_number": "9434765919", "candidate_nhs": "9434765919"}
+    other_dob = {"c_dob": datetime.date(1970, 1, 1)}
+    assert match("Kate", "Smyth", "Brian", "Okoro", **kw, **other_dob)
+    assert not agree("Kate", "Smyth", "Brian", "Okoro", **kw, **other_dob)

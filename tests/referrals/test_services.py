@@ -196,8 +196,9 @@ def test_accepting_a_closed_persons_referral_reopens_the_case_as_a_repeat(referr
     Case.objects.filter(pk=case.pk).update(state=Case.State.CLOSED, closure_outcome="risk_reduced")
 
     second = complete_referral(referrer, nhs_number="9434765919")
-    assert second.person_id == case.person_id  # linked by NHS number at submission
-    services.referral_accept(actor=chair, referral=second)
+    # Linked by NHS number at submission (name and date of birth agree); the chair confirms.
+    assert second.person_id == case.person_id
+    services.referral_accept(actor=chair, referral=second, person=second.person)
     second.refresh_from_db()
     case.refresh_from_db()
     assert second.case == case

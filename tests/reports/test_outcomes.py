@@ -26,7 +26,14 @@ def _accept(chair, referrer, given, family, **overrides):
     from referrals.services import referral_accept
 
     referral = complete_referral(referrer, given_name=given, family_name=family, **overrides)
-    return referral_accept(actor=chair, referral=referral)
+    # Who it is about is the chair's call: the person it was linked to (their identifiers
+    # agree), else a new person - never someone else sharing only the NHS number.
+    return referral_accept(
+        actor=chair,
+        referral=referral,
+        person=referral.person,
+        new_person=referral.person is None,
+    )
 
 
 def _review(chair, case, start, end, **counts):
