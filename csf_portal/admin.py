@@ -101,7 +101,7 @@ class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user
+        form.acting_user = request.user  # type: ignore[attr-defined]
         return form
 
     def get_readonly_fields(self, request, obj=None):
