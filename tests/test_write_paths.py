@@ -124,6 +124,9 @@ NOT_A_MODEL_WRITE: dict[tuple[str, str, str], str] = {
     ("csf_portal/middleware.py", "OTPMiddleware._verify_user_sync", "_known_devices.set"): (
         "a ContextVar holding this request's devices"
     ),
+    ("referrals/selectors.py", "identity_comparisons", "seen.add"): (
+        "a Python set of the people already compared"
+    ),
 }
 
 # Real writes outside services, left for now because the code is being changed by
