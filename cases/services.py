@@ -346,7 +346,7 @@ def break_glass_request(
     grant = None
     with transaction.atomic():
         # One user's look-ups one at a time, so two at once cannot both pass the limit.
-        User.objects.select_for_update().filter(pk=actor.pk).exists()
+        User.objects.select_for_update(of=("self",)).filter(pk=actor.pk).exists()
         limited = _emergency_lookups_exhausted(actor)
         if limited:
             access.record_emergency_lookup(
@@ -430,7 +430,9 @@ def break_glass_review(*, actor: User, grant, note: str = ""):
     if not access.can_triage_referrals(actor):
         raise NotAllowed("Only a forum chair reviews emergency access.")
     grant = (
-        BreakGlassAccess.objects.select_for_update().select_related("reviewed_by").get(pk=grant.pk)
+        BreakGlassAccess.objects.select_for_update(of=("self",))
+        .select_related("reviewed_by")
+        .get(pk=grant.pk)
     )
     if grant.reviewed_at is not None:
         raise DomainError(

@@ -206,7 +206,7 @@ def user_update(
     """An administrator's edit of another user's account (the admin's user form)."""
     roles = {str(r) for r in roles}
     # The row as stored, not as the form left the object: checks compare with it.
-    stored = User.objects.select_for_update().get(pk=user.pk)
+    stored = User.objects.select_for_update(of=("self",)).get(pk=user.pk)
     user_change_check(actor=actor, user=stored, roles=roles, agency=agency, is_active=is_active)
     stored.first_name, stored.last_name, stored.email = first_name, last_name, email
     stored.job_title, stored.is_active = job_title, is_active
