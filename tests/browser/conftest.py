@@ -71,6 +71,9 @@ def no_js_page(browser):
 
 def assert_accessible(page) -> None:
     """Run axe-core on the current page: no serious or critical violations."""
+    # A click that navigates returns before the next document exists: wait for it,
+    # or the script tag meets a page with no head yet.
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [
