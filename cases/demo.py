@@ -53,7 +53,7 @@ from csf_portal.dates import at, demo_diary, working_day_on_or_before
 from csf_portal.errors import HandOffRefused
 from csf_portal.models import AccessEvent, Agency, Notification, User
 from forums import services as forum_services
-from forums.models import Forum, ForumDecision, Meeting
+from forums.models import AgendaItem, Forum, ForumDecision, Meeting
 from referrals.models import Referral
 
 A = AccommodationStatus
@@ -355,6 +355,7 @@ class _Builder:
         }
         self.latest: dict[Any, datetime.datetime] = {}
         self.csf: list[Meeting] = []
+        self.booked: dict[Any, int] = {}  # cases with a decision taken, per meeting
         self.seq = 0
         self.avoidable_reviews = (0, 0)  # reviews answered "yes", and otherwise
 
@@ -421,6 +422,50 @@ class _Builder:
             )
             if keep is not None:
                 keep.append(meeting)
+
+    def _book(self, wanted: Meeting, meetings: list[Meeting]) -> Meeting:
+        """The meeting a decision about the case is taken at: ``wanted``, or if six cases
+        are already booked there (the forum's norm), the case's next meeting with room."""
+        for meeting in [m for m in meetings if m.starts_at >= wanted.starts_at]:
+            if self.booked.get(meeting.pk, 0) < 6:
+                self.booked[meeting.pk] = self.booked.get(meeting.pk, 0) + 1
+                return meeting
+        return wanted
+
+    def _agenda_item(self, meeting: Meeting, case: Case) -> AgendaItem:
+        """The case's item on the meeting's agenda, where the forum's decisions about it go.
+
+        The year is written after the fact: the chair put the case on the agenda before
+        the meeting, so the item is added with the meeting briefly back at planned
+        (forums/demo then builds the rest of the agenda, the minutes and attendance).
+        """
+        item = AgendaItem.objects.filter(meeting=meeting, case=case).first()
+        if item is not None:
+            return item
+        # The case as it stood when the agenda was built (a later closure is already written).
+        case = Case.objects.select_related("person").get(pk=case.pk)
+        case.state = (
+            case.history.filter(history_date__lt=meeting.starts_at)
+            .order_by("-history_date")
+            .values_list("state", flat=True)
+            .first()
+        ) or case.state
+        state = Meeting.objects.values_list("state", flat=True).get(pk=meeting.pk)
+        Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.PLANNED)
+        since = timezone.now()
+        with _signed_in(self.chair):
+            item = forum_services.agenda_item_add(actor=self.chair, meeting=meeting, case=case)
+        Meeting.objects.filter(pk=meeting.pk).update(state=state)
+        built = meeting.starts_at - datetime.timedelta(days=9)
+        _backdate(AgendaItem, item.pk, since=since, at=built, created_at=built, updated_at=built)
+        return item
+
+    def _backdate_decisions(self, since: datetime.datetime, at: datetime.datetime) -> None:
+        """The decisions just recorded were taken at the meeting, at ``at``."""
+        for pk in ForumDecision.objects.filter(created_at__gte=since).values_list("pk", flat=True):
+            _backdate(
+                ForumDecision, pk, since=since, at=at, decided_at=at, created_at=at, updated_at=at
+            )
 
     # --- opening ---------------------------------------------------------------------
 
@@ -563,7 +608,7 @@ class _Builder:
         self._plan_reviews(story, events)
         for departure in DEPARTURES:
             if departure.person == story.name and len(story.meetings) >= 4:
-                meeting = story.meetings[-1 - self.rng.randint(0, 2)]
+                meeting = self._book(story.meetings[-1 - self.rng.randint(0, 2)], story.meetings)
                 self._add(
                     events,
                     meeting.starts_at + datetime.timedelta(minutes=70),
@@ -709,7 +754,8 @@ class _Builder:
             later = [m for m in meetings if m.starts_at > agreed_at[-1].starts_at]
             if len(later) >= 2 and self.rng.random() < 0.45:
                 agreed_at.append(later[self.rng.randint(1, len(later) - 1)])
-        for version, meeting in enumerate(agreed_at, start=1):
+        for version, wanted in enumerate(agreed_at, start=1):
+            meeting = self._book(wanted, meetings)
             drafted = max(
                 _at(_working(meeting.starts_at.date() - datetime.timedelta(days=4)), 14, 10),
                 story.opened + datetime.timedelta(hours=2),
@@ -823,9 +869,11 @@ class _Builder:
         CarePlanItem.history.filter(plan_id=plan.pk, history_date__gte=since).update(
             history_date=drafted
         )
+        item = self._agenda_item(meeting, case)
         since = timezone.now()
         with _signed_in(self.chair):
-            plan = services.care_plan_agree(actor=self.chair, plan=plan, meeting=meeting)
+            plan = forum_services.item_care_plan_agree(actor=self.chair, item=item)
+        self._backdate_decisions(since, meeting.starts_at + datetime.timedelta(minutes=40))
         _backdate(CarePlan, plan.pk, since=since, at=agreed, agreed_at=agreed, updated_at=agreed)
         self._touch(case, agreed)
 
@@ -1073,28 +1121,14 @@ class _Builder:
         ).exists():
             return
         at = meeting.starts_at + datetime.timedelta(minutes=70)
+        item = self._agenda_item(meeting, case)
         since = timezone.now()
         with _signed_in(self.chair):
-            decision = forum_services.forum_decision_record(
-                actor=self.chair,
-                meeting=meeting,
-                kind=ForumDecision.Kind.AGENCY_LEAVES_CASE,
-                summary=departure.summary,
-                case=case,
-                agency=agency,
+            forum_services.agency_leaves_case_decide(
+                actor=self.chair, item=item, agency=agency, summary=departure.summary
             )
-            involvement = services.case_agency_leave(
-                actor=self.chair, case=case, agency=agency, decision=decision
-            )
-        _backdate(
-            ForumDecision,
-            decision.pk,
-            since=since,
-            at=at,
-            decided_at=at,
-            created_at=at,
-            updated_at=at,
-        )
+        self._backdate_decisions(since, at)
+        involvement = CaseAgency.objects.get(case=case, agency=agency, left_at__gte=since)
         _backdate(CaseAgency, involvement.pk, since=since, at=at, left_at=at, updated_at=at)
         self._touch(case, at)
 

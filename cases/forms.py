@@ -144,29 +144,34 @@ class CarePlanItemForm(GovukFormMixin, forms.Form):
         )
 
 
-def _open_csf_meetings():
-    """Creative Solutions Forum meetings that have started and whose minutes are still open."""
-    from django.utils import timezone
+class _DecisionItemField(forms.ModelChoiceField):
+    """The case's item on the agenda of a forum meeting that was held (no hand-offs)."""
 
-    from forums.models import Forum, Meeting
+    def label_from_instance(self, obj: Any) -> str:
+        from django.utils import timezone
+        from django.utils.formats import date_format
 
-    return (
-        Meeting.objects.filter(forum__kind=Forum.Kind.CSF, starts_at__lte=timezone.now())
-        .exclude(state=Meeting.State.MINUTES_APPROVED)
-        .select_related("forum")
-        .order_by("-starts_at")
-    )
+        when = date_format(timezone.localtime(obj.meeting.starts_at), "j F Y")
+        return f"{obj.meeting.forum.name}, {when} (item {obj.order})"
 
 
-def _meeting_field(label: str) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
+def _decision_item_field(case: Any, label: str) -> forms.ModelChoiceField:
+    from csf_portal import access
+
+    return _DecisionItemField(
         label=label,
-        queryset=_open_csf_meetings(),
+        queryset=access.decision_items_for(case=case),
         empty_label="Select a meeting",
-        help_text="Meetings that have started and whose minutes are not yet approved",
+        help_text=(
+            "Meetings that discussed this case, have been held and whose minutes are not yet "
+            "approved. The decision is recorded on the case's item of the minutes."
+        ),
         error_messages={
             "required": "Select the forum meeting",
-            "invalid_choice": "Select a forum meeting that has met and whose minutes are open",
+            "invalid_choice": (
+                "Select a forum meeting that discussed this case, has been held and whose "
+                "minutes are open"
+            ),
         },
     )
 
@@ -174,10 +179,10 @@ def _meeting_field(label: str) -> forms.ModelChoiceField:
 class AgreePlanForm(GovukFormMixin, forms.Form):
     submit_label = "Record the plan as agreed"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["meeting"] = _meeting_field("Which forum meeting agreed it?")
-        self.helper = self.build_helper(Field.select("meeting"))
+        self.fields["item"] = _decision_item_field(case, "Which forum meeting agreed it?")
+        self.helper = self.build_helper(Field.select("item"))
 
 
 def _count(label: str) -> forms.IntegerField:
@@ -291,8 +296,8 @@ class LeaveCaseForm(GovukFormMixin, forms.Form):
         self.fields["agency"].queryset = Agency.objects.filter(  # type: ignore[attr-defined]
             pk__in=case.involvements.filter(left_at__isnull=True).values("agency_id")
         ).order_by("name")
-        self.fields["meeting"] = _meeting_field("Which forum meeting decided it?")
-        self.order_fields(["agency", "meeting", "summary"])
+        self.fields["item"] = _decision_item_field(case, "Which forum meeting decided it?")
+        self.order_fields(["agency", "item", "summary"])
         self.helper = self.build_helper(
-            Field.select("agency"), Field.select("meeting"), Field.textarea("summary", rows=4)
+            Field.select("agency"), Field.select("item"), Field.textarea("summary", rows=4)
         )

@@ -51,20 +51,6 @@ def _attempt(*, case: Case, agency: Agency, actor: User, kind: str, risk: Risk |
     )
 
 
-def _decision_allows(decision, *, case: Case, kind: str, agency: Agency, risk: Risk | None) -> bool:
-    from forums.models import ForumDecision
-
-    if decision is None:
-        return False
-    decision = ForumDecision.objects.get(pk=decision.pk)
-    return (
-        decision.case_id == case.pk
-        and decision.kind == kind
-        and decision.agency_id == agency.pk
-        and (risk is None or decision.risk_id == risk.pk)
-    )
-
-
 @transaction.atomic
 def case_agency_join(
     *, actor: User, case: Case, agency: Agency, role: str = "", named_worker: User | None = None
@@ -109,8 +95,8 @@ def case_agency_leave(*, actor: User, case: Case, agency: Agency, decision=None)
         )
         if involvement is None:
             raise DomainError(f"{agency} is not involved in this case")
-        allowed = _decision_allows(
-            decision, case=case, kind="agency_leaves_case", agency=agency, risk=None
+        allowed = access.forum_decision_allows(
+            decision, case=case, kind="agency_leaves_case", agency=agency
         )
         owns = RiskOwner.objects.filter(
             risk__case=case, agency=agency, ended_at__isnull=True, risk__status=Risk.Status.OPEN
@@ -232,7 +218,7 @@ def risk_owner_remove(*, actor: User, owner: RiskOwner, decision=None) -> RiskOw
         others = (
             RiskOwner.objects.filter(risk=risk, ended_at__isnull=True).exclude(pk=owner.pk).exists()
         )
-        allowed = others or _decision_allows(
+        allowed = others or access.forum_decision_allows(
             decision, case=risk.case, kind="risk_owner_leaves", agency=owner.agency, risk=risk
         )
         if allowed:
@@ -548,16 +534,20 @@ def care_plan_item_remove(*, actor: User, plan, expected_edit_version: int, item
 
 
 @transaction.atomic
-def care_plan_agree(*, actor: User, plan, meeting):
-    """Agree the draft at a meeting; the plan it replaces is superseded (and kept)."""
+def care_plan_agree(*, actor: User, plan, decision):
+    """Agree the draft by the forum's decision; the plan it replaces is superseded (and kept).
+
+    ``decision``: the forum's CARE_PLAN_AGREED decision on the case's agenda item at a
+    meeting that was held (``forums.services.item_care_plan_agree`` records it).
+    """
     from cases.models import CarePlan
-    from forums.models import Forum
 
     if not access.can_triage_referrals(actor):
         raise NotAllowed("The forum chair records that a care plan was agreed.")
-    if meeting.forum.kind != Forum.Kind.CSF or meeting.starts_at > timezone.now():
+    if not access.forum_decision_allows(decision, case=plan.case, kind="care_plan_agreed"):
         raise DomainError(
-            "A care plan is agreed at a Creative Solutions Forum meeting that has met"
+            "A care plan is agreed in the case's discussion at a Creative Solutions Forum "
+            "meeting that was held"
         )
     plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
     if plan.state != CarePlan.State.DRAFT:
@@ -578,7 +568,7 @@ def care_plan_agree(*, actor: User, plan, meeting):
         previous.save()
     plan.state = CarePlan.State.AGREED
     plan.agreed_at = timezone.now()
-    plan.agreed_meeting = meeting
+    plan.agreed_meeting = decision.meeting
     plan.agreed_by = actor
     plan._history_user = actor
     plan.save()

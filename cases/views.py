@@ -258,7 +258,7 @@ def _plan_context(request: AuthenticatedHttpRequest, case: Any, plan: Any, form:
         "changes": services.care_plan_changes(before=agreed, after=plan),
         "blocking": services.risks_blocking_care_plan(case=case),
         "can_agree": access.can_triage_referrals(request.user),
-        "agree_form": AgreePlanForm(),
+        "agree_form": AgreePlanForm(case=case),
     }
 
 
@@ -318,12 +318,12 @@ class CarePlanAgreeView(View):
         if not access.can_triage_referrals(request.user):
             raise Http404
         plan = services.care_plan_draft(actor=request.user, case=case)
-        form = AgreePlanForm(request.POST)
+        form = AgreePlanForm(request.POST, case=case)
         if form.is_valid():
+            from forums.services import item_care_plan_agree
+
             try:
-                services.care_plan_agree(
-                    actor=request.user, plan=plan, meeting=form.cleaned_data["meeting"]
-                )
+                item_care_plan_agree(actor=request.user, item=form.cleaned_data["item"])
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -444,8 +444,7 @@ class LeaveCaseView(View):
             try:
                 agency_leaves_case_decide(
                     actor=request.user,
-                    meeting=data["meeting"],
-                    case=case,
+                    item=data["item"],
                     agency=data["agency"],
                     summary=data["summary"],
                 )

@@ -567,6 +567,101 @@ def can_confirm_person_match(user: Any, referral: Referral) -> bool:
     return has_role(user, Role.FORUM_CHAIR) and referral.state == referral.State.SUBMITTED
 
 
+# --- the forum's decisions: no hand-offs (DESIGN §4 rule 2, ADR 0004) ----------
+
+#: Decisions that change who carries a case. Each belongs to the agenda item of that
+#: case at a Creative Solutions Forum meeting that was held, and shows on its minutes.
+CASE_DECISION_KINDS: frozenset[str] = frozenset(
+    {"agency_leaves_case", "risk_owner_leaves", "care_plan_agreed"}
+)
+
+
+def decision_items_for(*, case: Case, now: datetime.datetime | None = None):
+    """The case's agenda items at which the forum's decision can be recorded now.
+
+    Items of this case at Creative Solutions Forum meetings that have started, whose
+    agenda was published (a meeting planned but never published was not held), and
+    whose minutes are still open; the latest meeting first.
+    """
+    from forums.models import AgendaItem, Forum, Meeting
+
+    now = now or timezone.now()
+    return (
+        AgendaItem.objects.filter(
+            case=case,
+            meeting__forum__kind=Forum.Kind.CSF,
+            meeting__starts_at__lte=now,
+            meeting__state__in=[Meeting.State.AGENDA_PUBLISHED, Meeting.State.HELD],
+        )
+        .select_related("meeting__forum")
+        .order_by("-meeting__starts_at", "order")
+    )
+
+
+def forum_decision_allows(
+    decision: Any, *, case: Case, kind: str, agency: Agency | None = None, risk: Any = None
+) -> bool:
+    """The one check of no hand-offs: does this recorded decision allow exactly this?
+
+    An agency leaves a case, a risk loses its last owner and a care plan is agreed only
+    by a decision of the Creative Solutions Forum of exactly that kind, case, agency and
+    risk, recorded on the agenda item of that case at a meeting that had been held
+    (agenda published, started) when it was decided. Read afresh from the database:
+    the caller's copy proves nothing.
+    """
+    from forums.models import Forum, ForumDecision, Meeting
+
+    if decision is None or kind not in CASE_DECISION_KINDS:
+        return False
+    found = (
+        ForumDecision.objects.filter(pk=decision.pk)
+        .select_related("item", "meeting__forum")
+        .first()
+    )
+    if found is None or found.item is None:
+        return False
+    meeting = found.meeting
+    return (
+        found.kind == kind
+        and found.case_id == case.pk
+        and found.item.case_id == case.pk
+        and found.item.meeting_id == meeting.pk
+        and found.agency_id == (agency.pk if agency is not None else None)
+        and found.risk_id == (risk.pk if risk is not None else None)
+        and meeting.forum.kind == Forum.Kind.CSF
+        and meeting.state != Meeting.State.PLANNED
+        and meeting.starts_at <= found.decided_at
+    )
+
+
+# --- building an agenda (DESIGN §4 rules 1 and 3) -------------------------------
+
+
+def agenda_cases_for(*, user: Any, forum: Any) -> QuerySet[Case]:
+    """The cases the user may put on this forum's agenda: exactly those they may see
+    (involved, covered for care coordination) whose consent or sharing basis also
+    covers the user's agency for forum discussion. None for a forum that does not
+    discuss people (the System Optimisation Group). (A closed case is refused by the
+    agenda service and left out of the builder: that is the case's state, not need to
+    know.)"""
+    from cases.models import Case
+
+    agency = _case_agency(user)
+    if agency is None or not forum.discusses_cases:
+        return Case.objects.none()
+    visible = cases_visible_to(user=user)
+    person_ids = set(visible.values_list("person_id", flat=True))
+    discussable = people_covered(
+        person_ids=person_ids, agency_id=agency.pk, use=Use.FORUM_DISCUSSION
+    )
+    return visible.filter(person_id__in=discussable)
+
+
+def can_add_to_agenda(user: Any, case: Case, forum: Any) -> bool:
+    """Whether this user may put this case on this forum's agenda (see ``agenda_cases_for``)."""
+    return agenda_cases_for(user=user, forum=forum).filter(pk=case.pk).exists()
+
+
 # --- scoped reads -------------------------------------------------------------
 
 

@@ -1447,13 +1447,26 @@ class _Builder:
         **fields: Any,
     ) -> AgendaItem:
         since = timezone.now()
-        item = services.agenda_item_add(
-            actor=self.chair,
-            meeting=meeting,
-            starts_at=slot[0],
-            minutes_allowed=slot[1],
-            **fields,
-        )
+        case = fields.get("case")
+        existing = AgendaItem.objects.filter(meeting=meeting, case=case).first() if case else None
+        if existing is not None:
+            # cases/demo put the case on the agenda for the forum's decisions about it.
+            item = services.agenda_item_update(
+                actor=self.chair,
+                item=existing,
+                presenter=fields.get("presenter"),
+                starts_at=slot[0],
+                minutes_allowed=slot[1],
+                invited_agencies=fields.get("invited_agencies", ()),
+            )
+        else:
+            item = services.agenda_item_add(
+                actor=self.chair,
+                meeting=meeting,
+                starts_at=slot[0],
+                minutes_allowed=slot[1],
+                **fields,
+            )
         _backdate(AgendaItem, item.pk, since=since, at=at, created_at=at, updated_at=at)
         Invitation.objects.filter(item=item).update(invited_at=at)
         self._date_notifications(since, at)
@@ -1599,6 +1612,12 @@ class _Builder:
                 invited_agencies=case_item.invited,
             )
             items.append((item, case_item, ""))
+        # Topics first, then the cases, whichever was put on the agenda first.
+        for number, (item, _, _) in enumerate(items, start=1):
+            if item.order != number:
+                AgendaItem.objects.filter(pk=item.pk).update(order=number)
+                AgendaItem.history.filter(id=item.pk).update(order=number)
+                item.order = number
         self._publish(meeting, _at(_working(day - datetime.timedelta(days=7)), 16, 5))
         self._hold(meeting)
 
@@ -1684,8 +1703,14 @@ class _Builder:
                     changes[case_id].append((category, before, level))
 
         new = [c for c in eligible if not self.discussed.get(c)]
-        forced = _unique([*decisions, *closures, *plans, *new, *monitoring])
-        forced = [c for c in forced if c in eligible][:6]
+        # Cases cases/demo put on the agenda for the forum's decisions about them stay on it.
+        on_agenda = list(
+            AgendaItem.objects.filter(meeting=meeting, case__isnull=False)
+            .order_by("order")
+            .values_list("case_id", flat=True)
+        )
+        forced = _unique([*on_agenda, *decisions, *closures, *plans, *new, *monitoring])
+        forced = [c for c in forced if c in eligible or c in on_agenda][: max(6, len(on_agenda))]
         preferred = [c for c in _unique([*owners, *changes]) if c in eligible and c not in forced]
         self.rng.shuffle(preferred)
 
@@ -1698,7 +1723,7 @@ class _Builder:
             key=lambda c: (last_seen(c), self._opened(c)),
         )
         target = max(len(forced), self.rng.choice((4, 5, 5, 6)))
-        chosen = (forced + preferred + others)[: min(target, 6)]
+        chosen = (forced + preferred + others)[: min(target, max(6, len(on_agenda)))]
 
         plans_out = []
         for case_id in chosen:

@@ -277,7 +277,10 @@ class DecisionForm(GovukFormMixin, forms.Form):
     submit_label = "Record the decision"
     kind = forms.ChoiceField(
         label="What kind of decision?",
-        choices=ForumDecision.Kind.choices,
+        # A care plan is agreed with its own button on the item (it checks the plan).
+        choices=[
+            c for c in ForumDecision.Kind.choices if c[0] != ForumDecision.Kind.CARE_PLAN_AGREED
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": "Select the kind of decision"},
     )

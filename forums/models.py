@@ -297,6 +297,7 @@ class ForumDecision(TimeStampedModel):
     class Kind(models.TextChoices):
         AGENCY_LEAVES_CASE = "agency_leaves_case", "An agency stops being involved in a case"
         RISK_OWNER_LEAVES = "risk_owner_leaves", "An agency stops owning a risk"
+        CARE_PLAN_AGREED = "care_plan_agreed", "The forum agrees a care plan"
         OTHER = "other", "Other decision"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -323,6 +324,15 @@ class ForumDecision(TimeStampedModel):
 
     class Meta:
         ordering = ["-decided_at"]
+        constraints = [
+            # A plan is agreed in the case's discussion (the other case decisions
+            # predate this rule; csf_portal.access.forum_decision_allows checks all).
+            models.CheckConstraint(
+                condition=~models.Q(kind="care_plan_agreed")
+                | models.Q(item__isnull=False, case__isnull=False),
+                name="care_plan_agreed_on_its_item",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.meeting})"

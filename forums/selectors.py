@@ -231,17 +231,21 @@ def meeting_page(*, user: User, meeting: Meeting, request=None) -> dict[str, Any
     }
 
 
-def agenda_candidates(*, meeting: Meeting) -> dict[str, list[Any]]:
+def agenda_candidates(*, user: User, meeting: Meeting) -> dict[str, list[Any]]:
     """Cases for the chair to choose from: awaiting the forum, and due for review.
 
-    Cases already on this or any later meeting's agenda are left out.
+    Only cases the user may see and the forum may discuss
+    (``access.agenda_cases_for``); cases already on this or any later meeting's
+    agenda are left out. The page that shows them logs the read.
     """
     now = timezone.now()
     booked = AgendaItem.objects.filter(
         Q(meeting=meeting) | Q(meeting__starts_at__gte=now), case__isnull=False
     ).values("case_id")
+    allowed = access.agenda_cases_for(user=user, forum=meeting.forum).values("pk")
     cases = (
-        Case.objects.exclude(state=Case.State.CLOSED)
+        Case.objects.filter(pk__in=allowed)
+        .exclude(state=Case.State.CLOSED)
         .exclude(pk__in=booked)
         .select_related("person")
         .annotate(last_discussed=Max("agenda_items__meeting__starts_at"))

@@ -339,6 +339,14 @@ def agenda_item_add(
             raise DomainError("This case is closed. A new referral reopens it", field="case")
         if AgendaItem.objects.filter(meeting=meeting, case=case).exists():
             raise DomainError("This case is already on the agenda", field="case")
+        if not access.can_add_to_agenda(actor, case, meeting.forum):
+            # Need to know: only a case the chair may see, and whose consent covers
+            # discussion at the forum, goes on an agenda (it opens the case to members).
+            raise DomainError(
+                "Choose a case from the list: it shows the cases you may see whose consent "
+                "covers discussion at the forum",
+                field="case",
+            )
     elif not topic and system_issue is None:
         raise DomainError(
             "Choose a case" if meeting.forum.discusses_cases else "Give a topic or a system issue",
@@ -652,7 +660,7 @@ def item_decision_record(
 
     An agency leaving a case, or giving up its ownership of a risk, is the one
     way either can happen (no hand-offs); the decision is recorded first and
-    the case service checks it.
+    the case service checks it (``access.forum_decision_allows``).
     """
     from cases import services as case_services
     from cases.models import RiskOwner
@@ -661,6 +669,8 @@ def item_decision_record(
     kind = _choice(ForumDecision.Kind, kind, field="kind", message="Select the kind of decision")
     if item.case_id is None and kind != ForumDecision.Kind.OTHER:
         raise DomainError("This decision is about a case", field="kind")
+    if kind == ForumDecision.Kind.CARE_PLAN_AGREED:
+        raise DomainError("Agree the care plan with its own button on this item", field="kind")
     owner = None
     leaving = (ForumDecision.Kind.AGENCY_LEAVES_CASE, ForumDecision.Kind.RISK_OWNER_LEAVES)
     if kind in leaving and agency is None:
@@ -671,15 +681,8 @@ def item_decision_record(
         owner = RiskOwner.objects.filter(risk=risk, agency=agency, ended_at__isnull=True).first()
         if owner is None:
             raise DomainError(f"{agency} does not own this risk", field="agency")
-    if kind == ForumDecision.Kind.AGENCY_LEAVES_CASE and item.case is not None and agency:
-        return agency_leaves_case_decide(
-            actor=actor,
-            meeting=item.meeting,
-            case=item.case,
-            agency=agency,
-            summary=summary,
-            item=item,
-        )
+    if kind == ForumDecision.Kind.AGENCY_LEAVES_CASE and agency is not None:
+        return agency_leaves_case_decide(actor=actor, item=item, agency=agency, summary=summary)
     decision = forum_decision_record(
         actor=actor,
         meeting=item.meeting,
@@ -697,27 +700,26 @@ def item_decision_record(
 
 @transaction.atomic
 def agency_leaves_case_decide(
-    *,
-    actor: User,
-    meeting: Meeting,
-    case: Case,
-    agency: Agency,
-    summary: str,
-    item: AgendaItem | None = None,
+    *, actor: User, item: AgendaItem, agency: Agency, summary: str
 ) -> ForumDecision:
-    """The forum decides an agency stops being involved: the decision and its effect, together."""
+    """The forum decides an agency stops being involved: the decision and its effect, together.
+
+    ``item`` is the case's item on the agenda of the meeting that decided it.
+    """
     from cases import services as case_services
 
+    if item.case is None:
+        raise DomainError("This decision is about a case", field="item")
     decision = forum_decision_record(
         actor=actor,
-        meeting=meeting,
+        meeting=item.meeting,
         item=item,
         kind=ForumDecision.Kind.AGENCY_LEAVES_CASE,
         summary=summary,
-        case=case,
+        case=item.case,
         agency=agency,
     )
-    case_services.case_agency_leave(actor=actor, case=case, agency=agency, decision=decision)
+    case_services.case_agency_leave(actor=actor, case=item.case, agency=agency, decision=decision)
     return decision
 
 
@@ -733,9 +735,17 @@ def forum_decision_record(
     risk: Risk | None = None,
     item: AgendaItem | None = None,
 ) -> ForumDecision:
-    """Record a decision against a meeting: who decided (the chair), when, why."""
+    """Record a decision against a meeting: who decided (the chair), when, why.
+
+    A decision about a case belongs to that case's item on this meeting's agenda, at
+    a meeting that was held (``access.decision_items_for``): it shows on the item's
+    minutes, and the chair alone cannot decide outside a discussion.
+    """
     _require_runner(actor, meeting.forum)
     summary = _text(summary, field="summary", message="Say what was decided and why")
+    kind = _choice(ForumDecision.Kind, kind, field="kind", message="Select the kind of decision")
+    if kind in access.CASE_DECISION_KINDS and case is None:
+        raise DomainError("This decision is about a case", field="kind")
     if not meeting.has_started:
         raise DomainError("A decision is recorded against a meeting that has taken place")
     if _state_now(meeting) == S.MINUTES_APPROVED:
@@ -744,10 +754,30 @@ def forum_decision_record(
         )
     if case is not None and meeting.forum.kind != Forum.Kind.CSF:
         raise DomainError("Decisions about a case are made by the Creative Solutions Forum")
+    if case is not None and (
+        item is None or item.case_id != case.pk or item.meeting_id != meeting.pk
+    ):
+        raise DomainError(
+            "A decision about this case is recorded on its item of the agenda of a forum "
+            "meeting that was held: add the case to a meeting's agenda first",
+            field="item",
+        )
+    if (
+        case is not None
+        and item is not None
+        and not access.decision_items_for(case=case).filter(pk=item.pk).exists()
+    ):
+        raise DomainError(
+            "Publish the agenda, or record that the meeting was held, before recording the "
+            "forum's decisions about a case",
+            field="item",
+        )
+    if case is None and item is not None and item.meeting_id != meeting.pk:
+        raise DomainError("Choose an item of this meeting", field="item")
     decision = ForumDecision(
         meeting=meeting,
         item=item,
-        kind=ForumDecision.Kind(kind),
+        kind=kind,
         summary=summary,
         case=case,
         agency=agency,
@@ -761,7 +791,11 @@ def forum_decision_record(
 
 @transaction.atomic
 def item_care_plan_agree(*, actor: User, item: AgendaItem):
-    """The forum agrees the case's draft care plan at this meeting."""
+    """The forum agrees the case's draft care plan in this item's discussion.
+
+    The agreement is a decision on the item (it shows on the minutes); the case
+    service checks it before the plan changes.
+    """
     from cases import services as case_services
     from cases.models import CarePlan
 
@@ -772,7 +806,15 @@ def item_care_plan_agree(*, actor: User, item: AgendaItem):
     plan = CarePlan.objects.filter(case=item.case, state=CarePlan.State.DRAFT).first()
     if plan is None:
         raise DomainError("This case has no draft care plan to agree: draft one on the case page")
-    return case_services.care_plan_agree(actor=actor, plan=plan, meeting=item.meeting)
+    decision = forum_decision_record(
+        actor=actor,
+        meeting=item.meeting,
+        item=item,
+        kind=ForumDecision.Kind.CARE_PLAN_AGREED,
+        summary=f"The forum agreed version {plan.version} of the care plan.",
+        case=item.case,
+    )
+    return case_services.care_plan_agree(actor=actor, plan=plan, decision=decision)
 
 
 def meetings_discussing(*, case: Case) -> list[AgendaItem]:

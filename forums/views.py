@@ -344,7 +344,11 @@ class AgendaAddView(View):
         meeting = _run_meeting(request, pk)
         context: dict[str, Any] = {"meeting": meeting, "back": _meeting_url(meeting)}
         if meeting.forum.discusses_cases:
-            candidates = selectors.agenda_candidates(meeting=meeting)
+            candidates = selectors.agenda_candidates(user=request.user, meeting=meeting)
+            # The builder lists people by name: the read is logged.
+            access.record_list_access(
+                user=request.user, request=request, what="forums.agenda_candidates"
+            )
             form: django_forms.Form = forms.AgendaCaseForm(
                 data, cases=candidates["awaiting"] + candidates["due"]
             )

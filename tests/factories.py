@@ -131,3 +131,34 @@ def approved_sharing_basis(
     return services.sharing_basis_approve(
         actor=approved_by or UserFactory(roles=[Role.FORUM_CHAIR]), basis=request
     )
+
+
+def discussed_at_meeting(case, *, chair, meeting=None, days_ago=1, held=False):
+    """The case's item on the agenda of a Creative Solutions Forum meeting that has met.
+
+    Through the services, as the chair does it: a meeting planned ``days_ago`` (or the
+    given one, still planned), the case added, the agenda published; ``held`` also
+    marks the meeting held. The chair must be able to see the case (need to know).
+    """
+    import datetime
+
+    from django.utils import timezone
+
+    from forums import services as forum_services
+    from forums.models import Forum, Meeting
+
+    if meeting is None:
+        meeting = forum_services.meeting_plan(
+            actor=chair,
+            forum=Forum.objects.get(kind=Forum.Kind.CSF),
+            starts_at=timezone.now() - datetime.timedelta(days=days_ago),
+            location="Room 1",
+        )
+    item = forum_services.agenda_item_add(actor=chair, meeting=meeting, case=case)
+    meeting.refresh_from_db()
+    if meeting.state == Meeting.State.PLANNED:
+        forum_services.agenda_publish(actor=chair, meeting=meeting)
+    if held:
+        forum_services.meeting_mark_held(actor=chair, meeting=meeting)
+    item.refresh_from_db()
+    return item

@@ -6,16 +6,20 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from cases import services
 from cases.models import CarePlan
 from csf_portal.errors import ConcurrentEdit, DomainError
 from csf_portal.models import Role
-from forums.models import Forum
-from forums.services import meeting_plan
+from forums.services import item_care_plan_agree
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import (
+    AgencyFactory,
+    CaseFactory,
+    UserFactory,
+    discussed_at_meeting,
+    give_consent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +33,7 @@ def w():
     give_consent(case.person)
     for agency in (chair.agency, hostel, housing):
         services.case_agency_join(actor=chair, case=case, agency=agency)
-    meeting = meeting_plan(
-        actor=chair,
-        forum=Forum.objects.get(kind="csf"),
-        starts_at=timezone.now() - datetime.timedelta(days=1),
-        location="Room 1",
-    )
+    item = discussed_at_meeting(case, chair=chair)
     return {
         "chair": chair,
         "case": case,
@@ -42,7 +41,8 @@ def w():
         "housing": housing,
         "jo": jo,
         "chris": chris,
-        "meeting": meeting,
+        "meeting": item.meeting,
+        "item": item,
     }
 
 
@@ -63,7 +63,7 @@ def test_versions_are_agreed_superseded_and_compared(w):
     v1 = services.care_plan_draft(actor=w["jo"], case=w["case"])
     _add(w, v1, "Keep the hostel bed open", w["hostel"])
     _add(w, v1, "Housing options appointment", w["housing"], by_when=datetime.date(2027, 1, 10))
-    services.care_plan_agree(actor=w["chair"], plan=v1, meeting=w["meeting"])
+    item_care_plan_agree(actor=w["chair"], item=w["item"])
     v2 = services.care_plan_draft(actor=w["chris"], case=w["case"])
     assert v2.version == 2 and v2.items.count() == 2  # starts from the agreed plan
     v2.refresh_from_db()
@@ -72,7 +72,7 @@ def test_versions_are_agreed_superseded_and_compared(w):
         actor=w["jo"], plan=v2, expected_edit_version=v2.edit_version, item_id=item.pk
     )
     _add(w, v2, "Naloxone training for hostel staff", w["hostel"])
-    services.care_plan_agree(actor=w["chair"], plan=v2, meeting=w["meeting"])
+    item_care_plan_agree(actor=w["chair"], item=w["item"])
     v1.refresh_from_db()
     assert v1.state == CarePlan.State.SUPERSEDED and v1.items.count() == 2  # kept, readable
     changes = services.care_plan_changes(before=v1, after=v2)
@@ -89,11 +89,11 @@ def test_high_risks_need_two_owners_before_agreement(w):
     _add(w, plan, "Crisis plan shared with the ambulance service", w["hostel"])
     services.risk_owner_add(actor=w["chair"], risk=risk, agency=w["hostel"], accepted_by=w["jo"])
     with pytest.raises(DomainError, match="at least two agencies"):
-        services.care_plan_agree(actor=w["chair"], plan=plan, meeting=w["meeting"])
+        item_care_plan_agree(actor=w["chair"], item=w["item"])
     services.risk_owner_add(
         actor=w["chair"], risk=risk, agency=w["housing"], accepted_by=w["chris"]
     )
-    services.care_plan_agree(actor=w["chair"], plan=plan, meeting=w["meeting"])
+    item_care_plan_agree(actor=w["chair"], item=w["item"])
 
 
 def test_two_people_editing_the_draft(w):
@@ -114,7 +114,7 @@ def test_only_the_chair_records_agreement_and_only_involved_agencies_act(w):
     from csf_portal.errors import NotAllowed
 
     with pytest.raises(NotAllowed):
-        services.care_plan_agree(actor=w["jo"], plan=plan, meeting=w["meeting"])
+        item_care_plan_agree(actor=w["jo"], item=w["item"])
     outsider = UserFactory(agency=AgencyFactory())
     with pytest.raises(NotAllowed):
         services.care_plan_draft(actor=outsider, case=w["case"])
@@ -135,35 +135,57 @@ def test_draft_page_bad_input_and_concurrent_message(w):
     response = client.post(url, {"what": "Jo's item", "agency": w["hostel"].pk, "edit_version": 1})
     body = response.content.decode()
     assert "Someone else changed this care plan" in body and "Jo&#x27;s item" in body
-    future = meeting_plan(
-        actor=w["chair"],
-        forum=Forum.objects.get(kind="csf"),
-        starts_at=timezone.now() + datetime.timedelta(days=20),
-        location="Room 1",
-    )
+    future = discussed_at_meeting(w["case"], chair=w["chair"], days_ago=-20)
     agree = signed_in_client(w["chair"]).post(
         reverse("cases:care_plan_agree", args=[w["case"].pk]),
-        {"meeting": str(future.pk)},
+        {"item": str(future.pk)},
     )
-    assert "Select a forum meeting that has met and whose minutes are open" in (
+    assert "Select a forum meeting that discussed this case, has been held" in (
         agree.content.decode()
     )
+    assert CarePlan.objects.get(case=w["case"]).state == CarePlan.State.DRAFT
 
 
-def test_agreement_needs_a_csf_meeting_that_has_met_and_superseding_is_in_history(w):
-    from forums.models import Forum, Meeting
+def test_agreement_needs_the_forums_decision_on_this_cases_item(w):
+    from forums.models import ForumDecision
+    from forums.services import forum_decision_record
 
     plan = services.care_plan_draft(actor=w["jo"], case=w["case"])
     _add(w, plan, "Something", w["hostel"])
-    sog = Meeting.objects.create(
-        forum=Forum.objects.get(kind="sog"), starts_at=timezone.now() - datetime.timedelta(days=1)
+    with pytest.raises(DomainError, match="agreed in the case's discussion"):
+        services.care_plan_agree(actor=w["chair"], plan=plan, decision=None)
+    other = CaseFactory()
+    give_consent(other.person)
+    services.case_agency_join(actor=w["chair"], case=other, agency=w["chair"].agency)
+    other_item = discussed_at_meeting(other, chair=w["chair"], meeting=w["meeting"])
+    elsewhere = forum_decision_record(
+        actor=w["chair"],
+        meeting=w["meeting"],
+        item=other_item,
+        case=other,
+        kind=ForumDecision.Kind.CARE_PLAN_AGREED,
+        summary="Another person's plan.",
     )
-    with pytest.raises(DomainError, match="Creative Solutions Forum meeting"):
-        services.care_plan_agree(actor=w["chair"], plan=plan, meeting=sog)
-    services.care_plan_agree(actor=w["chair"], plan=plan, meeting=w["meeting"])
+    other_kind = forum_decision_record(
+        actor=w["chair"],
+        meeting=w["meeting"],
+        item=w["item"],
+        case=w["case"],
+        kind=ForumDecision.Kind.OTHER,
+        summary="Review in a month.",
+    )
+    for decision in (elsewhere, other_kind):
+        with pytest.raises(DomainError, match="agreed in the case's discussion"):
+            services.care_plan_agree(actor=w["chair"], plan=plan, decision=decision)
+    plan.refresh_from_db()
+    assert plan.state == CarePlan.State.DRAFT
+    agreed = item_care_plan_agree(actor=w["chair"], item=w["item"])
+    assert agreed.agreed_meeting == w["meeting"]
+    shown = ForumDecision.objects.get(item=w["item"], kind=ForumDecision.Kind.CARE_PLAN_AGREED)
+    assert shown.case == w["case"] and "version 1" in shown.summary
     v2 = services.care_plan_draft(actor=w["jo"], case=w["case"])
     assert v2.items.get().history.get().history_user == w["jo"]
-    services.care_plan_agree(actor=w["chair"], plan=v2, meeting=w["meeting"])
+    item_care_plan_agree(actor=w["chair"], item=w["item"])
     plan.refresh_from_db()
     assert plan.history.first().state == "superseded"
     assert plan.history.first().history_user == w["chair"]

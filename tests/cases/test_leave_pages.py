@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from cases import services
 from cases.models import HandOffAttempt
 from csf_portal import access
 from csf_portal.models import Role
-from forums.models import Forum
-from forums.services import meeting_plan
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import (
+    AgencyFactory,
+    CaseFactory,
+    UserFactory,
+    discussed_at_meeting,
+    give_consent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,25 +42,42 @@ def test_practitioner_asking_to_step_away_is_refused_and_counted(w):
     assert "Attempted hand-offs: <strong>1</strong>" in client.get(url).content.decode()
 
 
-def test_chair_records_the_forum_decision(w):
+def test_chair_records_the_forum_decision_on_the_cases_agenda_item(w):
     client = signed_in_client(w["chair"])
     url = reverse("cases:leave", args=[w["case"].pk])
     bad = client.post(url, {"agency": w["housing"].pk})
     assert "Say what the forum decided and why" in bad.content.decode()
-    meeting = meeting_plan(
-        actor=w["chair"],
-        forum=Forum.objects.get(kind="csf"),
-        starts_at=timezone.now() - datetime.timedelta(days=3),
-        location="Room 1",
+    # A meeting that discussed someone else is no place to decide about this case.
+    other = CaseFactory()
+    give_consent(other.person)
+    services.case_agency_join(actor=w["chair"], case=other, agency=w["chair"].agency)
+    elsewhere = discussed_at_meeting(other, chair=w["chair"], days_ago=3)
+    page = client.get(url).content.decode()
+    assert "(item 1)" not in page  # the other person's item
+    refused = client.post(
+        url,
+        {
+            "agency": w["housing"].pk,
+            "item": str(elsewhere.pk),
+            "summary": "Duty discharged; the hostel keeps the tenancy support.",
+        },
     )
+    assert "Select a forum meeting that discussed this case" in refused.content.decode()
+    assert access.can_view_case(w["chris"], w["case"])
+    # Discussed at a meeting that was held: the decision goes on that item's minutes.
+    item = discussed_at_meeting(w["case"], chair=w["chair"], meeting=elsewhere.meeting)
+    assert "(item 2)" in client.get(url).content.decode()
     ok = client.post(
         url,
         {
             "agency": w["housing"].pk,
-            "meeting": str(meeting.pk),
+            "item": str(item.pk),
             "summary": "Duty discharged; the hostel keeps the tenancy support.",
         },
     )
     assert ok.status_code == 302
     assert not access.can_view_case(w["chris"], w["case"])
-    assert w["case"].decisions.get().decided_by == w["chair"]
+    decision = w["case"].decisions.get()
+    assert decision.decided_by == w["chair"] and decision.item == item
+    minutes = client.get(reverse("forums:item", args=[item.meeting.pk, item.pk])).content.decode()
+    assert "Duty discharged; the hostel keeps the tenancy support." in minutes

@@ -14,7 +14,13 @@ from csf_portal.errors import ConcurrentEdit, HandOffRefused
 from csf_portal.models import Role
 from forums.models import Forum
 from forums.services import forum_decision_record, meeting_plan
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import (
+    AgencyFactory,
+    CaseFactory,
+    UserFactory,
+    discussed_at_meeting,
+    give_consent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +33,7 @@ def w():
     give_consent(case.person)
     for agency in (chair.agency, hostel, housing):
         services.case_agency_join(actor=chair, case=case, agency=agency)
-    meeting = meeting_plan(
-        actor=chair,
-        forum=Forum.objects.get(kind="csf"),
-        starts_at=timezone.now() - datetime.timedelta(hours=2),
-        location="Room 1",
-    )
+    item = discussed_at_meeting(case, chair=chair)
     return {
         "chair": chair,
         "case": case,
@@ -40,7 +41,8 @@ def w():
         "housing": housing,
         "hostel_worker": UserFactory(agency=hostel),
         "housing_worker": UserFactory(agency=housing),
-        "meeting": meeting,
+        "meeting": item.meeting,
+        "item": item,
     }
 
 
@@ -48,6 +50,7 @@ def _decide(w, kind, agency, risk=None):
     return forum_decision_record(
         actor=w["chair"],
         meeting=w["meeting"],
+        item=w["item"],
         kind=kind,
         summary="Agreed: housing has ended its duty and the hostel carries on.",
         case=w["case"],
@@ -212,4 +215,113 @@ def test_the_person_accepting_a_risk_must_be_able_to_see_the_case(w):
             risk=risk,
             agency=w["housing"],
             accepted_by=w["housing_worker"],
+        )
+
+
+# --- door 1 of issue 19: a decision belongs to the case's item at a meeting held ----------
+
+
+def test_a_case_decision_needs_the_cases_item_of_that_meeting(w):
+    from csf_portal.errors import DomainError
+
+    kwargs = {
+        "actor": w["chair"],
+        "meeting": w["meeting"],
+        "kind": "agency_leaves_case",
+        "summary": "Housing steps back.",
+        "case": w["case"],
+        "agency": w["housing"],
+    }
+    with pytest.raises(DomainError, match="recorded on its item") as error:
+        forum_decision_record(**kwargs)  # no item: the chair alone, outside a discussion
+    assert error.value.field == "item"
+    other = CaseFactory()
+    give_consent(other.person)
+    services.case_agency_join(actor=w["chair"], case=other, agency=w["chair"].agency)
+    someone_else = discussed_at_meeting(other, chair=w["chair"], meeting=w["meeting"])
+    with pytest.raises(DomainError, match="recorded on its item"):
+        forum_decision_record(**kwargs, item=someone_else)
+    later = discussed_at_meeting(w["case"], chair=w["chair"], days_ago=-7)
+    with pytest.raises(DomainError, match="meeting that has taken place"):
+        forum_decision_record(**{**kwargs, "meeting": later.meeting}, item=later)
+    with pytest.raises(DomainError, match="recorded on its item"):
+        forum_decision_record(**kwargs, item=later)  # the item of another meeting
+    assert not w["case"].decisions.exists()
+
+
+def test_a_started_meeting_whose_agenda_was_never_published_decides_nothing(w):
+    from csf_portal.errors import DomainError
+
+    unpublished = meeting_plan(
+        actor=w["chair"],
+        forum=Forum.objects.get(kind="csf"),
+        starts_at=timezone.now() + datetime.timedelta(days=2),
+        location="Room 2",
+    )
+    from forums.services import agenda_item_add
+
+    item = agenda_item_add(actor=w["chair"], meeting=unpublished, case=w["case"])
+    from forums.models import Meeting
+
+    Meeting.objects.filter(pk=unpublished.pk).update(
+        starts_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    unpublished.refresh_from_db()
+    with pytest.raises(
+        DomainError, match="Publish the agenda, or record that the meeting was held"
+    ):
+        forum_decision_record(
+            actor=w["chair"],
+            meeting=unpublished,
+            item=item,
+            kind="agency_leaves_case",
+            summary="Housing steps back.",
+            case=w["case"],
+            agency=w["housing"],
+        )
+
+
+def test_a_decision_row_without_its_item_allows_nothing(w):
+    """A decision written around the service (or before this rule) is not a forum decision."""
+    from forums.models import ForumDecision
+
+    loose = ForumDecision.objects.create(
+        meeting=w["meeting"],
+        kind="agency_leaves_case",
+        case=w["case"],
+        agency=w["housing"],
+        summary="Written directly.",
+        decided_by=w["chair"],
+        decided_at=timezone.now(),
+    )
+    assert not access.forum_decision_allows(
+        loose, case=w["case"], kind="agency_leaves_case", agency=w["housing"]
+    )
+    with pytest.raises(HandOffRefused):
+        services.case_agency_leave(
+            actor=w["chair"], case=w["case"], agency=w["housing"], decision=loose
+        )
+    assert CaseAgency.objects.filter(case=w["case"], agency=w["housing"], left_at=None).exists()
+    proper = _decide(w, "agency_leaves_case", w["housing"])
+    assert access.forum_decision_allows(
+        proper, case=w["case"], kind="agency_leaves_case", agency=w["housing"]
+    )
+    assert not access.forum_decision_allows(
+        proper, case=w["case"], kind="risk_owner_leaves", agency=w["housing"]
+    )
+
+
+def test_the_database_refuses_a_plan_agreement_outside_a_discussion(w):
+    from django.db import IntegrityError, transaction
+
+    from forums.models import ForumDecision
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ForumDecision.objects.create(
+            meeting=w["meeting"],
+            kind="care_plan_agreed",
+            case=w["case"],
+            summary="Agreed.",
+            decided_by=w["chair"],
+            decided_at=timezone.now(),
         )

@@ -55,6 +55,15 @@ def add_case(chair, meeting: Meeting, case, **fields):
     return services.agenda_item_add(actor=chair, meeting=meeting, case=case, **fields)
 
 
+def chairs_case(chair, **fields):
+    """Another case the chair may bring to the forum: their agency is involved and
+    consent covers discussion at the forum (need to know, for the agenda builder)."""
+    case = CaseFactory(**fields)
+    give_consent(case.person)
+    case_services.case_agency_join(actor=chair, case=case, agency=chair.agency)
+    return case
+
+
 @pytest.fixture
 def csf(db) -> Forum:
     return Forum.objects.get(kind=Forum.Kind.CSF)

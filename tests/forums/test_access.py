@@ -110,7 +110,7 @@ def test_the_access_ends_once_the_minutes_are_approved(w):
 
 
 def test_an_invitation_opens_only_the_case_it_is_for(w, meeting):
-    other = visible_case(w.hostel)
+    other = visible_case(w.hostel, w.safeguarding)
     add_case(w.chair, meeting, other)  # on the same agenda, police not invited to it
     publish(w, meeting)
     assert sees(w.police_officer, w.case)
@@ -120,7 +120,8 @@ def test_an_invitation_opens_only_the_case_it_is_for(w, meeting):
 def test_consent_must_still_cover_an_invited_service(w):
     case = CaseFactory()
     give_consent(case.person, agencies=[w.safeguarding, w.hostel], all_member_agencies=False)
-    case_services.case_agency_join(actor=w.chair, case=case, agency=w.hostel)
+    for agency in (w.safeguarding, w.hostel):
+        case_services.case_agency_join(actor=w.chair, case=case, agency=agency)
     meeting = plan(w.chair, w.csf, in_days(1))
     add_case(w.chair, meeting, case, invited_agencies=[w.police])
     publish(w, meeting)
@@ -197,7 +198,8 @@ def test_membership_of_another_forum_gives_no_access(w, meeting):
 
 def test_consent_must_still_cover_a_standing_members_agency(w):
     case = CaseFactory()
-    give_consent(case.person, agencies=[w.hostel], all_member_agencies=False)
+    give_consent(case.person, agencies=[w.safeguarding, w.hostel], all_member_agencies=False)
+    case_services.case_agency_join(actor=w.chair, case=case, agency=w.safeguarding)
     meeting = plan(w.chair, w.csf, in_days(1))
     add_case(w.chair, meeting, case)
     publish(w, meeting)

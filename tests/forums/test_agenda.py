@@ -15,7 +15,15 @@ from csf_portal.models import Notification
 from forums import services
 from forums.models import AgendaItem, Invitation, Meeting, SystemIssue
 from tests.factories import CaseFactory
-from tests.forums.conftest import FAMILY_NAME, GIVEN_NAME, add_case, in_days, plan, started
+from tests.forums.conftest import (
+    FAMILY_NAME,
+    GIVEN_NAME,
+    add_case,
+    chairs_case,
+    in_days,
+    plan,
+    started,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 
@@ -35,7 +43,7 @@ def _orders(meeting):
 
 def test_a_csf_item_is_a_case_numbered_in_order(w, meeting):
     first = add_case(w.chair, meeting, w.case)
-    second = add_case(w.chair, meeting, CaseFactory())
+    second = add_case(w.chair, meeting, chairs_case(w.chair))
     assert (first.order, second.order) == (1, 2)
     assert first.case == w.case and first.heading == "Case discussion"
 
@@ -173,7 +181,7 @@ def test_the_time_allowed_is_between_5_and_180_minutes(w, meeting, minutes):
 
 def _with_cases(w, meeting, count):
     for _ in range(count):
-        add_case(w.chair, meeting, CaseFactory())
+        add_case(w.chair, meeting, chairs_case(w.chair))
 
 
 @pytest.mark.parametrize(
@@ -217,7 +225,7 @@ def test_the_sog_has_no_case_norm(w):
 
 
 def test_moving_items_up_and_down(w, meeting):
-    a, b, c = (add_case(w.chair, meeting, CaseFactory()) for _ in range(3))
+    a, b, c = (add_case(w.chair, meeting, chairs_case(w.chair)) for _ in range(3))
     services.agenda_item_move(actor=w.chair, item=c, up=True)
     assert _orders(meeting) == [(a.pk, 1), (c.pk, 2), (b.pk, 3)]
     services.agenda_item_move(actor=w.chair, item=a, up=False)
@@ -225,21 +233,21 @@ def test_moving_items_up_and_down(w, meeting):
 
 
 def test_moving_past_either_end_changes_nothing(w, meeting):
-    a, b = (add_case(w.chair, meeting, CaseFactory()) for _ in range(2))
+    a, b = (add_case(w.chair, meeting, chairs_case(w.chair)) for _ in range(2))
     services.agenda_item_move(actor=w.chair, item=a, up=True)
     services.agenda_item_move(actor=w.chair, item=b, up=False)
     assert _orders(meeting) == [(a.pk, 1), (b.pk, 2)]
 
 
 def test_only_the_chair_moves_items(w, meeting):
-    a, b = (add_case(w.chair, meeting, CaseFactory()) for _ in range(2))
+    a, b = (add_case(w.chair, meeting, chairs_case(w.chair)) for _ in range(2))
     with pytest.raises(NotAllowed):
         services.agenda_item_move(actor=w.hostel_worker, item=b, up=True)
     assert _orders(meeting) == [(a.pk, 1), (b.pk, 2)]
 
 
 def test_removing_an_item_renumbers_the_rest(w, meeting):
-    a, b, c = (add_case(w.chair, meeting, CaseFactory()) for _ in range(3))
+    a, b, c = (add_case(w.chair, meeting, chairs_case(w.chair)) for _ in range(3))
     b.invitations.create(agency=w.police, invited_by=w.chair)
     services.agenda_item_remove(actor=w.chair, item=b)
     assert _orders(meeting) == [(a.pk, 1), (c.pk, 2)]
@@ -277,6 +285,7 @@ def test_an_item_with_an_action_stays_on_the_record(w):
 def test_an_item_with_a_decision_stays_on_the_record(w):
     meeting = started(w.chair, w.csf)
     item = add_case(w.chair, meeting, w.case)
+    services.agenda_publish(actor=w.chair, meeting=meeting)
     services.item_decision_record(
         actor=w.chair, item=item, kind="other", summary="Agreed to seek a Care Act assessment."
     )
@@ -287,7 +296,7 @@ def test_an_item_with_a_decision_stays_on_the_record(w):
 
 def test_the_agenda_cannot_change_once_the_meeting_is_held(w):
     meeting = started(w.chair, w.csf)
-    a, b = (add_case(w.chair, meeting, CaseFactory()) for _ in range(2))
+    a, b = (add_case(w.chair, meeting, chairs_case(w.chair)) for _ in range(2))
     services.meeting_mark_held(actor=w.chair, meeting=meeting)
     with pytest.raises(InvalidTransition):
         add_case(w.chair, meeting, w.case)
@@ -372,7 +381,7 @@ def test_publishing_tells_members_invitees_and_presenters_without_naming_anyone(
 def test_a_late_invitation_to_a_published_agenda_is_told(
     w, meeting, django_capture_on_commit_callbacks
 ):
-    add_case(w.chair, meeting, CaseFactory())
+    add_case(w.chair, meeting, chairs_case(w.chair))
     services.agenda_publish(actor=w.chair, meeting=meeting)
     Notification.objects.all().delete()
     mail.outbox.clear()

@@ -21,8 +21,7 @@ from csf_portal.errors import (
 )
 from forums import services
 from forums.models import Attendance, ForumDecision, Meeting, MinutesAmendment
-from tests.factories import CaseFactory
-from tests.forums.conftest import add_case, in_days, plan, started
+from tests.forums.conftest import add_case, chairs_case, in_days, plan, started
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +196,7 @@ def test_minutes_are_approved_once_the_meeting_is_held(w, meeting):
 
 
 def test_minutes_are_not_approved_while_an_item_has_none(w, meeting):
-    second = add_case(w.chair, meeting, CaseFactory())
+    second = add_case(w.chair, meeting, chairs_case(w.chair))
     services.meeting_mark_held(actor=w.chair, meeting=meeting)
     services.item_minutes_save(actor=w.chair, item=w.item, minutes="Done", expected_version=0)
     with pytest.raises(DomainError, match=f"item {second.order} before approving"):
@@ -435,7 +434,7 @@ def test_a_risk_owner_decision_needs_a_risk_of_this_case_and_an_owner(w, meeting
         services.item_decision_record(
             actor=w.chair, item=w.item, kind="risk_owner_leaves", summary="x", agency=w.hostel
         )
-    other_case_item = add_case(w.chair, meeting, CaseFactory())
+    other_case_item = add_case(w.chair, meeting, chairs_case(w.chair))
     with pytest.raises(DomainError, match="Choose the risk"):
         services.item_decision_record(
             actor=w.chair,
