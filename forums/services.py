@@ -1128,6 +1128,7 @@ def membership_add(
     role: str = ForumMembership.Role.MEMBER,
     joined_on: datetime.date | None = None,
 ) -> ForumMembership:
+    """A standing member of ``forum``, for their agency; the current one if there is one."""
     # Imported here: the module's imports are left to the other work in this file.
     from csf_portal.models import RoleChange
     from csf_portal.services import role_change_record

@@ -125,3 +125,48 @@ def test_a_second_person_approves_sharing_without_consent(page, browser, live_se
     page.get_by_role("link", name="Ada Brennan").click()
     expect(page.get_by_role("heading", name="Ada Brennan")).to_be_visible()
     assert_accessible(page)
+
+
+def test_a_chair_cannot_approve_their_own_request(page, browser, live_server, case):
+    """The rule itself, not the role: the chair who asks has no approve button; another has."""
+    base = live_server.url
+    today = timezone.localdate()
+    UserFactory(
+        username="dana",
+        first_name="Dana",
+        last_name="Second",
+        agency=AgencyFactory(name="Probation"),
+        roles=[Role.FORUM_CHAIR],
+    )
+    _sign_in(page, base, "cass")
+    page.goto(base + reverse("consent:basis_record", args=[case.person.pk]))
+    page.get_by_label("Safeguarding duty (Care Act 2014, section 42)").check()
+    page.get_by_label("Why is sharing without consent justified?").fill(
+        "Section 42 enquiry: the services involved must share what they know."
+    )
+    page.get_by_label("All Creative Solutions Forum member agencies").check()
+    _fill_date(page, "Start date", today)
+    _fill_date(page, "End date", today + datetime.timedelta(days=30))
+    page.get_by_role("button", name="Ask a forum chair to approve").click()
+    expect(page.get_by_text("Request sent to the forum chairs")).to_be_visible()
+    basis = SharingBasis.objects.get(person=case.person)
+
+    page.goto(base + reverse("sharing_bases:waiting"))
+    expect(page.get_by_text("Nothing is waiting for you.")).to_be_visible()
+    response = page.goto(base + reverse("sharing_bases:decide", args=[basis.pk]))
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("button", name="Approve sharing without consent")).to_have_count(0)
+
+    context = browser.new_context(bypass_csp=True)
+    try:
+        other = context.new_page()
+        other.set_default_timeout(15000)
+        _sign_in(other, base, "dana")
+        other.goto(base + reverse("sharing_bases:waiting"))
+        other.get_by_role("link", name="Ada Brennan").click()
+        expect(other.get_by_role("button", name="Approve sharing without consent")).to_be_visible()
+        assert_accessible(other)
+    finally:
+        context.close()
+    basis.refresh_from_db()
+    assert basis.status == SharingBasis.Status.PENDING  # looking decides nothing
