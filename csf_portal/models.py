@@ -161,13 +161,18 @@ class RoleChange(models.Model):
     """One change to a user's roles or agency, as the chairs see it. Append-only.
 
     Written by ``csf_portal.services.user_roles_set`` / ``user_agency_set`` in the
-    same transaction as the change (which is also in ``User.history``).
+    same transaction as the change (which is also in ``User.history``), and by
+    ``csf_portal.services.role_change_record`` for a feature app's grants that open
+    case data (standing forum membership: ``forums.services.membership_add``).
     """
 
     class Kind(models.TextChoices):
         ROLE_GRANTED = "role_granted", "Role given"
         ROLE_REMOVED = "role_removed", "Role taken away"
         AGENCY_CHANGED = "agency_changed", "Agency changed"
+        FORUM_MEMBERSHIP_ADDED = "membership_added", "Standing forum membership added"
+        FORUM_MEMBERSHIP_CHANGED = "membership_changed", "Standing forum membership changed"
+        FORUM_MEMBERSHIP_ENDED = "membership_ended", "Standing forum membership ended"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -185,6 +190,9 @@ class RoleChange(models.Model):
     case_bearing = models.BooleanField(
         default=False, help_text="The change can open person-level data to the user."
     )
+    # What a feature app's change was, in words (the core knows no feature app's
+    # models): for a standing membership, the forum and the seat, "CSF (chair)".
+    detail = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -198,6 +206,8 @@ class RoleChange(models.Model):
             before = self.agency_before.name if self.agency_before else "no agency"
             after = self.agency_after.name if self.agency_after else "no agency"
             return f"Agency changed from {before} to {after}"
+        if self.detail:
+            return f"{self.get_kind_display()}: {self.detail}"
         return f"{self.get_kind_display()}: {self.get_role_display()}"
 
 

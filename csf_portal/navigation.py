@@ -32,6 +32,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("System issues", "forums:issues", ("csf_portal.view_outcomes",)),
     NavItem("Emergency access", "cases:emergency_review", "csf_portal.triage_referral"),
     NavItem("Subject access", "reports:subject_access", "csf_portal.triage_referral"),
+    NavItem("Role changes", "role_changes", "csf_portal.triage_referral"),
     NavItem("Administration", "admin:index", "csf_portal.administer_portal"),
 )
 

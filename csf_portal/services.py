@@ -114,6 +114,29 @@ def _chairs_told(*, actor: User | None, changes: list[RoleChange]) -> None:
         )
 
 
+@transaction.atomic
+def role_change_record(
+    *,
+    actor: User | None,
+    user: User,
+    kind: RoleChange.Kind,
+    detail: str,
+    case_bearing: bool,
+) -> RoleChange:
+    """Record a feature app's change to what ``user`` may see; tell the chairs of a grant.
+
+    For writes outside this module that give or take away access to case data as a
+    role does (a standing forum membership): the same ``RoleChange`` row and the same
+    message to the chairs as ``user_roles_set`` gives. The caller writes the change
+    itself, in the same transaction.
+    """
+    change = RoleChange.objects.create(
+        actor=actor, user=user, kind=kind, detail=detail[:200], case_bearing=case_bearing
+    )
+    _chairs_told(actor=actor, changes=[change])
+    return change
+
+
 def _history_of(user: User, actor: User | None, reason: str) -> None:
     """One row in ``User.history`` for this change, with the groups now held."""
     user._history_user = actor  # type: ignore[attr-defined]

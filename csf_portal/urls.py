@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("accounts/mfa/setup/", views.MfaSetupView.as_view(), name="mfa_setup"),
     path("accounts/mfa/verify/", views.MfaVerifyView.as_view(), name="mfa_verify"),
+    path("role-changes/", views.role_changes, name="role_changes"),
     path("referrals/", include("referrals.urls")),
     path("", include("cases.urls")),
     path("people/<uuid:person_id>/consent/", include("consent.urls")),

@@ -142,10 +142,6 @@ KNOWN_WRITES: dict[tuple[str, str, str], str] = {
 
 # Admin classes of tracked models that still write without a service.
 KNOWN_ADMIN_WRITES: dict[tuple[str, str], str] = {
-    # TODO(issue 19): a forum_membership_save service (forums/services.py is being changed).
-    ("forums/admin.py", "ForumMembershipAdmin"): (
-        "TODO(issue 19): save_model saves the membership itself"
-    ),
     # TODO(issue 19): user_update / user_set_roles from save_model and save_related
     # (csf_portal/admin.py is being changed for the administrator duties).
     ("csf_portal/admin.py", "PortalUserAdmin"): (
