@@ -12,6 +12,7 @@ from django.urls import reverse
 from tests.access_oracle import spec
 from tests.access_oracle.world import WorldPlan, build, snapshot
 
+_handler = None
 _CASE_LINK = re.compile(r'href="/cases/([0-9a-f-]{36})/"')
 
 
@@ -90,7 +91,13 @@ def _pages(who, user, built, key_of, sight: spec.Sight, active: bool) -> list[st
     """The case list and each case page, signed in (with a second factor) as the user."""
     from tests.conftest import signed_in_client
 
+    global _handler
     client = signed_in_client(user)
+    # One request handler for every client: loading the middleware (WhiteNoise reads
+    # every static file's headers) costs a quarter of a second each time.
+    if _handler is None:
+        _handler = client.handler
+    client.handler = _handler
     differences = []
     response = client.get(reverse("cases:list"))
     if not active:

@@ -13,6 +13,7 @@ once, a meeting held once it has started, ...), so both sides apply the same one
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ from tests.access_oracle import spec
 
 UTC = datetime.UTC
 LOCAL = spec.LOCAL
-HORIZON = 25 * 24 * 60  # minutes after the anchor that events and moments fall in
+HORIZON = 8 * 24 * 60  # minutes after the anchor that events and moments fall in
 BREAK_GLASS_LASTS = datetime.timedelta(hours=4)  # cases.services (what the grant is given)
 DECISION_MEETING_DAY = -20  # the CSF meeting agencies leave cases by (no hand-offs)
 
@@ -373,27 +374,31 @@ def world_plans(draw) -> WorldPlan:
             st.lists(
                 st.builds(UserPlan, agency=agency_or_none, roles=st.sampled_from(ROLE_SETS)),
                 min_size=3,
-                max_size=6,
+                max_size=5,
             )
         )
     )
     n_people = draw(st.integers(2, 4))
     cases = tuple(draw(st.lists(st.integers(0, n_people - 1), min_size=2, max_size=5)))
     case = st.integers(0, len(cases) - 1)
-    involvements = frozenset(draw(st.sets(st.tuples(case, agency), max_size=8)))
+    involvements = frozenset(
+        (c, a)
+        for c in range(len(cases))
+        for a in draw(st.frozensets(agency, min_size=0 if c else 1, max_size=2))
+    )
 
     def named(everyone: bool):
         return st.frozensets(agency, min_size=0 if everyone else 1, max_size=3)
 
     consents = []
-    for _ in range(draw(st.integers(0, 4))):
+    for _ in range(draw(st.integers(1, 5))):
         everyone = draw(st.booleans())
         consents.append(
             ConsentPlan(
                 person=draw(st.integers(0, n_people - 1)),
                 purposes=draw(st.frozensets(st.sampled_from(PURPOSES), min_size=1)),
-                given_days_ago=draw(st.integers(0, 10)),
-                review_in_days=draw(st.integers(1, 20)),
+                given_days_ago=draw(st.integers(0, 5)),
+                review_in_days=draw(st.integers(1, 7)),
                 all_member_agencies=everyone,
                 agencies=draw(named(everyone)),
             )
@@ -401,12 +406,12 @@ def world_plans(draw) -> WorldPlan:
     bases = []
     for _ in range(draw(st.integers(0, 3))):
         everyone = draw(st.booleans())
-        starts = draw(st.integers(-5, 10))
+        starts = draw(st.integers(-3, 4))
         bases.append(
             BasisPlan(
                 person=draw(st.integers(0, n_people - 1)),
                 starts_in_days=starts,
-                ends_in_days=draw(st.integers(max(starts, 0), starts + 15)),
+                ends_in_days=draw(st.integers(max(starts, 0), starts + 6)),
                 all_member_agencies=everyone,
                 agencies=draw(named(everyone)),
             )
@@ -415,7 +420,7 @@ def world_plans(draw) -> WorldPlan:
         MeetingPlan(forum, day)
         for forum, day in draw(
             st.lists(
-                st.tuples(st.sampled_from(FORUMS), st.integers(-2, 12)),
+                st.tuples(st.sampled_from(FORUMS), st.integers(-1, 5)),
                 max_size=3,
                 unique=True,
             )
@@ -424,7 +429,7 @@ def world_plans(draw) -> WorldPlan:
     items = []
     for m in range(len(meetings)):
         for c in draw(st.lists(case, min_size=1, max_size=3, unique=True)):
-            items.append(ItemPlan(m, c, draw(st.frozensets(agency, max_size=2))))
+            items.append(ItemPlan(m, c, draw(st.frozensets(agency, max_size=3))))
     with_agency = [i for i, u in enumerate(users) if u.agency is not None]
     memberships = ()
     if with_agency:
@@ -433,6 +438,7 @@ def world_plans(draw) -> WorldPlan:
             for forum, u in draw(
                 st.lists(
                     st.tuples(st.sampled_from(FORUMS), st.sampled_from(with_agency)),
+                    min_size=1,
                     max_size=4,
                     unique=True,
                 )
@@ -450,11 +456,12 @@ def world_plans(draw) -> WorldPlan:
 
     plan = WorldPlan(anchor, n_agencies, users, n_people, cases)
     for m in range(len(meetings)):
-        maybe("publish", (m,))
         starts = int((_starts(anchor, meetings[m]) - anchor).total_seconds() // 60)
-        held = maybe("held", (m,), st.integers(0, 3 * 24 * 60).map(lambda d, s=starts: s + d))
+        if draw(st.integers(0, 4)):  # most agendas are published, some a day or more ahead
+            events.append(Event(draw(st.integers(0, max(0, starts + 12 * 60))), "publish", (m,)))
+        held = maybe("held", (m,), st.integers(0, 2 * 24 * 60).map(lambda d, s=starts: s + d))
         if held is not None:
-            maybe("minuted", (m,), st.integers(0, 5 * 24 * 60).map(lambda d, h=held: h + d))
+            maybe("minuted", (m,), st.integers(0, 2 * 24 * 60).map(lambda d, h=held: h + d))
     for c in range(len(consents)):
         maybe("withdraw", (c,))
     for b in range(len(bases)):
@@ -466,14 +473,17 @@ def world_plans(draw) -> WorldPlan:
         maybe("agency_off", (a,))
     for u in range(len(users)):
         maybe("user_off", (u,))
-    for u, c in draw(st.lists(st.tuples(st.integers(0, len(users) - 1), case), max_size=3)):
+    practitioners = [i for i, u in enumerate(users) if P in u.roles] or list(range(len(users)))
+    glass = st.tuples(st.sampled_from(practitioners), case)
+    for u, c in draw(st.lists(glass, min_size=1, max_size=3)):
         events.append(Event(draw(minute), "break_glass", (u, c)))
     for c, a in sorted(involvements):
         if draw(st.integers(0, 3)) == 0:
             events.append(Event(draw(minute), "leave_case", (c, a)))
     for i in range(len(memberships)):
         maybe("leave_forum", (i,))
-    return WorldPlan(
+    events = [e if e.at >= 0 else Event(0, e.kind, e.target) for e in events]
+    plan = WorldPlan(
         anchor=plan.anchor,
         agencies=n_agencies,
         users=users,
@@ -485,9 +495,52 @@ def world_plans(draw) -> WorldPlan:
         meetings=meetings,
         items=tuple(items),
         memberships=memberships,
-        events=tuple(e if e.at >= 0 else Event(0, e.kind, e.target) for e in events),
-        moment=draw(minute),
+        events=tuple(events),
     )
+    # The moment: anywhere, or a minute or two either side of an edge (an event, the
+    # midnight a consent or basis starts or lapses, a meeting window's or grant's end).
+    edges, windows = _edges(plan), _windows(plan)
+    how = draw(st.sampled_from(("anywhere", "edge", "window", "window")))
+    if how == "edge" and edges:
+        moment = draw(st.sampled_from(edges)) + draw(st.integers(-2, 2))
+    elif how == "window" and windows:
+        start, end = draw(st.sampled_from(windows))
+        moment = draw(st.integers(start, end))
+    else:
+        moment = draw(minute)
+    return dataclasses.replace(plan, moment=min(max(moment, 0), HORIZON))
+
+
+def _windows(plan: WorldPlan) -> list[tuple[int, int]]:
+    """Stretches when a meeting or a grant may open a case (if everything else allows)."""
+    windows = []
+    for e in plan.events:
+        if e.kind == "publish":
+            ends = plan.meeting_access_ends(e.target[0]) - plan.anchor
+            windows.append((e.at, max(e.at, int(ends.total_seconds() // 60))))
+        elif e.kind == "break_glass":
+            windows.append((e.at, e.at + 4 * 60))
+    return sorted((s, min(t, HORIZON)) for s, t in windows if s <= HORIZON)
+
+
+def _edges(plan: WorldPlan) -> list[int]:
+    def minutes(t: datetime.datetime) -> int:
+        return int((t - plan.anchor).total_seconds() // 60)
+
+    def midnight(day: datetime.date) -> int:
+        return minutes(datetime.datetime.combine(day, datetime.time(0), tzinfo=LOCAL))
+
+    one = datetime.timedelta(days=1)
+    edges = {e.at for e in plan.events}
+    edges |= {e.at + 4 * 60 for e in plan.events if e.kind == "break_glass"}
+    for c in range(len(plan.consents)):
+        edges.add(midnight(plan.consent_dates(c)[1] + one))
+    for b in range(len(plan.bases)):
+        starts_on, ends_on = plan.basis_dates(b)
+        edges |= {midnight(starts_on), midnight(ends_on + one)}
+    for m in range(len(plan.meetings)):
+        edges.add(minutes(plan.meeting_access_ends(m)))
+    return sorted(e for e in edges if 0 <= e <= HORIZON)
 
 
 def _starts(anchor: datetime.datetime, meeting: MeetingPlan) -> datetime.datetime:
