@@ -32,7 +32,8 @@ def describe(plan: WorldPlan, key: str, world: spec.World) -> str:
         f"{key} ({', '.join(sorted(user.roles)) or 'no role'}; "
         f"{'agency ' + user.agency if agency else 'no agency'}"
         f"{' (switched off)' if agency and not agency.is_active else ''}"
-        f"{'; switched off' if not user.is_active else ''}) at {plan.now.isoformat()}"
+        f"{'; switched off' if not user.is_active else ''})"
+        f" at {plan.now.astimezone(spec.LOCAL).isoformat()}"
     )
 
 

@@ -7,6 +7,7 @@ The anchor is 10:00 UK time (BST) on Wednesday 10 June 2026; minutes count from 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from tests.access_oracle.world import (
@@ -107,6 +108,18 @@ GLASS = WorldPlan(
     moment=5 * HOUR,
 )
 GLASS_SIGHT = {"u0": {"c1"}, "chair": {"c0"}, "second_chair": {"c0"}}  # a0: c0 consented
+
+#: A standing member whose leaving date, entered today, is tomorrow (an admin may enter
+#: any date): by the spec they are still a member today, so they see c1 at m1.
+LEAVING_TOMORROW = dataclasses.replace(
+    MEETINGS,
+    events=(
+        Event(0, "publish", (0,)),
+        Event(0, "publish", (1,)),
+        Event(10, "leave_forum", (0, 1)),
+    ),
+)
+LEAVING_TOMORROW_SIGHT = {"u0": {"c1"}, "u1": {"c1"}, "u3": {"c1"}}
 
 EXAMPLES = {"consent": CONSENT, "meetings": MEETINGS, "glass": GLASS}
 SIGHTS = {"consent": CONSENT_SIGHT, "meetings": MEETINGS_SIGHT, "glass": GLASS_SIGHT}

@@ -20,13 +20,16 @@ from tests.access_oracle.world import snapshot
 pytestmark = pytest.mark.django_db
 
 
-def differences(*, pages: bool = False) -> list[str]:
-    """Every difference over the fixed examples, each in its own rolled-back transaction."""
-    found = []
+def differences(*, pages: bool = False, first: bool = False) -> list[str]:
+    """The differences over the fixed examples, each in its own rolled-back transaction
+    (``first``: those of the first example that has any)."""
+    found: list[str] = []
     for name, plan in EXAMPLES.items():
         with transaction.atomic():
             found += [f"[{name}] {d}" for d in compare(plan, pages=pages)]
             transaction.set_rollback(True)
+        if found and first:
+            break
     return found
 
 
@@ -147,7 +150,7 @@ MUTANTS = [
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.__name__)
 def test_the_oracle_finds_a_rule_broken(mutant, monkeypatch):
     mutant(monkeypatch)
-    assert differences(), f"the oracle did not notice: {mutant.__name__}"
+    assert differences(first=True), f"the oracle did not notice: {mutant.__name__}"
 
 
 def test_unbroken_the_examples_agree_with_the_spec_pages_included():

@@ -263,15 +263,20 @@ def timeline(plan: WorldPlan) -> tuple[list[Event], State]:
                 state.involved.discard((c, a))
                 state.left.add((c, a))
         elif kind == "leave_forum":
-            (i,) = target
+            i, *ahead = target
             ok = i not in state.left_on
             if ok:
-                state.left_on[i] = t.astimezone(LOCAL).date()
+                state.left_on[i] = _left_on(t, ahead)
         else:  # pragma: no cover - a plan with an unknown event is a bug in the plan
             raise ValueError(kind)
         if ok:
             applied.append(event)
     return applied, state
+
+
+def _left_on(t: datetime.datetime, ahead: list[int]) -> datetime.date:
+    """The leaving date a ``leave_forum`` event records: that day, or ``ahead`` days on."""
+    return t.astimezone(LOCAL).date() + datetime.timedelta(days=ahead[0] if ahead else 0)
 
 
 def snapshot(plan: WorldPlan) -> spec.World:
@@ -748,8 +753,10 @@ def build(plan: WorldPlan, traveller) -> Built:
                 summary="The agency's work with the person is complete.",
             )
         elif kind == "leave_forum":
-            membership = ForumMembership.objects.get(pk=memberships[target[0]].pk)
-            membership.left_on = plan.when(event.at).astimezone(LOCAL).date()
+            # Recorded in the admin (there is no service): the day they leave, or later.
+            i, *ahead = target
+            membership = ForumMembership.objects.get(pk=memberships[i].pk)
+            membership.left_on = _left_on(plan.when(event.at), ahead)
             membership.save()
     traveller.move_to(plan.now)
     # The nightly job (00:10) moves list rows on to a window that starts after a gap.
