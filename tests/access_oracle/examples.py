@@ -1,6 +1,7 @@
-"""A fixed set of worlds, written by hand, each with one thing that a single broken rule
-would let through. The mutants test runs them; the oracle test checks the spec and the
-portal agree on them (and what the spec says of them, worked out by hand).
+"""A fixed set of worlds, written by hand, each with things that a single broken rule
+would let through. ``test_mutants`` checks that, unbroken, the portal and the spec agree
+on them (pages included), that the spec says of them what was worked out by hand, and
+that each broken rule shows up as a difference.
 
 The anchor is 10:00 UK time (BST) on Wednesday 10 June 2026; minutes count from it.
 """

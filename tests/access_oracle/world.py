@@ -517,14 +517,15 @@ def world_plans(draw) -> WorldPlan:
 
 
 def _windows(plan: WorldPlan) -> list[tuple[int, int]]:
-    """Stretches when a meeting or a grant may open a case (if everything else allows)."""
+    """Stretches when a meeting or a grant may open a case (if everything else allows),
+    and the hours just after a grant lapses."""
     windows = []
     for e in plan.events:
         if e.kind == "publish":
             ends = plan.meeting_access_ends(e.target[0]) - plan.anchor
             windows.append((e.at, max(e.at, int(ends.total_seconds() // 60))))
         elif e.kind == "break_glass":
-            windows.append((e.at, e.at + 4 * 60))
+            windows += [(e.at, e.at + 4 * 60), (e.at + 4 * 60, e.at + 6 * 60)]  # and after
     return sorted((s, min(t, HORIZON)) for s, t in windows if s <= HORIZON)
 
 
