@@ -398,15 +398,14 @@ def meeting_items_open_to(user: Any, *, now: datetime.datetime | None = None):
     """
     from django.db.models import Q
 
-    from forums.models import AgendaItem, Meeting
+    from forums.models import AgendaItem, ForumMembership, Meeting
 
     agency = _case_agency(user)
     if agency is None:
         return AgendaItem.objects.none()
     now = now or timezone.now()
-    member = Q(
-        meeting__forum__memberships__user=user,
-        meeting__forum__memberships__left_on__isnull=True,
+    member = Q(meeting__forum__memberships__user=user) & ForumMembership.sitting(
+        timezone.localdate(now), prefix="meeting__forum__memberships__"
     )
     return AgendaItem.objects.filter(
         member | Q(invitations__agency=agency),

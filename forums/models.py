@@ -70,6 +70,14 @@ class ForumMembership(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.user} ({self.agency}) in {self.forum}"
 
+    @staticmethod
+    def sitting(today: datetime.date, prefix: str = "") -> models.Q:
+        """Still a member on ``today``: no leaving date, or one still to come (the one
+        definition, used by meeting access and by who runs a forum)."""
+        return models.Q(**{f"{prefix}left_on__isnull": True}) | models.Q(
+            **{f"{prefix}left_on__gt": today}
+        )
+
 
 class Meeting(TimeStampedModel):
     class State(models.TextChoices):

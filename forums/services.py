@@ -52,7 +52,10 @@ def can_run_forum(user: User, forum: Forum) -> bool:
     if access.has_role(user, Role.FORUM_CHAIR):
         return True
     return ForumMembership.objects.filter(
-        forum=forum, user=user, role=ForumMembership.Role.CHAIR, left_on__isnull=True
+        ForumMembership.sitting(timezone.localdate()),
+        forum=forum,
+        user=user,
+        role=ForumMembership.Role.CHAIR,
     ).exists()
 
 

@@ -62,7 +62,8 @@ CONSENT_SIGHT = {"u0": {"c2"}}  # everyone else of the named users sees nothing
 
 #: Meetings. m0 was yesterday (its window closed at midnight), m1 is today; both agendas
 #: were published at the anchor. a2 is invited to c0 at m0 and to c1 at m1; u1 (a1) was a
-#: standing CSF member who left today; u3 (a1) still is. Consent for referral covers all.
+#: standing CSF member who left today; u3 (a1) still is. Consent for referral and care
+#: planning covers all (the chair, of a0, brings both cases: they see them).
 MEETINGS = WorldPlan(
     anchor=ANCHOR,
     agencies=3,
@@ -76,8 +77,8 @@ MEETINGS = WorldPlan(
     cases=(0, 1),
     involvements=frozenset({(0, 0), (1, 0)}),
     consents=(
-        ConsentPlan(0, frozenset({"referral"}), 3, 7, all_member_agencies=True),
-        ConsentPlan(1, frozenset({"referral"}), 3, 7, all_member_agencies=True),
+        ConsentPlan(0, frozenset({"referral", "care_planning"}), 3, 7, all_member_agencies=True),
+        ConsentPlan(1, frozenset({"referral", "care_planning"}), 3, 7, all_member_agencies=True),
     ),
     meetings=(MeetingPlan("csf", -1), MeetingPlan("csf", 0)),
     items=(ItemPlan(0, 0, frozenset({2})), ItemPlan(1, 1, frozenset({2}))),
@@ -89,7 +90,8 @@ MEETINGS = WorldPlan(
     ),
     moment=4 * HOUR,
 )
-MEETINGS_SIGHT = {"u0": {"c1"}, "u3": {"c1"}}
+CHAIRS_SEE_BOTH = {"chair": {"c0", "c1"}, "second_chair": {"c0", "c1"}}
+MEETINGS_SIGHT = {"u0": {"c1"}, "u3": {"c1"}, **CHAIRS_SEE_BOTH}
 
 #: Emergency access. u0 (a1, not involved) opened c0 at the anchor (expired after four
 #: hours) and c1 three hours later (still open at five hours).
@@ -120,7 +122,7 @@ LEAVING_TOMORROW = dataclasses.replace(
         Event(10, "leave_forum", (0, 1)),
     ),
 )
-LEAVING_TOMORROW_SIGHT = {"u0": {"c1"}, "u1": {"c1"}, "u3": {"c1"}}
+LEAVING_TOMORROW_SIGHT = {"u0": {"c1"}, "u1": {"c1"}, "u3": {"c1"}, **CHAIRS_SEE_BOTH}
 
 EXAMPLES = {"consent": CONSENT, "meetings": MEETINGS, "glass": GLASS}
 SIGHTS = {"consent": CONSENT_SIGHT, "meetings": MEETINGS_SIGHT, "glass": GLASS_SIGHT}

@@ -17,6 +17,8 @@ the world as it stands at a moment, it says which cases and people each user may
   safeguarding, or an approved sharing basis, covers the agency.
 * Emergency: an unexpired break-glass grant of the user, who is a practitioner.
 * Lists (``cases_visible_to``) show only the care-coordination cases (ADR 0005).
+* Agendas: a chair brings a case to the forum only if they see it through care
+  coordination and consent covers their agency for forum discussion too (issue 19).
 """
 
 from __future__ import annotations
@@ -225,6 +227,21 @@ def sight(world: World, user_key: str, now: datetime.datetime) -> Sight:
         cases |= {g.case for g in world.grants if g.user == user.key and g.expires_at > now}
     people = {world.cases[c].person for c in cases}
     return Sight(frozenset(listed), frozenset(cases), frozenset(people))
+
+
+def may_bring_to_forum(world: World, user_key: str, case_key: str, now: datetime.datetime) -> bool:
+    """Whether this user may put this case on a forum's agenda now."""
+    user = world.users[user_key]
+    agency = acting_agency(world, user)
+    if agency is None:
+        return False
+    case = world.cases[case_key]
+    today = now.astimezone(LOCAL).date()
+    return (
+        agency in case.involved
+        and covered(world, case.person, agency, CARE_COORDINATION, today)
+        and covered(world, case.person, agency, FORUM_DISCUSSION, today)
+    )
 
 
 def sights(world: World, now: datetime.datetime) -> dict[str, Sight]:

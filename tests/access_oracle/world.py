@@ -16,8 +16,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
+import pytest
 from hypothesis import strategies as st
 
 from tests.access_oracle import spec
@@ -197,12 +199,9 @@ def _may_break_glass(plan: WorldPlan, state: State, u: int) -> bool:
 
 def timeline(plan: WorldPlan) -> tuple[list[Event], State]:
     """The events that happen by the moment and that the services accept, in order."""
-    state = State(
-        meeting_state={m: "planned" for m in range(len(plan.meetings))},
-        basis_status={b: "pending" for b in range(len(plan.bases))},
-        involved=set(plan.involvements),
-    )
-    has_items = {i.meeting for i in plan.items}
+    state = _initial(plan)
+    bring = brought(plan)
+    has_items = {i.meeting for i in plan.items if i.case in bring}
     applied = []
     for event in sorted(plan.events, key=lambda e: e.at):
         if event.at > plan.moment:
@@ -258,7 +257,8 @@ def timeline(plan: WorldPlan) -> tuple[list[Event], State]:
                 state.grants.append((u, c, t + BREAK_GLASS_LASTS))
         elif kind == "leave_case":
             c, a = target
-            ok = (c, a) in state.involved
+            # Only by a decision on the case's item at the decision meeting (no hand-offs).
+            ok = (c, a) in state.involved and c in bring
             if ok:
                 state.involved.discard((c, a))
                 state.left.add((c, a))
@@ -279,9 +279,33 @@ def _left_on(t: datetime.datetime, ahead: list[int]) -> datetime.date:
     return t.astimezone(LOCAL).date() + datetime.timedelta(days=ahead[0] if ahead else 0)
 
 
+def _initial(plan: WorldPlan) -> State:
+    return State(
+        meeting_state={m: "planned" for m in range(len(plan.meetings))},
+        basis_status={b: "pending" for b in range(len(plan.bases))},
+        involved=set(plan.involvements),
+    )
+
+
+def brought(plan: WorldPlan) -> set[int]:
+    """The cases the chair may bring to the forum at the anchor, when the agendas are
+    built (the spec's rule): items of other cases are refused by the service."""
+    world = _world(plan, _initial(plan), items=())
+    return {
+        i
+        for i in range(len(plan.cases))
+        if spec.may_bring_to_forum(world, "chair", f"c{i}", plan.anchor)
+    }
+
+
 def snapshot(plan: WorldPlan) -> spec.World:
     """The world at the plan's moment, for the spec: built from the description alone."""
     _, state = timeline(plan)
+    bring = brought(plan)
+    return _world(plan, state, items=[i for i in plan.items if i.case in bring])
+
+
+def _world(plan: WorldPlan, state: State, *, items) -> spec.World:
 
     def agencies_of(keys) -> frozenset[str]:
         return frozenset(f"a{a}" for a in keys)
@@ -350,8 +374,7 @@ def snapshot(plan: WorldPlan) -> spec.World:
         bases=tuple(bases),
         meetings=meetings,
         items=tuple(
-            spec.AgendaItem(f"m{i.meeting}", f"c{i.case}", agencies_of(i.invited))
-            for i in plan.items
+            spec.AgendaItem(f"m{i.meeting}", f"c{i.case}", agencies_of(i.invited)) for i in items
         ),
         memberships=tuple(
             spec.Membership(m.forum, f"u{m.user}", state.left_on.get(i))
@@ -578,6 +601,7 @@ def build(plan: WorldPlan, traveller) -> Built:
     from consent.models import ConsentRecord, SharingBasis
     from csf_portal import access
     from csf_portal import services as portal_services
+    from csf_portal.errors import DomainError
     from csf_portal.models import AgencyKind, User
     from forums import services as forum_services
     from forums.models import Forum, ForumMembership, Meeting
@@ -667,16 +691,33 @@ def build(plan: WorldPlan, traveller) -> Built:
         )
         for i, m in enumerate(plan.meetings)
     ]
-    items = []
+    bring = brought(plan)
     for item in plan.items:
-        items.append(
-            forum_services.agenda_item_add(
-                actor=chair,
-                meeting=meetings[item.meeting],
-                case=cases[f"c{item.case}"],
-                invited_agencies=[agencies[f"a{a}"] for a in sorted(item.invited)],
-            )
+        add = partial(
+            forum_services.agenda_item_add,
+            actor=chair,
+            meeting=meetings[item.meeting],
+            case=cases[f"c{item.case}"],
+            invited_agencies=[agencies[f"a{a}"] for a in sorted(item.invited)],
         )
+        if item.case in bring:
+            add()
+        else:
+            # Need to know (issue 19 door 2): the service refuses what the spec forbids.
+            with pytest.raises(DomainError, match="Choose a case from the list"):
+                add()
+    # The cases agencies will leave are discussed at the decision meeting: a decision
+    # belongs to the case's item of a meeting that was held (issue 19 door 1). Its
+    # agenda is published after its access window ended, so it opens nothing.
+    leaving = sorted({e.target[0] for e in plan.events if e.kind == "leave_case"} & bring)
+    decision_items = {
+        c: forum_services.agenda_item_add(
+            actor=chair, meeting=decision_meeting, case=cases[f"c{c}"]
+        )
+        for c in leaving
+    }
+    if decision_items:
+        forum_services.agenda_publish(actor=chair, meeting=decision_meeting)
     memberships = [
         forum_services.membership_add(actor=chair, forum=forums[m.forum], user=users[f"u{m.user}"])
         for m in plan.memberships
@@ -748,8 +789,7 @@ def build(plan: WorldPlan, traveller) -> Built:
             c, a = target
             forum_services.agency_leaves_case_decide(
                 actor=chair,
-                meeting=decision_meeting,
-                case=cases[f"c{c}"],
+                item=decision_items[c],
                 agency=agencies[f"a{a}"],
                 summary="The agency's work with the person is complete.",
             )
