@@ -54,6 +54,9 @@ def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         "cases/case_detail.html",
         {
             "case": case,
+            # The forum's chair records decisions; a role predicate, never ``perms``
+            # (superuser status must not widen anything about a case).
+            "decides_for_forum": access.can_triage_referrals(request.user),
             "my_emergency_access": access.break_glass_active(request.user, case=case)
             if not case.viewer_is_involved  # type: ignore[attr-defined]  # set by case_for
             else None,

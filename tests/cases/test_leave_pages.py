@@ -81,3 +81,17 @@ def test_chair_records_the_forum_decision_on_the_cases_agenda_item(w):
     assert decision.decided_by == w["chair"] and decision.item == item
     minutes = client.get(reverse("forums:item", args=[item.meeting.pk, item.pk])).content.decode()
     assert "Duty discharged; the hostel keeps the tenancy support." in minutes
+
+
+def test_superuser_status_does_not_make_a_practitioner_the_chair_on_the_case_page(w):
+    """The chair's links come from the role predicate, never from ``perms`` (door 7)."""
+    chris = w["chris"]
+    chris.is_superuser = True
+    chris.save()
+    page = signed_in_client(chris).get(reverse("cases:detail", args=[w["case"].pk]))
+    body = page.content.decode()
+    assert "Ask for my agency to step away" in body
+    assert "Record a forum decision that an agency leaves" not in body
+    assert "Change the case&#x27;s status" not in body and "Change the case's status" not in body
+    chair_page = signed_in_client(w["chair"]).get(reverse("cases:detail", args=[w["case"].pk]))
+    assert "Record a forum decision that an agency leaves" in chair_page.content.decode()
