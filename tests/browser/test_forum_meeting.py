@@ -178,3 +178,68 @@ def test_chair_builds_an_agenda_records_minutes_with_an_action_and_approves(
     assert_accessible(page)
     action.refresh_from_db()
     assert action.status == Action.Status.IN_PROGRESS
+
+
+def test_the_agenda_offers_only_what_the_chair_may_see_and_decisions_go_on_the_cases_item(
+    page, live_server, world
+):
+    """Issue 19 doors 1 and 2, in a browser: the builder lists only cases the chair may see
+    and the forum may discuss; a decision that an agency leaves is recorded on the case's
+    item and shows on its minutes; a case not discussed offers no meeting to decide it."""
+    from cases.models import CaseAgency
+    from forums import services as forum_services
+
+    chair = world["chair"]
+    elsewhere = CaseFactory(person__given_name="Nora", person__family_name="Elsewhere")
+    give_consent(elsewhere.person)  # consented, but the chair's agency is not involved
+    case_services.case_agency_join(
+        actor=chair, case=elsewhere, agency=world["jo"].agency, named_worker=world["jo"]
+    )
+    meeting = forum_services.meeting_plan(
+        actor=chair,
+        forum=Forum.objects.get(kind="csf"),
+        starts_at=timezone.now() - datetime.timedelta(hours=1),
+        location="Room 2, Council House",
+    )
+    base = live_server.url
+    _sign_in(page, base, "chair")
+    page.goto(f"{base}/forums/meetings/{meeting.pk}/agenda/add/")
+    expect(page.get_by_role("heading", name="Add a case to the agenda")).to_be_visible()
+    assert_accessible(page)
+    for name in ("Ada Brennan", "Tom Kerrigan", "Lena Moss"):
+        expect(page.get_by_label(name)).to_be_visible()
+    expect(page.get_by_text("Nora Elsewhere")).to_have_count(0)
+    page.get_by_label("Ada Brennan").check()
+    page.get_by_role("button", name="Add to the agenda").click()
+    expect(page.get_by_role("heading", name="time, presenter and invited services")).to_be_visible()
+    forum_services.agenda_publish(actor=chair, meeting=meeting)
+
+    page.goto(f"{base}/forums/meetings/{meeting.pk}/")
+    page.get_by_role("link", name="Record minutes, decisions and actions for item 1").click()
+    page.get_by_role("link", name="Record a decision").click()
+    assert_accessible(page)
+    page.get_by_label("An agency stops being involved in a case").check()
+    page.get_by_label("Which agency? (for an agency leaving, or giving up a risk)").select_option(
+        label="Hostel provider"
+    )
+    page.get_by_label("What did the forum decide, and why?").fill(
+        "The hostel's work is done; mental health carries on."
+    )
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.get_by_text("Decision recorded.")).to_be_visible()
+    expect(page.get_by_text("The hostel's work is done; mental health carries on.")).to_be_visible()
+    assert_accessible(page)
+    ada = meeting.items.get().case
+    assert not CaseAgency.objects.filter(case=ada, agency=world["jo"].agency, left_at=None).exists()
+
+    # Tom was not discussed: the case page offers no meeting to decide that an agency leaves.
+    tom = CaseAgency.objects.get(case__person__given_name="Tom", agency=chair.agency).case
+    page.goto(f"{base}/cases/{tom.pk}/leave/")
+    assert_accessible(page)
+    expect(page.get_by_label("Which forum meeting decided it?").locator("option")).to_have_count(1)
+    page.get_by_label("Which agency stops being involved?").select_option(label="Hostel provider")
+    page.get_by_label("What did the forum decide, and why?").fill("Done.")
+    page.get_by_role("button", name="Record the decision").click()
+    expect(page.get_by_role("alert")).to_contain_text("Select the forum meeting")
+    expect(page.get_by_label("What did the forum decide, and why?")).to_have_value("Done.")
+    assert CaseAgency.objects.filter(case=tom, agency=world["jo"].agency, left_at=None).exists()
