@@ -41,11 +41,13 @@ def compare(plan: WorldPlan, *, pages: bool = True) -> list[str]:
     """Every way the portal's answers differ from the spec's for this world and moment.
 
     Runs in the caller's transaction (roll it back afterwards). ``pages``: also sign in
-    as each user and open the case list and every case page.
+    as each user and open the case list, every case page and every person page.
     """
     from csf_portal import access
     from csf_portal.models import User
+    from forums.models import Forum
 
+    csf = Forum.objects.get(kind=Forum.Kind.CSF)
     world = snapshot(plan)
     expected = spec.sights(world, plan.now)
     differences: list[str] = []
@@ -83,6 +85,14 @@ def compare(plan: WorldPlan, *, pages: bool = True) -> list[str]:
                 k for k, person in built.people.items() if access.can_view_person(user, person)
             }
             differences += _diff(who, "can_view_person", people, sight.people)
+            agenda = {
+                key_of[str(pk)]
+                for pk in access.agenda_cases_for(user=user, forum=csf).values_list("pk", flat=True)
+            }
+            may_bring = frozenset(
+                c for c in world.cases if spec.may_bring_to_forum(world, key, c, plan.now)
+            )
+            differences += _diff(who, "agenda_cases_for", agenda, may_bring)
             if pages:
                 differences += _pages(who, user, built, key_of, sight, world.users[key].is_active)
     return differences
@@ -122,4 +132,12 @@ def _pages(who, user, built, key_of, sight: spec.Sight, active: bool) -> list[st
         elif status != 404:
             differences.append(f"{who}: the page of {case_key} answers {status}")
     differences += _diff(who, "case pages answering 200 (else 404)", opened, sight.cases)
+    people = set()
+    for person_key, person in built.people.items():
+        status = client.get(reverse("cases:person", args=[person.pk])).status_code
+        if status == 200:
+            people.add(person_key)
+        elif status != 404:
+            differences.append(f"{who}: the page of {person_key} answers {status}")
+    differences += _diff(who, "person pages answering 200 (else 404)", people, sight.people)
     return differences

@@ -124,5 +124,28 @@ LEAVING_TOMORROW = dataclasses.replace(
 )
 LEAVING_TOMORROW_SIGHT = {"u0": {"c1"}, "u1": {"c1"}, "u3": {"c1"}, **CHAIRS_SEE_BOTH}
 
-EXAMPLES = {"consent": CONSENT, "meetings": MEETINGS, "glass": GLASS}
-SIGHTS = {"consent": CONSENT_SIGHT, "meetings": MEETINGS_SIGHT, "glass": GLASS_SIGHT}
+#: Bringing a case to the forum (issue 19 door 2). u0 (a1) is involved in both cases and
+#: sees both; p0 agreed to care planning only, so c0 may not go on an agenda; p1 agreed to
+#: care planning and a referral, so c1 may.
+AGENDA = WorldPlan(
+    anchor=ANCHOR,
+    agencies=2,
+    users=(UserPlan(1, frozenset({P})),),
+    people=2,
+    cases=(0, 1),
+    involvements=frozenset({(0, 1), (1, 1)}),
+    consents=(
+        ConsentPlan(0, frozenset({"care_planning"}), 1, 6, all_member_agencies=True),
+        ConsentPlan(1, frozenset({"care_planning", "referral"}), 1, 6, all_member_agencies=True),
+    ),
+    moment=HOUR,
+)
+AGENDA_SIGHT = {"u0": {"c0", "c1"}}
+
+EXAMPLES = {"consent": CONSENT, "meetings": MEETINGS, "glass": GLASS, "agenda": AGENDA}
+SIGHTS = {
+    "consent": CONSENT_SIGHT,
+    "meetings": MEETINGS_SIGHT,
+    "glass": GLASS_SIGHT,
+    "agenda": AGENDA_SIGHT,
+}

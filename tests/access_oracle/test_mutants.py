@@ -134,6 +134,13 @@ def ignore_break_glass_expiry(monkeypatch):
     monkeypatch.setattr(access, "break_glass_active", break_glass_active)
 
 
+def bring_any_visible_case_to_the_forum(monkeypatch):
+    """The agenda builder of before issue 19 door 2, narrowed only to what the user sees."""
+    monkeypatch.setattr(
+        access, "agenda_cases_for", lambda *, user, forum: access.cases_visible_to(user=user)
+    )
+
+
 MUTANTS = [
     ignore_purposes,
     let_inactive_agencies_through,
@@ -144,6 +151,7 @@ MUTANTS = [
     let_administrators_through,
     let_commissioners_through,
     ignore_break_glass_expiry,
+    bring_any_visible_case_to_the_forum,
 ]
 
 
