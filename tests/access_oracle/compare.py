@@ -45,7 +45,7 @@ def compare(plan: WorldPlan, *, pages: bool = True) -> list[str]:
     """
     from csf_portal import access
     from csf_portal.models import User
-    from forums.models import Forum
+    from forums.models import Forum, Meeting
 
     csf = Forum.objects.get(kind=Forum.Kind.CSF)
     world = snapshot(plan)
@@ -93,9 +93,34 @@ def compare(plan: WorldPlan, *, pages: bool = True) -> list[str]:
                 c for c in world.cases if spec.may_bring_to_forum(world, key, c, plan.now)
             )
             differences += _diff(who, "agenda_cases_for", agenda, may_bring)
+            packs = {
+                meeting_key
+                for meeting_key, meeting in built.meetings.items()
+                if _pack_allowed(user, Meeting.objects.get(pk=meeting.pk))
+            }
+            may_pack = frozenset(
+                m for m in world.meetings if spec.may_have_pack(world, key, m, plan.now)
+            )
+            differences += _diff(who, "meeting_pack_allowed", packs, may_pack)
             if pages:
                 differences += _pages(who, user, built, key_of, sight, world.users[key].is_active)
     return differences
+
+
+def _pack_allowed(user, meeting) -> bool:
+    """What the meeting page asks before it offers the pack (reports.services)."""
+    from csf_portal import access
+    from forums.services import can_run_forum
+    from reports.services import meeting_pack_allowed
+
+    case_ids = set(meeting.items.exclude(case=None).values_list("case_id", flat=True))
+    return meeting_pack_allowed(
+        meeting,
+        user=user,
+        runs=can_run_forum(user, meeting.forum),
+        case_ids=case_ids,
+        visible_case_ids=access.case_ids_visible_among(user=user, case_ids=case_ids),
+    )
 
 
 def _pages(who, user, built, key_of, sight: spec.Sight, active: bool) -> list[str]:

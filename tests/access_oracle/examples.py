@@ -142,10 +142,38 @@ AGENDA = WorldPlan(
 )
 AGENDA_SIGHT = {"u0": {"c0", "c1"}}
 
-EXAMPLES = {"consent": CONSENT, "meetings": MEETINGS, "glass": GLASS, "agenda": AGENDA}
+#: The meeting pack. c0 (p0) is on today's published agenda; a0 and a1 are involved. p0
+#: agreed to care planning and a referral for a0, and to care planning alone for a1: u0
+#: (a1) sees c0 but may not have the pack; the chairs (a0) may.
+PACK = WorldPlan(
+    anchor=ANCHOR,
+    agencies=2,
+    users=(UserPlan(1, frozenset({P})),),
+    people=1,
+    cases=(0,),
+    involvements=frozenset({(0, 0), (0, 1)}),
+    consents=(
+        ConsentPlan(0, frozenset({"care_planning", "referral"}), 1, 6, agencies=frozenset({0})),
+        ConsentPlan(0, frozenset({"care_planning"}), 1, 6, agencies=frozenset({1})),
+    ),
+    meetings=(MeetingPlan("csf", 0),),
+    items=(ItemPlan(0, 0, frozenset()),),
+    events=(Event(0, "publish", (0,)),),
+    moment=HOUR,
+)
+PACK_SIGHT = {"u0": {"c0"}, "chair": {"c0"}, "second_chair": {"c0"}}
+
+EXAMPLES = {
+    "consent": CONSENT,
+    "meetings": MEETINGS,
+    "glass": GLASS,
+    "agenda": AGENDA,
+    "pack": PACK,
+}
 SIGHTS = {
     "consent": CONSENT_SIGHT,
     "meetings": MEETINGS_SIGHT,
     "glass": GLASS_SIGHT,
     "agenda": AGENDA_SIGHT,
+    "pack": PACK_SIGHT,
 }

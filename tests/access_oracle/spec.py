@@ -31,16 +31,19 @@ LOCAL = ZoneInfo("Europe/London")
 
 # Role names, as the role groups are named (DESIGN §2).
 PRACTITIONER = "Practitioner"
+FORUM_CHAIR = "Forum chair"
 COMMISSIONER = "Commissioner"
 ADMINISTRATOR = "Administrator"
 
 CARE_COORDINATION = "care_coordination"
 FORUM_DISCUSSION = "forum_discussion"
+MEETING_PACK = "meeting_pack"
 
 #: Consent purposes that cover each use (ADR 0008), written out here on purpose.
 PURPOSES_FOR_USE: dict[str, frozenset[str]] = {
     CARE_COORDINATION: frozenset({"care_planning", "safeguarding"}),
     FORUM_DISCUSSION: frozenset({"referral", "safeguarding"}),
+    MEETING_PACK: frozenset({"referral", "safeguarding"}),
 }
 
 NEVER_SEE = frozenset({COMMISSIONER, ADMINISTRATOR})
@@ -241,6 +244,32 @@ def may_bring_to_forum(world: World, user_key: str, case_key: str, now: datetime
         agency in case.involved
         and covered(world, case.person, agency, CARE_COORDINATION, today)
         and covered(world, case.person, agency, FORUM_DISCUSSION, today)
+    )
+
+
+def runs_forums(world: World, user_key: str) -> bool:
+    """A forum chair (the role) who is active, of an agency switched on (or none)."""
+    user = world.users[user_key]
+    agency_on = user.agency is None or world.agencies[user.agency].is_active
+    return user.is_active and agency_on and FORUM_CHAIR in user.roles
+
+
+def may_have_pack(world: World, user_key: str, meeting_key: str, now: datetime.datetime) -> bool:
+    """The meeting pack (every case on the agenda, in one PDF): not of a planned meeting
+    except for those who run it; only for someone who may see every case on the agenda
+    and whose agency each person's consent or basis covers for the pack."""
+    meeting = world.meetings[meeting_key]
+    if meeting.state == "planned" and not runs_forums(world, user_key):
+        return False
+    cases = {i.case for i in world.items if i.meeting == meeting_key}
+    if not cases <= sight(world, user_key, now).cases:
+        return False
+    if not cases:
+        return True
+    agency = world.users[user_key].agency
+    today = now.astimezone(LOCAL).date()
+    return agency is not None and all(
+        covered(world, world.cases[c].person, agency, MEETING_PACK, today) for c in cases
     )
 
 

@@ -141,6 +141,18 @@ def bring_any_visible_case_to_the_forum(monkeypatch):
     )
 
 
+def give_the_pack_to_whoever_sees_the_cases(monkeypatch):
+    """The pack rule without its consent check for the meeting pack (ADR 0008)."""
+    from reports import services as report_services
+
+    def meeting_pack_allowed(meeting, *, user, runs, case_ids, visible_case_ids):
+        if meeting.state == meeting.State.PLANNED and not runs:
+            return False
+        return case_ids <= visible_case_ids
+
+    monkeypatch.setattr(report_services, "meeting_pack_allowed", meeting_pack_allowed)
+
+
 MUTANTS = [
     ignore_purposes,
     let_inactive_agencies_through,
@@ -152,6 +164,7 @@ MUTANTS = [
     let_commissioners_through,
     ignore_break_glass_expiry,
     bring_any_visible_case_to_the_forum,
+    give_the_pack_to_whoever_sees_the_cases,
 ]
 
 

@@ -588,6 +588,7 @@ class Built:
     users: dict[str, Any]
     people: dict[str, Any]
     cases: dict[str, Any]
+    meetings: dict[str, Any] = field(default_factory=dict)
 
 
 def build(plan: WorldPlan, traveller) -> Built:
@@ -803,4 +804,4 @@ def build(plan: WorldPlan, traveller) -> Built:
     # The nightly job (00:10) moves list rows on to a window that starts after a gap.
     access.case_visibility_roll()
     cache.clear()
-    return Built(agencies, users, people, cases)
+    return Built(agencies, users, people, cases, {f"m{i}": m for i, m in enumerate(meetings)})
