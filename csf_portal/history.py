@@ -18,11 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from simple_history.models import HistoricalRecords
 
 _NOTHING = object()
+
+#: The reasons of the ``unattributed`` blocks the current code runs in, innermost last.
+_exemptions: ContextVar[tuple[str, ...]] = ContextVar("history_exemptions", default=())
 
 
 class _ActingRequest:
@@ -47,3 +51,27 @@ def acting_as(actor: Any) -> Iterator[None]:
             del context.request
         else:
             context.request = before
+
+
+@contextmanager
+def unattributed(reason: str) -> Iterator[None]:
+    """History rows written in the block name no user, and that is intended: say why.
+
+    For data builders whose rows are nobody's act (the demo and scale data, the
+    reference rows the data migrations make, test factories). The test suite's guard
+    (tests/history_guard.py) fails on any row with no user written outside such a block.
+    Also usable as a decorator.
+    """
+    if not reason or not reason.strip():
+        raise ValueError("unattributed needs the reason no user acts")
+    token = _exemptions.set((*_exemptions.get(), reason))
+    try:
+        yield
+    finally:
+        _exemptions.reset(token)
+
+
+def unattributed_reason() -> str | None:
+    """Why history written here names no user (the innermost ``unattributed``), or None."""
+    reasons = _exemptions.get()
+    return reasons[-1] if reasons else None
