@@ -10,7 +10,7 @@ from django.test.utils import override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from csf_portal.history import unattributed
+from csf_portal.history import acting_as, unattributed
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from tests import history_guard
 from tests.factories import AgencyFactory, UserFactory
@@ -80,6 +80,7 @@ def restore_reference_data() -> None:
 
     from assessments.instrument import sync_assessment_template
     from csf_portal.roles import sync_role_permissions
+    from csf_portal.system import sync_system_account
     from forums.models import Forum
     from forums.reference import sync_forums
     from referrals.taxonomy import sync_referral_reasons
@@ -91,6 +92,7 @@ def restore_reference_data() -> None:
         sync_referral_reasons(apps, None)
         sync_assessment_template(apps, None)
         sync_forums(apps, None)
+        sync_system_account(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +121,9 @@ def signed_in_client(user) -> Client:
     device, _ = TOTPDevice.objects.get_or_create(
         user=user, confirmed=True, defaults={"name": "Test authenticator"}
     )
-    client.force_login(user)
+    # Signing in saves the user (last_login): as a real sign-in, that is the user's own act.
+    with acting_as(user):
+        client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     # As SignInView leaves it: started and just saved, so not due for renewal yet.

@@ -14,6 +14,15 @@ from csf_portal.models import Agency, AgencyKind, Role, User
 SET_UP = "test set-up: rows a test starts from, made by no one"
 
 
+def set_up():
+    """``with set_up():`` around a test's own direct writes that arrange where it starts.
+
+    The one exemption tests use (besides the factories): what it wraps is no one's
+    act in the portal, so its history names no user.
+    """
+    return unattributed(SET_UP)
+
+
 class Factory(factory.django.DjangoModelFactory):
     """A factory whose rows (and their history) are test set-up, not anyone's change."""
 

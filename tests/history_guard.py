@@ -18,11 +18,14 @@ used; today nowhere in the apps).
 
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
 from typing import Any
 
 from csf_portal.history import unattributed_reason
 
 DISPATCH_UID = "tests.history_guard.history_user_required"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class UnattributedHistory(AssertionError):
@@ -46,8 +49,20 @@ def history_user_required(sender: Any, history_instance: Any, **kwargs: Any) -> 
         "the service must name its actor (acting_as(actor)), or the write must be inside "
         "csf_portal.history.unattributed(reason) when no one acts"
     )
+    what += f" (written at {_where()})"
     refused.append(what)
     raise UnattributedHistory(what)
+
+
+def _where() -> str:
+    """The innermost line of the portal's own code (or the tests') that made the write."""
+    here = Path(__file__).resolve()
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        path = Path(frame.filename).resolve()
+        if path == here or ".venv" in path.parts or not path.is_relative_to(ROOT):
+            continue
+        return f"{path.relative_to(ROOT)}:{frame.lineno} in {frame.name}"
+    return "outside the portal's code"
 
 
 def connect() -> None:
