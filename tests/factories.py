@@ -44,7 +44,7 @@ class AgencyFactory(Factory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return services.agency_create(name=kwargs["name"], kind=kwargs["kind"])
+        return services.agency_create(actor=None, name=kwargs["name"], kind=kwargs["kind"])
 
 
 class UserFactory(Factory):

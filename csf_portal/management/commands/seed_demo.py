@@ -196,7 +196,7 @@ class Command(BaseCommand):
         existing = {a.slug: a for a in Agency.objects.all()}
         for slug, name, kind in DEMO_AGENCIES:
             if slug not in existing:
-                existing[slug] = services.agency_create(name=name, kind=kind, slug=slug)
+                existing[slug] = services.agency_create(actor=None, name=name, kind=kind, slug=slug)
         return existing
 
     def _users(self, agencies: dict[str, Agency]) -> int:
