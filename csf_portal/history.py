@@ -8,10 +8,22 @@ returns it). ``acting_as`` puts a stand-in request carrying the actor there for 
 block, and puts back whatever was there before (the real request, inside a web
 request), so nested and sequential uses, and Celery tasks with no request at all,
 attribute every save, create, delete and many-to-many change in the block without
-the caller setting anything on each object.
+the caller setting anything on each object. (An ``_history_user`` set on the
+instance still wins, even when it is None.)
 
-A service wraps its writes: ``with acting_as(actor): obj.save()``. Tests fail on any
-history row written by the apps without a user (see tests/conftest.py).
+A service wraps its writes: ``with acting_as(actor): obj.save()``. A job no person
+does (the nightly consent and sharing-basis reminders) acts as the portal's own
+account, ``csf_portal.system.system_actor()``.
+
+Rows that are no one's act (demo and scale data, seed_demo, the test factories and
+the reference rows the test suite puts back) are written inside
+``unattributed(reason)``. The test suite connects a guard (tests/history_guard.py)
+for every test: a history row with no user written outside ``unattributed`` fails
+the test. The guard runs in the test process only: a real Celery worker (the one
+tests/integration starts) runs without it, and simple-history's ``bulk_*_with_history``
+helpers send no signal, so it cannot see their rows. Outside the tests nothing
+refuses a row with no user; in production a request by an anonymous visitor or a
+command run without ``acting_as`` would still write one.
 """
 
 from __future__ import annotations

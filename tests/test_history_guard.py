@@ -13,6 +13,7 @@ from cases.models import Person
 from csf_portal.history import acting_as, unattributed, unattributed_reason
 from tests import history_guard
 from tests.factories import UserFactory
+from tests.test_write_paths import DATA_BUILDERS
 
 pytestmark = pytest.mark.django_db
 
@@ -75,35 +76,33 @@ def test_a_write_inside_acting_as_names_the_actor():
     assert person.history.get().history_user == actor
 
 
-#: The only modules allowed to write history with no user: data builders (demo and
-#: scale data, the seed command), test factories and the test suite's reference rows.
-EXEMPT_MODULES = frozenset(
-    {
-        "assessments/demo.py",
-        "cases/demo.py",
-        "forums/demo.py",
-        "referrals/demo.py",
-        "reports/demo.py",
-        "csf_portal/scale.py",
-        "csf_portal/management/commands/seed_demo.py",
-        "tests/factories.py",
-        "tests/conftest.py",
-        "tests/test_history_guard.py",
-    }
+#: Where the tests themselves use the exemption: the factories (and their ``set_up()``
+#: for a test's own arranging writes), the reference rows, and this file.
+TEST_MODULES_EXEMPTING = frozenset(
+    {"tests/factories.py", "tests/conftest.py", "tests/test_history_guard.py"}
 )
 
 
-def test_exemptions_are_used_only_by_the_data_builders():
+def _names_used(names: set[str]) -> dict[str, set[str]]:
+    """For each name, the modules of the portal and its tests that use it."""
     root = Path(settings.BASE_DIR)
-    users = set()
+    users: dict[str, set[str]] = {name: set() for name in names}
     for path in root.glob("**/*.py"):
         relative = path.relative_to(root).as_posix()
         if relative.startswith((".venv/", "node_modules/")) or relative == "csf_portal/history.py":
             continue
-        tree = ast.parse(path.read_text(), filename=relative)
-        for node in ast.walk(tree):
+        for node in ast.walk(ast.parse(path.read_text(), filename=relative)):
             name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
-            if name == "unattributed":
-                users.add(relative)
-    assert users <= EXEMPT_MODULES, sorted(users - EXEMPT_MODULES)
-    assert "tests/factories.py" in users and "cases/demo.py" in users
+            if name in users:
+                users[name].add(relative)
+    return users
+
+
+def test_exemptions_are_used_only_by_the_data_builders_and_test_set_up():
+    used = _names_used({"unattributed", "set_up"})
+    in_apps = {m for m in used["unattributed"] if not m.startswith("tests/")}
+    assert in_apps <= DATA_BUILDERS, sorted(in_apps - DATA_BUILDERS)
+    in_tests = used["unattributed"] - in_apps
+    assert in_tests <= TEST_MODULES_EXEMPTING, sorted(in_tests - TEST_MODULES_EXEMPTING)
+    assert all(m.startswith("tests/") for m in used["set_up"]), sorted(used["set_up"])
+    assert {"cases/demo.py", "csf_portal/scale.py", "tests/factories.py"} <= used["unattributed"]
