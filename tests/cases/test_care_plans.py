@@ -15,7 +15,7 @@ from csf_portal.models import Role
 from forums.models import Forum
 from forums.services import meeting_plan
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 
 pytestmark = pytest.mark.django_db
 
@@ -155,9 +155,11 @@ def test_agreement_needs_a_csf_meeting_that_has_met_and_superseding_is_in_histor
 
     plan = services.care_plan_draft(actor=w["jo"], case=w["case"])
     _add(w, plan, "Something", w["hostel"])
-    sog = Meeting.objects.create(
-        forum=Forum.objects.get(kind="sog"), starts_at=timezone.now() - datetime.timedelta(days=1)
-    )
+    with set_up():
+        sog = Meeting.objects.create(
+            forum=Forum.objects.get(kind="sog"),
+            starts_at=timezone.now() - datetime.timedelta(days=1),
+        )
     with pytest.raises(DomainError, match="Creative Solutions Forum meeting"):
         services.care_plan_agree(actor=w["chair"], plan=plan, meeting=sog)
     services.care_plan_agree(actor=w["chair"], plan=plan, meeting=w["meeting"])
