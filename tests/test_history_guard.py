@@ -12,7 +12,7 @@ from django.conf import settings
 from cases.models import Person
 from csf_portal.history import acting_as, unattributed, unattributed_reason
 from tests import history_guard
-from tests.factories import UserFactory
+from tests.factories import CaseFactory, UserFactory
 from tests.test_write_paths import DATA_BUILDERS
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +106,14 @@ def test_exemptions_are_used_only_by_the_data_builders_and_test_set_up():
     assert in_tests <= TEST_MODULES_EXEMPTING, sorted(in_tests - TEST_MODULES_EXEMPTING)
     assert all(m.startswith("tests/") for m in used["set_up"]), sorted(used["set_up"])
     assert {"cases/demo.py", "csf_portal/scale.py", "tests/factories.py"} <= used["unattributed"]
+
+
+def test_the_portals_own_account_acts_for_nightly_jobs_and_can_do_nothing_else():
+    from csf_portal import access
+    from csf_portal.system import SYSTEM_USERNAME, system_actor
+
+    system = system_actor()
+    assert system.username == SYSTEM_USERNAME and str(system) == "CSF Portal (automatic)"
+    assert not system.is_active and not system.has_usable_password()
+    assert not access.roles_of(system) and system.agency_id is None
+    assert not access.can_view_case(system, CaseFactory())

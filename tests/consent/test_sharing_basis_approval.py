@@ -123,15 +123,17 @@ def test_workers_are_told_once_before_a_basis_lapses(w):
         basis = _request(w["police"], w["person"], w["police"].agency)
         services.sharing_basis_approve(actor=w["chair"], basis=basis)
         Notification.objects.all().delete()
+    from consent.tasks import sharing_basis_lapse_reminders
+
     with time_machine.travel(datetime.datetime(2026, 4, 10, 9, tzinfo=datetime.UTC), tick=False):
-        assert (
-            services.sharing_basis_lapse_reminders(actor=system_actor()) == 1
-        )  # ends 1 May: within 4 weeks
+        assert sharing_basis_lapse_reminders() == 1  # ends 1 May: within 4 weeks
         assert set(Notification.objects.values_list("user_id", flat=True)) == {w["police"].pk}
-        assert services.sharing_basis_lapse_reminders(actor=system_actor()) == 0
+        assert sharing_basis_lapse_reminders() == 0
         assert Notification.objects.count() == 1
-    # No one acted: the marking is the portal's own, named in history.
-    assert basis.history.latest().history_user == system_actor()
+    # No one acted: the nightly task marks it as the portal's own account, named in history.
+    marked = basis.history.latest()
+    assert marked.lapse_reminder_sent_on == datetime.date(2026, 4, 10)
+    assert marked.history_user == system_actor()
 
 
 def test_a_future_basis_enters_the_list_on_its_first_day_without_a_write(w):
