@@ -75,9 +75,9 @@ def consent_record(
     )
     if what_may_be_shared:
         record.what_may_be_shared = what_may_be_shared
-    record._history_user = actor  # type: ignore[attr-defined]
-    record.save()
-    record.agencies.set(agencies)
+    with acting_as(actor):
+        record.save()
+        record.agencies.set(agencies)
     access.person_visibility_refresh(person=person)
     return record
 
@@ -96,8 +96,8 @@ def consent_withdraw(
     consent.withdrawn_at = timezone.now()
     consent.withdrawal_recorded_by = recorded_by
     consent.withdrawal_note = note
-    consent._history_user = actor  # type: ignore[attr-defined]
-    consent.save()
+    with acting_as(actor):
+        consent.save()
     access.person_visibility_refresh(person=consent.person)
     return consent
 
@@ -166,9 +166,9 @@ def sharing_basis_request(
         ends_on=ends_on,
         all_member_agencies=all_member_agencies,
     )
-    record._history_user = actor  # type: ignore[attr-defined]
-    record.save()
-    record.agencies.set(agencies)
+    with acting_as(actor):
+        record.save()
+        record.agencies.set(agencies)
     if tell_approvers:
         sharing_basis_approvers_notify(basis=record)
     return record
@@ -206,8 +206,8 @@ def sharing_basis_approve(*, actor: User, basis: SharingBasis) -> SharingBasis:
     basis.approved_by = actor
     basis.approved_at = timezone.now()
     basis.approver_role = "Forum chair"
-    basis._history_user = actor  # type: ignore[attr-defined]
-    basis.save()
+    with acting_as(actor):
+        basis.save()
     access.person_visibility_refresh(person=basis.person)
     _tell_requester(basis, "Your request to share without consent was approved.")
     return basis
@@ -223,8 +223,8 @@ def sharing_basis_refuse(*, actor: User, basis: SharingBasis, reason: str) -> Sh
     basis.refused_by = actor
     basis.refused_at = timezone.now()
     basis.refusal_reason = reason.strip()
-    basis._history_user = actor  # type: ignore[attr-defined]
-    basis.save()
+    with acting_as(actor):
+        basis.save()
     _tell_requester(basis, "Your request to share without consent was refused.")
     return basis
 
@@ -236,8 +236,8 @@ def sharing_basis_end(*, actor: User, basis: SharingBasis) -> SharingBasis:
     if basis.ended_at is None:
         basis.ended_at = timezone.now()
         basis.ended_by = actor
-        basis._history_user = actor  # type: ignore[attr-defined]
-        basis.save()
+        with acting_as(actor):
+            basis.save()
         access.person_visibility_refresh(person=basis.person)
     return basis
 
