@@ -42,6 +42,7 @@ from consent.models import (
 from csf_portal import access
 from csf_portal.dates import at as _at
 from csf_portal.dates import working_day_after, working_day_on_or_before
+from csf_portal.history import unattributed
 from csf_portal.models import Agency, User
 from referrals.models import Referral
 
@@ -1953,6 +1954,7 @@ def _demo_assessors() -> set[str]:
 
 
 @transaction.atomic
+@unattributed("demo data: a fictional city no one made")
 def build_demo_assessments_and_consent(*, users: dict[str, User]) -> None:
     """Write the demo city's assessments and consent changes, once.
 

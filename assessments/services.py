@@ -11,6 +11,7 @@ from assessments.models import Assessment, AssessmentAnswer, AssessmentTemplate,
 from cases.models import Person
 from csf_portal import access
 from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
+from csf_portal.history import acting_as
 from csf_portal.models import Role, User
 
 
@@ -48,8 +49,8 @@ def assessment_start(
     assessment = Assessment(
         person=person, template=template or current_template(), assessor=actor, agency=actor.agency
     )
-    assessment._history_user = actor  # type: ignore[attr-defined]
-    assessment.save()
+    with acting_as(actor):
+        assessment.save()
     return assessment
 
 
@@ -71,6 +72,17 @@ def assessment_save(
     """Save answers (item id -> (score, narrative)); a draft may be partly answered."""
     assessment = _editable(actor, assessment)
     items = {i.pk: i for i in assessment.template.items.all()}
+    with acting_as(actor):
+        _answers_save(assessment, items, answers)
+        assessment.save(update_fields=["updated_at"])
+    return assessment
+
+
+def _answers_save(
+    assessment: Assessment,
+    items: dict[int, TemplateItem],
+    answers: Mapping[int, tuple[int | None, str]],
+) -> None:
     for item_id, (score, narrative) in answers.items():
         item = items.get(item_id)
         if item is None:
@@ -85,11 +97,7 @@ def assessment_save(
             answer = AssessmentAnswer(assessment=assessment, item=item)
         answer.score = score
         answer.narrative = narrative
-        answer._history_user = actor  # type: ignore[attr-defined]
         answer.save()
-    assessment._history_user = actor  # type: ignore[attr-defined]
-    assessment.save(update_fields=["updated_at"])
-    return assessment
 
 
 @transaction.atomic
@@ -104,8 +112,8 @@ def assessment_complete(*, actor: User, assessment: Assessment) -> Assessment:
     assessment.max_score = score_range(assessment.template)[1]
     assessment.state = Assessment.State.COMPLETED
     assessment.completed_at = timezone.now()
-    assessment._history_user = actor  # type: ignore[attr-defined]
-    assessment.save()
+    with acting_as(actor):
+        assessment.save()
     access.case_activity_touch_person(person=assessment.person)
     return assessment
 
@@ -120,13 +128,15 @@ def assessment_correct(*, actor: User, assessment: Assessment) -> Assessment:
         actor=actor, person=assessment.person, template=assessment.template
     )
     correction.corrects = assessment
-    correction.save(update_fields=["corrects"])
-    for answer in assessment.answers.all():
-        copy = AssessmentAnswer(
-            assessment=correction, item=answer.item, score=answer.score, narrative=answer.narrative
-        )
-        copy._history_user = actor  # type: ignore[attr-defined]
-        copy.save()
+    with acting_as(actor):
+        correction.save(update_fields=["corrects"])
+        for answer in assessment.answers.all():
+            AssessmentAnswer.objects.create(
+                assessment=correction,
+                item=answer.item,
+                score=answer.score,
+                narrative=answer.narrative,
+            )
     return correction
 
 

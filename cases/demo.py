@@ -51,6 +51,7 @@ from cases.models import (
 from csf_portal import access
 from csf_portal.dates import at, demo_diary, working_day_on_or_before
 from csf_portal.errors import HandOffRefused
+from csf_portal.history import unattributed
 from csf_portal.models import AccessEvent, Agency, Notification, User
 from forums import services as forum_services
 from forums.models import AgendaItem, Forum, ForumDecision, Meeting
@@ -1247,6 +1248,7 @@ def _below(counts: tuple[int, int, int, int], previous: int) -> tuple[int, int, 
 
 
 @transaction.atomic
+@unattributed("demo data: a fictional city no one made")
 def build_demo_case_records(*, users: dict[str, User]) -> None:
     """Write a year of the demo city's case records, once.
 

@@ -18,6 +18,7 @@ from consent.models import (
 )
 from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
+from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User
 
 
@@ -74,9 +75,9 @@ def consent_record(
     )
     if what_may_be_shared:
         record.what_may_be_shared = what_may_be_shared
-    record._history_user = actor  # type: ignore[attr-defined]
-    record.save()
-    record.agencies.set(agencies)
+    with acting_as(actor):
+        record.save()
+        record.agencies.set(agencies)
     access.person_visibility_refresh(person=person)
     return record
 
@@ -95,8 +96,8 @@ def consent_withdraw(
     consent.withdrawn_at = timezone.now()
     consent.withdrawal_recorded_by = recorded_by
     consent.withdrawal_note = note
-    consent._history_user = actor  # type: ignore[attr-defined]
-    consent.save()
+    with acting_as(actor):
+        consent.save()
     access.person_visibility_refresh(person=consent.person)
     return consent
 
@@ -165,9 +166,9 @@ def sharing_basis_request(
         ends_on=ends_on,
         all_member_agencies=all_member_agencies,
     )
-    record._history_user = actor  # type: ignore[attr-defined]
-    record.save()
-    record.agencies.set(agencies)
+    with acting_as(actor):
+        record.save()
+        record.agencies.set(agencies)
     if tell_approvers:
         sharing_basis_approvers_notify(basis=record)
     return record
@@ -205,8 +206,8 @@ def sharing_basis_approve(*, actor: User, basis: SharingBasis) -> SharingBasis:
     basis.approved_by = actor
     basis.approved_at = timezone.now()
     basis.approver_role = "Forum chair"
-    basis._history_user = actor  # type: ignore[attr-defined]
-    basis.save()
+    with acting_as(actor):
+        basis.save()
     access.person_visibility_refresh(person=basis.person)
     _tell_requester(basis, "Your request to share without consent was approved.")
     return basis
@@ -222,8 +223,8 @@ def sharing_basis_refuse(*, actor: User, basis: SharingBasis, reason: str) -> Sh
     basis.refused_by = actor
     basis.refused_at = timezone.now()
     basis.refusal_reason = reason.strip()
-    basis._history_user = actor  # type: ignore[attr-defined]
-    basis.save()
+    with acting_as(actor):
+        basis.save()
     _tell_requester(basis, "Your request to share without consent was refused.")
     return basis
 
@@ -235,8 +236,8 @@ def sharing_basis_end(*, actor: User, basis: SharingBasis) -> SharingBasis:
     if basis.ended_at is None:
         basis.ended_at = timezone.now()
         basis.ended_by = actor
-        basis._history_user = actor  # type: ignore[attr-defined]
-        basis.save()
+        with acting_as(actor):
+            basis.save()
         access.person_visibility_refresh(person=basis.person)
     return basis
 
@@ -261,9 +262,11 @@ def _involved_workers(person: Person) -> list[User]:
 
 
 @transaction.atomic
-def consent_review_reminders(*, today: datetime.date | None = None) -> int:
+def consent_review_reminders(*, actor: User, today: datetime.date | None = None) -> int:
     """Mark consents whose review is due within four weeks and tell the involved workers.
 
+    ``actor`` marks the consents: the nightly task passes the portal's own account
+    (``csf_portal.system.system_actor``).
     Idempotent: a consent is marked once (``review_reminder_sent_on``), so running
     it twice in a night, or every night, sends each reminder once.
     """
@@ -288,7 +291,8 @@ def consent_review_reminders(*, today: datetime.date | None = None) -> int:
         if newer.exists():
             # Already renewed: mark it so it is not looked at again, tell no one.
             consent.review_reminder_sent_on = today
-            consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
+            with acting_as(actor):
+                consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
             continue
         for worker in _involved_workers(consent.person):
             agency_id = worker.agency_id
@@ -310,13 +314,14 @@ def consent_review_reminders(*, today: datetime.date | None = None) -> int:
                 email_subject="CSF Portal: consent due for review",
             )
         consent.review_reminder_sent_on = today
-        consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
+        with acting_as(actor):
+            consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
         count += 1
     return count
 
 
 @transaction.atomic
-def sharing_basis_lapse_reminders(*, today: datetime.date | None = None) -> int:
+def sharing_basis_lapse_reminders(*, actor: User, today: datetime.date | None = None) -> int:
     """Mark sharing bases that end within four weeks and tell the workers who rely on them.
 
     As for consent reviews: the same notice, and each basis is marked once
@@ -365,5 +370,6 @@ def sharing_basis_lapse_reminders(*, today: datetime.date | None = None) -> int:
                 )
             count += 1
         basis.lapse_reminder_sent_on = today
-        basis.save(update_fields=["lapse_reminder_sent_on", "updated_at"])
+        with acting_as(actor):
+            basis.save(update_fields=["lapse_reminder_sent_on", "updated_at"])
     return count

@@ -69,10 +69,16 @@ class AgencyAdmin(SimpleHistoryAdmin):
         # Every agency gets its own auth group: create through the service.
         if change:
             services.agency_update(
-                agency=obj, name=obj.name, kind=obj.kind, is_active=obj.is_active
+                actor=request.user,
+                agency=obj,
+                name=obj.name,
+                kind=obj.kind,
+                is_active=obj.is_active,
             )
         else:
-            created = services.agency_create(name=obj.name, kind=obj.kind, slug=obj.slug)
+            created = services.agency_create(
+                actor=request.user, name=obj.name, kind=obj.kind, slug=obj.slug
+            )
             obj.pk = created.pk
             obj.group = created.group
 

@@ -117,6 +117,7 @@ from consent.models import (
     SharingBasis,
 )
 from csf_portal.dates import nth_weekday, years_before
+from csf_portal.history import unattributed
 from csf_portal.models import Agency, AgencyKind, Role, User
 from csf_portal.services import AGENCY_GROUP_PREFIX
 from forums.models import (
@@ -2837,6 +2838,7 @@ def _restore_foreign_keys(keys: list[tuple[str, str, str]]) -> None:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
 
 
+@unattributed("scale data: a synthetic city for benchmarks")
 def build_scale_city(
     *, people: int, seed: int = 1, progress: Progress | None = None
 ) -> dict[str, int]:

@@ -56,6 +56,7 @@ from cases.models import (
 from csf_portal import access
 from csf_portal import services as identity
 from csf_portal.dates import demo_diary, working_day_after
+from csf_portal.history import unattributed
 from csf_portal.models import Agency, Notification, Role, User
 from forums import services
 from forums.models import (
@@ -2566,6 +2567,7 @@ def _slots(count: int, *, start: datetime.time, csf: bool) -> list[tuple[datetim
 
 
 @transaction.atomic
+@unattributed("demo data: a fictional city no one made")
 def build_demo_forums(*, users: dict[str, User]) -> None:
     """Write the forums' year, once.
 

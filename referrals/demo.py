@@ -28,6 +28,7 @@ from cases.models import (
 from cases.validators import nhs_check_digit
 from csf_portal import services as identity
 from csf_portal.dates import working_day_on_or_before
+from csf_portal.history import unattributed
 from csf_portal.models import Agency, Notification, Role, User
 from referrals import services
 from referrals.models import Referral, ReferralReason, ReferralRisk
@@ -2100,6 +2101,7 @@ class _Builder:
 
 
 @transaction.atomic
+@unattributed("demo data: a fictional city no one made")
 def build_demo_referrals(*, agencies: dict[str, Agency], users: dict[str, User]) -> int:
     """Build the demo city's referrals; returns how many were made (0 when already built)."""
     everyone = _practitioners(agencies=agencies, users=users)

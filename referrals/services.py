@@ -19,6 +19,7 @@ from cases.models import Case, Person, RiskCategory, RiskLevel
 from cases.validators import normalise_nhs_number
 from csf_portal import access
 from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
+from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User
 from csf_portal.notifications import notification_send
 from referrals.models import Referral, ReferralReason, ReferralRisk
@@ -89,8 +90,8 @@ def _locked(referral: Referral) -> Referral:
 
 
 def _save(referral: Referral, actor: User) -> None:
-    referral._history_user = actor  # type: ignore[attr-defined]
-    referral.save()
+    with acting_as(actor):
+        referral.save()
 
 
 def _match_key(date_of_birth: datetime.date | None, family_name: str) -> str:
@@ -198,8 +199,8 @@ def referral_risk_add(
     RiskCategory(category)
     RiskLevel(level)
     risk = ReferralRisk(referral=referral, category=category, level=level, description=description)
-    risk._history_user = actor  # type: ignore[attr-defined]
-    risk.save()
+    with acting_as(actor):
+        risk.save()
     return risk
 
 
@@ -210,8 +211,8 @@ def referral_risk_remove(*, actor: User, referral: Referral, risk_id: int) -> No
         raise NotAllowed("You cannot change this referral.")
     risk = referral.risks.filter(pk=risk_id).first()
     if risk is not None:
-        risk._history_user = actor  # type: ignore[attr-defined]
-        risk.delete()
+        with acting_as(actor):
+            risk.delete()
 
 
 def referral_missing_answers(referral: Referral) -> list[tuple[str, str]]:
@@ -466,15 +467,15 @@ def referral_accept(
             accommodation_status=referral.accommodation_status,
             gp_practice=referral.gp_practice,
         )
-        person._history_user = actor  # type: ignore[attr-defined]
-        person.save()
+        with acting_as(actor):
+            person.save()
         created = True
     else:
         created = False
         person.accommodation_status = referral.accommodation_status or person.accommodation_status
         person.gp_practice = referral.gp_practice or person.gp_practice
-        person._history_user = actor  # type: ignore[attr-defined]
-        person.save(update_fields=["accommodation_status", "gp_practice", "updated_at"])
+        with acting_as(actor):
+            person.save(update_fields=["accommodation_status", "gp_practice", "updated_at"])
     referral.identity_decision = (
         Referral.IdentityDecision.NEW if created else Referral.IdentityDecision.SAME
     )
@@ -498,8 +499,8 @@ def referral_accept(
         case.closed_at = None
         case.closure_outcome = ""
         earlier = True
-    case._history_user = actor  # type: ignore[attr-defined]
-    case.save()
+    with acting_as(actor):
+        case.save()
     referral.case = case
     referral.is_repeat = earlier
     _save(referral, actor)

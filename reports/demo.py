@@ -6,11 +6,13 @@ leaves them). Written once: a second run finds them and changes nothing.
 
 from __future__ import annotations
 
+from csf_portal.history import unattributed
 from csf_portal.models import User
 from reports import services
 from reports.models import GeneratedDocument
 
 
+@unattributed("demo data: a fictional city no one made")
 def build_demo_documents(*, users: dict[str, User]) -> None:
     from cases.models import CarePlan
     from forums.models import Forum, Meeting

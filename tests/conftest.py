@@ -10,7 +10,9 @@ from django.test.utils import override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from csf_portal.history import acting_as, unattributed
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
+from tests import history_guard
 from tests.factories import AgencyFactory, UserFactory
 
 # Argon2 is the point in production and costs a tenth of a second a password; the
@@ -18,6 +20,21 @@ from tests.factories import AgencyFactory, UserFactory
 # production hashes with Argon2.
 FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS).enable()
+
+# Every history row written in this test process names its user, or is inside an
+# explicit csf_portal.history.unattributed(reason) block (tests/history_guard.py).
+# Connected on import, so session fixtures, every test and its teardown run under it.
+history_guard.connect()
+
+
+@pytest.fixture(autouse=True)
+def _history_names_its_user():
+    """Fail the test on a history row with no user, even where the code caught the error."""
+    history_guard.refused.clear()
+    yield
+    refused, history_guard.refused[:] = list(history_guard.refused), []
+    if refused:
+        pytest.fail("History written with no user:\n" + "\n".join(refused), pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -57,11 +74,13 @@ def _reference_data(request):
     restore_reference_data()
 
 
+@unattributed("reference rows the data migrations make")
 def restore_reference_data() -> None:
     from django.apps import apps
 
     from assessments.instrument import sync_assessment_template
     from csf_portal.roles import sync_role_permissions
+    from csf_portal.system import sync_system_account
     from forums.models import Forum
     from forums.reference import sync_forums
     from referrals.taxonomy import sync_referral_reasons
@@ -73,6 +92,7 @@ def restore_reference_data() -> None:
         sync_referral_reasons(apps, None)
         sync_assessment_template(apps, None)
         sync_forums(apps, None)
+        sync_system_account(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +121,9 @@ def signed_in_client(user) -> Client:
     device, _ = TOTPDevice.objects.get_or_create(
         user=user, confirmed=True, defaults={"name": "Test authenticator"}
     )
-    client.force_login(user)
+    # Signing in saves the user (last_login): as a real sign-in, that is the user's own act.
+    with acting_as(user):
+        client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     # As SignInView leaves it: started and just saved, so not due for renewal yet.

@@ -29,6 +29,8 @@ def reference_data() -> dict:
     from django.contrib.auth.models import Group
 
     from assessments.models import AssessmentTemplate, TemplateItem
+    from csf_portal.models import User
+    from csf_portal.system import SYSTEM_USERNAME
     from forums.models import Forum
     from referrals.models import ReferralReason
     from reports.models import UnitCost
@@ -43,6 +45,10 @@ def reference_data() -> dict:
         "templates": sorted(AssessmentTemplate.objects.values_list("version", flat=True)),
         "template items": TemplateItem.objects.count(),
         "unit costs": sorted(UnitCost.objects.values_list("item", flat=True)),
+        "system account": [
+            [u.username, u.is_active, u.has_usable_password(), u.groups.count()]
+            for u in User.objects.filter(username=SYSTEM_USERNAME)
+        ],
     }
 
 
@@ -80,4 +86,5 @@ def test_every_migration_applies_to_an_empty_database_and_adds_the_reference_dat
         drop()
     ours = reference_data()
     assert theirs["forums"] and theirs["roles"] and theirs["reasons"] and theirs["unit costs"]
+    assert theirs["system account"] == [["csf-portal-system", False, False, 0]]
     assert theirs == ours

@@ -18,7 +18,7 @@ from cases.models import BreakGlassAccess
 from csf_portal import access
 from csf_portal.models import AccessEvent, Notification, Role
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, UserFactory, visible_case
+from tests.factories import AgencyFactory, UserFactory, set_up, visible_case
 
 NO_MATCH = escape(services.NO_EMERGENCY_MATCH)
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -30,7 +30,8 @@ def w():
     hostel = AgencyFactory(name="Hostel")
     case = visible_case(hostel)
     case.person.nhs_number = "9434765919"
-    case.person.save()
+    with set_up():
+        case.person.save()
     return {
         "case": case,
         "police": UserFactory(agency=AgencyFactory(name="Police")),

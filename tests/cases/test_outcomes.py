@@ -10,7 +10,7 @@ from cases.models import Case, OutcomeReview
 from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
 from csf_portal.models import Role
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, UserFactory, visible_case
+from tests.factories import AgencyFactory, UserFactory, set_up, visible_case
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,8 @@ def test_outsiders_get_404_on_every_case_url(w):
     admin = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
     superuser = UserFactory(agency=AgencyFactory(), roles=[Role.PRACTITIONER])
     superuser.is_superuser = True
-    superuser.save()
+    with set_up():
+        superuser.save()
     member = UserFactory(agency=AgencyFactory(), roles=[Role.FORUM_MEMBER])
     for user in (outsider, commissioner, admin, superuser, member):
         client = signed_in_client(user)

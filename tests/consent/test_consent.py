@@ -13,6 +13,7 @@ from consent.models import SharingBasis
 from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.models import Role
+from csf_portal.system import SYSTEM_USERNAME
 from tests.conftest import signed_in_client
 from tests.factories import (
     AgencyFactory,
@@ -20,6 +21,7 @@ from tests.factories import (
     UserFactory,
     approved_sharing_basis,
     give_consent,
+    set_up,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -99,7 +101,8 @@ def test_new_consent_to_more_agencies_restores_and_widens_access(setting):
 def test_consent_lapses_at_its_review_date(setting):
     consent = setting["consent"]
     consent.review_date = TODAY() - datetime.timedelta(days=1)
-    consent.save()
+    with set_up():
+        consent.save()
     access.person_visibility_refresh(person=setting["person"])
     assert not _sees(setting["hostel"], setting["case"])
 
@@ -241,7 +244,8 @@ def test_review_reminders_go_to_covered_involved_workers_once(setting):
 
     consent = setting["consent"]
     consent.review_date = TODAY() + datetime.timedelta(days=10)
-    consent.save()
+    with set_up():
+        consent.save()
     later = give_consent(
         setting["person"], agencies=[setting["hostel"].agency], all_member_agencies=False, days=200
     )  # not yet due
@@ -254,6 +258,11 @@ def test_review_reminders_go_to_covered_involved_workers_once(setting):
     assert later.review_reminder_sent_on is None
     assert review_reminders() == 0  # idempotent
     assert Notification.objects.count() == 1
+    # The nightly task acts as the portal's own account, which no one can sign in as.
+    marked = consent.history.latest()
+    assert marked.review_reminder_sent_on == TODAY()
+    assert marked.history_user.username == SYSTEM_USERNAME
+    assert not marked.history_user.is_active and not marked.history_user.has_usable_password()
 
 
 def test_no_reminder_for_a_consent_already_renewed(setting):
@@ -263,7 +272,8 @@ def test_no_reminder_for_a_consent_already_renewed(setting):
     consent = setting["consent"]
     consent.given_on = TODAY() - datetime.timedelta(days=300)
     consent.review_date = TODAY() + datetime.timedelta(days=10)
-    consent.save()
+    with set_up():
+        consent.save()
     give_consent(setting["person"], agencies=[setting["hostel"].agency], all_member_agencies=False)
     assert review_reminders() == 0
     assert not Notification.objects.exists()

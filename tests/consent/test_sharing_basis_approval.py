@@ -15,8 +15,9 @@ from consent.models import SharingBasis
 from csf_portal import access
 from csf_portal.errors import NotAllowed
 from csf_portal.models import Notification, Role
+from csf_portal.system import system_actor
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 TODAY = timezone.localdate
@@ -99,7 +100,8 @@ def test_consent_covers_only_the_uses_its_purposes_name(w):
     worker = UserFactory(agency=hostel, roles=[Role.PRACTITIONER])
     consent = give_consent(w["person"], agencies=[hostel], all_member_agencies=False)
     consent.purposes = ["referral"]  # to the forum only, not for care planning
-    consent.save()
+    with set_up():
+        consent.save()
     access.person_visibility_refresh(person=w["person"])
     assert not _sees(worker, w["case"])
     pid = w["person"].pk
@@ -110,7 +112,8 @@ def test_consent_covers_only_the_uses_its_purposes_name(w):
         person_ids=[pid], agency_id=hostel.pk, use=access.Use.CARE_COORDINATION
     )
     consent.purposes = ["referral", "care_planning"]
-    consent.save()
+    with set_up():
+        consent.save()
     access.person_visibility_refresh(person=w["person"])
     assert _sees(worker, w["case"])
 
@@ -120,11 +123,17 @@ def test_workers_are_told_once_before_a_basis_lapses(w):
         basis = _request(w["police"], w["person"], w["police"].agency)
         services.sharing_basis_approve(actor=w["chair"], basis=basis)
         Notification.objects.all().delete()
+    from consent.tasks import sharing_basis_lapse_reminders
+
     with time_machine.travel(datetime.datetime(2026, 4, 10, 9, tzinfo=datetime.UTC), tick=False):
-        assert services.sharing_basis_lapse_reminders() == 1  # ends 1 May: within 4 weeks
+        assert sharing_basis_lapse_reminders() == 1  # ends 1 May: within 4 weeks
         assert set(Notification.objects.values_list("user_id", flat=True)) == {w["police"].pk}
-        assert services.sharing_basis_lapse_reminders() == 0
+        assert sharing_basis_lapse_reminders() == 0
         assert Notification.objects.count() == 1
+    # No one acted: the nightly task marks it as the portal's own account, named in history.
+    marked = basis.history.latest()
+    assert marked.lapse_reminder_sent_on == datetime.date(2026, 4, 10)
+    assert marked.history_user == system_actor()
 
 
 def test_a_future_basis_enters_the_list_on_its_first_day_without_a_write(w):

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from csf_portal import access
 from csf_portal.models import AccessEvent, Role
-from tests.factories import AgencyFactory, UserFactory, visible_case
+from tests.factories import AgencyFactory, UserFactory, set_up, visible_case
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,8 @@ def test_commissioner_of_an_involved_agency_sees_nothing(agency, case):
 def test_superuser_status_does_not_widen_access(case):
     root = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
     root.is_superuser = True
-    root.save()
+    with set_up():
+        root.save()
     assert root.has_perm("cases.view_case", case)  # Django would let a superuser ...
     assert not access.can_view_case(root, case)  # ... the portal does not
     assert list(access.cases_visible_to(user=root)) == []
@@ -73,7 +74,8 @@ def test_inactive_and_anonymous_users_see_nothing(practitioner, case):
 
     assert not access.can_view_case(AnonymousUser(), case)
     practitioner.is_active = False
-    practitioner.save()
+    with set_up():
+        practitioner.save()
     assert not access.can_view_case(practitioner, case)
 
 

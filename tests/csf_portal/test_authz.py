@@ -25,7 +25,7 @@ from csf_portal.authz import (
 )
 from csf_portal.models import Role, User
 from tests.conftest import signed_in_client
-from tests.factories import UserFactory
+from tests.factories import UserFactory, set_up
 
 # Committed changes, as in production: a change the test's own transaction has not
 # committed makes that transaction read the database (tested on its own below).
@@ -67,9 +67,11 @@ def test_a_role_given_or_taken_shows_on_the_next_request(cached):
     user = UserFactory(roles=[Role.PRACTITIONER])
     client = signed_in_client(user)
     assert "Triage" not in _nav(client)
-    services.user_roles_set(actor=None, user=user, roles=[Role.PRACTITIONER, Role.FORUM_CHAIR])
+    with set_up():
+        services.user_roles_set(actor=None, user=user, roles=[Role.PRACTITIONER, Role.FORUM_CHAIR])
     assert "Triage" in _nav(client)
-    services.user_roles_set(actor=None, user=user, roles=[Role.PRACTITIONER])
+    with set_up():
+        services.user_roles_set(actor=None, user=user, roles=[Role.PRACTITIONER])
     assert "Triage" not in _nav(client)
     # Through the group's side of the relation, as the admin's group page does.
     Group.objects.get(name=Role.FORUM_CHAIR).user_set.add(user)
@@ -96,10 +98,12 @@ def test_a_users_own_permission_and_superuser_status_show_at_once(cached):
     user.user_permissions.clear()
     assert "Outcomes" not in _nav(client)
     user.is_superuser = True
-    user.save()
+    with set_up():
+        user.save()
     assert "Administration" in _nav(client)
     user.is_superuser = False
-    user.save()
+    with set_up():
+        user.save()
     assert "Administration" not in _nav(client)
     # A bulk update sends no signal: whoever does one must say so (see csf_portal.authz).
     User.objects.filter(pk=user.pk).update(is_superuser=True)
@@ -143,7 +147,8 @@ def test_one_users_new_roles_leave_everybody_elses_entries_alone(cached):
     bob = UserFactory(roles=[Role.PRACTITIONER])
     authz_for(User.objects.get(pk=alice.pk))
     kept = cache.get(_user_key(alice.pk))
-    services.user_roles_set(actor=None, user=bob, roles=[Role.FORUM_CHAIR])
+    with set_up():
+        services.user_roles_set(actor=None, user=bob, roles=[Role.FORUM_CHAIR])
     UserFactory(roles=[Role.SOG_MEMBER])  # a new colleague
     with CaptureQueriesContext(connection) as ctx:
         assert authz_for(User.objects.get(pk=alice.pk)).roles == {Role.PRACTITIONER.value}
@@ -200,7 +205,8 @@ def test_a_change_not_yet_committed_is_never_kept_for_others(cached):
         pass
 
     with pytest.raises(Abandon), transaction.atomic():
-        services.user_roles_set(actor=None, user=user, roles=[Role.ADMINISTRATOR])
+        with set_up():
+            services.user_roles_set(actor=None, user=user, roles=[Role.ADMINISTRATOR])
         # The changing transaction sees its own change, from the database...
         assert authz_for(User.objects.get(pk=user.pk)).roles == {Role.ADMINISTRATOR.value}
         raise Abandon  # ...and rolls it back.
@@ -241,7 +247,8 @@ def test_a_user_deactivated_is_signed_out_on_the_next_request(cached):
     client = signed_in_client(user)
     assert client.get(reverse("home")).status_code == 200
     user.is_active = False
-    user.save()
+    with set_up():
+        user.save()
     response = client.get(reverse("home"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
@@ -251,7 +258,8 @@ def test_a_new_password_ends_other_sessions_however_the_user_was_read(cached):
     client = signed_in_client(user)
     assert client.get(reverse("home")).status_code == 200
     user.set_password("a-completely-new-passphrase-4821")
-    user.save()
+    with set_up():
+        user.save()
     response = client.get(reverse("home"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
@@ -259,12 +267,14 @@ def test_a_new_password_ends_other_sessions_however_the_user_was_read(cached):
 def test_saving_the_cached_user_keeps_their_password(cached):
     user = UserFactory(roles=[Role.PRACTITIONER])
     user.set_password("the-original-passphrase-1234")
-    user.save()
+    with set_up():
+        user.save()
     kept = user_for(user.pk)
     kept = user_for(user.pk)  # now from the cache, without the password hash
     assert "password" not in kept.__dict__
     kept.job_title = "Outreach worker"
-    kept.save()
+    with set_up():
+        kept.save()
     fresh = User.objects.get(pk=user.pk)
     assert fresh.job_title == "Outreach worker"
     assert fresh.check_password("the-original-passphrase-1234")
@@ -297,5 +307,6 @@ def test_an_agency_renamed_shows_on_the_next_request(cached):
     client = signed_in_client(user)
     assert user.agency.name in client.get(reverse("home")).content.decode()
     user.agency.name = "Riverside Outreach Trust"
-    user.agency.save()
+    with set_up():
+        user.agency.save()
     assert "Riverside Outreach Trust" in client.get(reverse("home")).content.decode()

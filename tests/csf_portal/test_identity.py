@@ -8,8 +8,10 @@ from django.core.management import CommandError, call_command
 
 from csf_portal import services
 from csf_portal.errors import DomainError
+from csf_portal.history import acting_as
 from csf_portal.models import AgencyKind, Role, User
 from csf_portal.roles import ROLE_PERMISSIONS
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +24,22 @@ def test_every_role_group_exists_with_its_permissions():
     assert {r.value for r in Role} == set(ROLE_PERMISSIONS)
 
 
-def test_agency_gets_its_own_group():
-    agency = services.agency_create(name="Harbour Hostel", kind=AgencyKind.HOSTEL)
+@pytest.fixture
+def admin(db):
+    return UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+
+
+def test_agency_gets_its_own_group(admin):
+    agency = services.agency_create(actor=admin, name="Harbour Hostel", kind=AgencyKind.HOSTEL)
     assert agency.group.name == "agency:harbour-hostel"
+    assert agency.history.get().history_user == admin
     with pytest.raises(DomainError):
-        services.agency_create(name="Harbour Hostel", kind=AgencyKind.HOSTEL)
+        services.agency_create(actor=admin, name="Harbour Hostel", kind=AgencyKind.HOSTEL)
 
 
-def test_roles_drive_permissions_and_staff_status(agency):
+def test_roles_drive_permissions_and_staff_status(agency, admin):
     user = services.user_create(
+        actor=admin,
         username="pat",
         password="a-long-test-password-1",
         first_name="Pat",
@@ -41,24 +50,29 @@ def test_roles_drive_permissions_and_staff_status(agency):
     )
     assert user.has_perm("csf_portal.make_referral")
     assert not user.has_perm("csf_portal.triage_referral")
-    services.user_roles_set(actor=None, user=user, roles=[Role.ADMINISTRATOR])
+    services.user_roles_set(actor=admin, user=user, roles=[Role.ADMINISTRATOR])
     user = User.objects.get(pk=user.pk)
+    assert {h.history_user for h in user.history.all()} == {admin}
     assert user.is_staff
     assert user.has_perm("csf_portal.administer_portal")
     assert not user.has_perm("csf_portal.make_referral")
     assert user.groups.filter(name=agency.group.name).exists() is False  # roles only
     with pytest.raises(DomainError):
-        services.user_roles_set(actor=None, user=user, roles=["Wizard"])
+        services.user_roles_set(actor=admin, user=user, roles=["Wizard"])
 
 
-def test_changes_to_agencies_and_users_are_in_history(agency, practitioner):
-    services.agency_update(agency=agency, name="Renamed", kind=agency.kind, is_active=False)
+def test_changes_to_agencies_and_users_are_in_history(agency, practitioner, admin):
+    services.agency_update(
+        actor=admin, agency=agency, name="Renamed", kind=agency.kind, is_active=False
+    )
     latest = agency.history.latest()
-    assert latest.name == "Renamed"
+    assert latest.name == "Renamed" and latest.history_user == admin
     assert latest.prev_record.name != "Renamed"
     practitioner.job_title = "Team leader"
-    practitioner.save()
-    assert practitioner.history.latest().job_title == "Team leader"
+    with acting_as(admin):
+        practitioner.save()
+    latest = practitioner.history.latest()
+    assert latest.job_title == "Team leader" and latest.history_user == admin
 
 
 def test_seed_demo_refuses_outside_demo_mode(settings):

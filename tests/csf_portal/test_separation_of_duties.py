@@ -68,7 +68,10 @@ def test_a_deactivated_agency_sees_no_case_data(agency, practitioner):
     case = visible_case(agency)
     client = signed_in_client(practitioner)
     assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 200
-    services.agency_update(agency=agency, name=agency.name, kind=agency.kind, is_active=False)
+    admin = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    services.agency_update(
+        actor=admin, agency=agency, name=agency.name, kind=agency.kind, is_active=False
+    )
     practitioner = User.objects.select_related("agency").get(pk=practitioner.pk)
     assert list(access.cases_visible_to(user=practitioner)) == []
     assert not access.can_view_case(practitioner, case)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from csf_portal import settings as production_settings
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, set_up
 from tests.helpers import PRODUCTION_ENV, clean_env, run_manage
 
 
@@ -77,7 +77,8 @@ def test_session_settings():
 def test_passwords_are_hashed_with_argon2(practitioner):
     with override_settings(PASSWORD_HASHERS=production_settings.PASSWORD_HASHERS):
         practitioner.set_password(TEST_PASSWORD)
-        practitioner.save()
+        with set_up():
+            practitioner.save()
         practitioner.refresh_from_db()
         assert identify_hasher(practitioner.password).algorithm == "argon2"
         assert practitioner.check_password(TEST_PASSWORD)

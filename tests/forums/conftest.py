@@ -24,6 +24,7 @@ from tests.factories import (
     PersonFactory,
     UserFactory,
     give_consent,
+    set_up,
 )
 
 GIVEN_NAME = "Kirsty"
@@ -84,7 +85,8 @@ def w(db, csf, sog) -> SimpleNamespace:
     commissioning = AgencyFactory(name="Commissioning", kind=AgencyKind.COMMISSIONER)
     chair = UserFactory(agency=safeguarding, roles=[Role.FORUM_CHAIR])
     member = UserFactory(agency=mental_health)
-    ForumMembership.objects.create(forum=csf, user=member, agency=mental_health)
+    with set_up():
+        ForumMembership.objects.create(forum=csf, user=member, agency=mental_health)
     person = PersonFactory(given_name=GIVEN_NAME, family_name=FAMILY_NAME)
     case = CaseFactory(person=person)
     give_consent(person)

@@ -15,7 +15,7 @@ from csf_portal import access
 from csf_portal.models import Role
 from forums import services
 from forums.models import ForumMembership, Meeting
-from tests.factories import CaseFactory, UserFactory, give_consent, visible_case
+from tests.factories import CaseFactory, UserFactory, give_consent, set_up, visible_case
 from tests.forums.conftest import add_case, in_days, plan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -147,7 +147,8 @@ def test_a_service_not_invited_never_sees_the_case(w, meeting):
 
 
 def test_a_commissioner_never_sees_the_case_even_if_invited_or_a_member(w):
-    ForumMembership.objects.create(forum=w.csf, user=w.commissioner, agency=w.commissioning)
+    with set_up():
+        ForumMembership.objects.create(forum=w.csf, user=w.commissioner, agency=w.commissioning)
     meeting = plan(w.chair, w.csf, in_days(1))
     add_case(w.chair, meeting, w.case, invited_agencies=[w.commissioning])
     publish(w, meeting)
@@ -167,7 +168,8 @@ def test_a_colleague_of_an_invited_service_shares_its_access(w, meeting):
 def test_an_inactive_user_of_an_invited_service_sees_nothing(w, meeting):
     publish(w, meeting)
     w.police_officer.is_active = False
-    w.police_officer.save(update_fields=["is_active"])
+    with set_up():
+        w.police_officer.save(update_fields=["is_active"])
     assert not sees(w.police_officer, w.case)
 
 
@@ -191,7 +193,8 @@ def test_a_member_who_has_left_the_forum_does_not(w, meeting):
 
 def test_membership_of_another_forum_gives_no_access(w, meeting):
     sog_only = UserFactory(agency=w.housing)
-    ForumMembership.objects.create(forum=w.sog, user=sog_only, agency=w.housing)
+    with set_up():
+        ForumMembership.objects.create(forum=w.sog, user=sog_only, agency=w.housing)
     publish(w, meeting)
     assert not sees(sog_only, w.case)
 

@@ -14,7 +14,7 @@ from csf_portal.errors import ConcurrentEdit, DomainError, NotAllowed
 from csf_portal.models import Notification, Role
 from forums import services
 from forums.models import Action, SystemIssue
-from tests.factories import UserFactory
+from tests.factories import UserFactory, set_up
 from tests.forums.conftest import FAMILY_NAME, GIVEN_NAME, add_case, in_days, plan, started
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -71,12 +71,13 @@ def test_an_action_from_a_case_item_carries_the_case(w, meeting):
 
 
 def test_an_action_from_a_system_issue_item_carries_the_issue(w):
-    issue = SystemIssue.objects.create(
-        title="No move-on beds",
-        description="Hostels silt up.",
-        theme="accommodation",
-        raised_by=w.chair,
-    )
+    with set_up():
+        issue = SystemIssue.objects.create(
+            title="No move-on beds",
+            description="Hostels silt up.",
+            theme="accommodation",
+            raised_by=w.chair,
+        )
     sog_meeting = started(w.chair, w.sog)
     item = services.agenda_item_add(actor=w.chair, meeting=sog_meeting, system_issue=issue)
     action = add(w, sog_meeting, item=item, owner_agency=w.housing, owner=w.housing_officer)
@@ -92,7 +93,8 @@ def test_the_owner_must_work_for_the_owning_agency(w, meeting):
 
 def test_an_inactive_owner_is_refused(w, meeting):
     w.hostel_worker.is_active = False
-    w.hostel_worker.save(update_fields=["is_active"])
+    with set_up():
+        w.hostel_worker.save(update_fields=["is_active"])
     with pytest.raises(DomainError) as error:
         add(w, meeting)
     assert error.value.field == "owner"

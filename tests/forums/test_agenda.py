@@ -14,7 +14,7 @@ from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
 from csf_portal.models import Notification
 from forums import services
 from forums.models import AgendaItem, Invitation, Meeting, SystemIssue
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, set_up
 from tests.forums.conftest import (
     FAMILY_NAME,
     GIVEN_NAME,
@@ -85,12 +85,13 @@ def test_the_sog_does_not_discuss_people(w):
 
 def test_the_sog_takes_a_topic_or_a_system_issue(w):
     sog_meeting = plan(w.chair, w.sog, in_days(2))
-    issue = SystemIssue.objects.create(
-        title="No move-on beds",
-        description="Hostels are silting up.",
-        theme="accommodation",
-        raised_by=w.chair,
-    )
+    with set_up():
+        issue = SystemIssue.objects.create(
+            title="No move-on beds",
+            description="Hostels are silting up.",
+            theme="accommodation",
+            raised_by=w.chair,
+        )
     topic = services.agenda_item_add(
         actor=w.chair, meeting=sog_meeting, topic="Hospital discharge to no fixed abode"
     )
@@ -248,7 +249,8 @@ def test_only_the_chair_moves_items(w, meeting):
 
 def test_removing_an_item_renumbers_the_rest(w, meeting):
     a, b, c = (add_case(w.chair, meeting, chairs_case(w.chair)) for _ in range(3))
-    b.invitations.create(agency=w.police, invited_by=w.chair)
+    with set_up():
+        b.invitations.create(agency=w.police, invited_by=w.chair)
     services.agenda_item_remove(actor=w.chair, item=b)
     assert _orders(meeting) == [(a.pk, 1), (c.pk, 2)]
     assert not Invitation.objects.filter(item_id=b.pk).exists()

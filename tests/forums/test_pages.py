@@ -11,7 +11,7 @@ from csf_portal.models import Role
 from forums import services as fs
 from forums.models import Forum, ForumMembership
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,8 @@ def test_a_meeting_from_planning_to_amended_minutes(django_capture_on_commit_cal
     worker = UserFactory(agency=hostel)
     member = UserFactory(agency=mh, roles=[Role.FORUM_MEMBER, Role.PRACTITIONER])
     csf = Forum.objects.get(kind="csf")
-    ForumMembership.objects.create(forum=csf, user=member, agency=mh)
+    with set_up():
+        ForumMembership.objects.create(forum=csf, user=member, agency=mh)
     case = CaseFactory(person__given_name="Zebedee", person__family_name="Quill")
     give_consent(case.person)
     cs.case_agency_join(actor=chair, case=case, agency=chair.agency)

@@ -12,7 +12,7 @@ from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.models import Role
 from forums import services
 from forums.models import ForumMembership, Meeting
-from tests.factories import UserFactory
+from tests.factories import UserFactory, set_up
 from tests.forums.conftest import in_days, local, plan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -112,9 +112,10 @@ def test_a_standing_member_who_is_not_chair_cannot_plan(w):
 
 def test_the_chair_named_in_the_forums_membership_may_plan(w):
     sog_chair = UserFactory(agency=w.housing, roles=[Role.SOG_MEMBER])
-    ForumMembership.objects.create(
-        forum=w.sog, user=sog_chair, agency=w.housing, role=ForumMembership.Role.CHAIR
-    )
+    with set_up():
+        ForumMembership.objects.create(
+            forum=w.sog, user=sog_chair, agency=w.housing, role=ForumMembership.Role.CHAIR
+        )
     meeting = plan(sog_chair, w.sog, in_days(10))
     assert meeting.chair == sog_chair
     # Chairing the SOG does not make them chair of the CSF.
@@ -124,13 +125,14 @@ def test_the_chair_named_in_the_forums_membership_may_plan(w):
 
 def test_a_chair_who_has_left_the_forum_cannot_plan(w):
     former = UserFactory(agency=w.housing)
-    ForumMembership.objects.create(
-        forum=w.csf,
-        user=former,
-        agency=w.housing,
-        role=ForumMembership.Role.CHAIR,
-        left_on=timezone.localdate(),
-    )
+    with set_up():
+        ForumMembership.objects.create(
+            forum=w.csf,
+            user=former,
+            agency=w.housing,
+            role=ForumMembership.Role.CHAIR,
+            left_on=timezone.localdate(),
+        )
     with pytest.raises(NotAllowed):
         plan(former, w.csf, in_days(10))
 

@@ -15,7 +15,7 @@ from csf_portal.models import Role
 from forums import services
 from forums.models import Action, Forum, ForumMembership
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,8 @@ def w():
     worker = UserFactory(agency=hostel)
     member = UserFactory(agency=AgencyFactory(name="Mental health"), roles=[Role.FORUM_MEMBER])
     csf = Forum.objects.get(kind="csf")
-    ForumMembership.objects.create(forum=csf, user=member, agency=member.agency)
+    with set_up():
+        ForumMembership.objects.create(forum=csf, user=member, agency=member.agency)
     meeting = services.meeting_plan(
         actor=chair,
         forum=csf,

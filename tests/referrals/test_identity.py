@@ -16,7 +16,7 @@ from csf_portal.models import AccessEvent, Role
 from referrals import selectors, services
 from referrals.models import Referral
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import AgencyFactory, UserFactory, set_up
 from tests.referrals.conftest import complete_referral
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +106,8 @@ def test_only_agreeing_identifiers_are_linked_at_submission(referrer, chair, str
 def test_a_referrer_chosen_person_with_disagreeing_details_is_only_proposed(referrer, stranger):
     draft = _typo_referral(referrer, submit=False)
     draft.person = stranger  # as if chosen on the "same person?" page
-    draft.save()
+    with set_up():
+        draft.save()
     services.referral_submit(actor=referrer, referral=draft)
     draft.refresh_from_db()
     assert draft.person is None and draft.proposed_person == stranger

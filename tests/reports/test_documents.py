@@ -23,7 +23,7 @@ from reports import services
 from reports.models import GeneratedDocument as D
 from reports.pdf import PortalURLFetcher, RenderError, render_pdf
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,8 @@ def w():
     mh = AgencyFactory(name="Mental health provider")
     member = UserFactory(first_name="Priya", last_name="Shah", agency=mh, roles=[Role.FORUM_MEMBER])
     csf = Forum.objects.get(kind="csf")
-    ForumMembership.objects.create(forum=csf, user=member, agency=mh)
+    with set_up():
+        ForumMembership.objects.create(forum=csf, user=member, agency=mh)
     meeting = forum_services.meeting_plan(
         actor=chair,
         forum=csf,

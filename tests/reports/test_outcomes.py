@@ -14,7 +14,7 @@ from cases import services as case_services
 from csf_portal.models import Role
 from reports import dashboard, outcomes
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import AgencyFactory, UserFactory, set_up
 from tests.referrals.conftest import complete_referral
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -299,7 +299,8 @@ def test_figures_are_kept_for_a_while_and_the_page_says_when_they_were_worked_ou
     # A changed unit cost shows at once: it is part of what the figures are kept by.
     police = UnitCost.objects.get(item="police")
     police.amount = police.amount + 100
-    police.save()
+    with set_up():
+        police.save()
     assert page()[1] == worked_out
 
 

@@ -22,6 +22,7 @@ from django.test.utils import override_settings
 from assessments.demo import build_demo_assessments_and_consent
 from cases.demo import build_demo_case_records
 from csf_portal import services
+from csf_portal.history import unattributed
 from csf_portal.models import Agency, AgencyKind, Role, User
 from csf_portal.scale import build_scale_city, scale_data_present
 from forums.demo import build_demo_forums
@@ -134,6 +135,7 @@ class Command(BaseCommand):
             help="Random seed for --scale: the same seed builds the same city (default 1).",
         )
 
+    @unattributed("demo data: a fictional city no one made")
     def handle(self, *args: object, **options: Any) -> None:
         if not settings.DEMO_MODE:
             raise CommandError(
@@ -194,7 +196,7 @@ class Command(BaseCommand):
         existing = {a.slug: a for a in Agency.objects.all()}
         for slug, name, kind in DEMO_AGENCIES:
             if slug not in existing:
-                existing[slug] = services.agency_create(name=name, kind=kind, slug=slug)
+                existing[slug] = services.agency_create(actor=None, name=name, kind=kind, slug=slug)
         return existing
 
     def _users(self, agencies: dict[str, Agency]) -> int:
