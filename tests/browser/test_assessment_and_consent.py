@@ -12,7 +12,7 @@ from assessments.instrument import ITEMS
 from assessments.models import Assessment
 from consent.models import ConsentRecord
 from tests.browser.conftest import assert_accessible
-from tests.factories import AgencyFactory, UserFactory, visible_case
+from tests.factories import AgencyFactory, UserFactory, set_up, visible_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +24,8 @@ def case(settings):
     UserFactory(username="jo", first_name="Jo", last_name="Pearce", agency=hostel)
     case = visible_case(hostel)
     case.person.given_name, case.person.family_name = "Ada", "Brennan"
-    case.person.save()
+    with set_up():
+        case.person.save()
     return case
 
 

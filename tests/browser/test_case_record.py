@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases import services
 from cases.models import CarePlan, Risk
 from csf_portal.models import Role, User
-from forums.models import Forum
-from forums.services import meeting_plan
 from tests.browser.conftest import assert_accessible
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import (
+    AgencyFactory,
+    CaseFactory,
+    UserFactory,
+    discussed_at_meeting,
+    give_consent,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,19 +96,16 @@ def test_case_page_risks_and_care_plan(page, live_server, case):
         agency=housing_user,
         accepted_by=housing_user.users.get(),
     )
-    meeting = meeting_plan(
-        actor=User.objects.get(username="chair"),
-        forum=Forum.objects.get(kind="csf"),
-        starts_at=timezone.now() - datetime.timedelta(days=1),
-        location="Council House",
-    )
+    # The case was discussed at yesterday's forum: the plan is agreed on that item.
+    item = discussed_at_meeting(case, chair=User.objects.get(username="chair"))
     page.reload()
-    page.get_by_label("Which forum meeting agreed it?").select_option(label=str(meeting))
+    page.get_by_label("Which forum meeting agreed it?").select_option(index=1)
     page.get_by_role("button", name="Record the plan as agreed").click()
     expect(page.get_by_text("Care plan version 1 agreed.")).to_be_visible()
     expect(page.get_by_text("Joint visit, mental health and substance misuse")).to_be_visible()
     assert_accessible(page)
     assert CarePlan.objects.get().state == CarePlan.State.AGREED
+    assert CarePlan.objects.get().agreed_meeting == item.meeting
 
     page.get_by_role("link", name="Record an outcome review").click()
     assert_accessible(page)

@@ -12,7 +12,7 @@ from cases import services as case_services
 from csf_portal.models import Role
 from forums.models import Action, Forum, ForumMembership, Meeting
 from tests.browser.conftest import assert_accessible
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +33,8 @@ def world(settings):
     member = UserFactory(
         username="mh", first_name="Priya", last_name="Shah", agency=mh, roles=[Role.FORUM_MEMBER]
     )
-    ForumMembership.objects.create(forum=Forum.objects.get(kind="csf"), user=member, agency=mh)
+    with set_up():
+        ForumMembership.objects.create(forum=Forum.objects.get(kind="csf"), user=member, agency=mh)
     AgencyFactory(name="Probation")
     for given, family in [("Ada", "Brennan"), ("Tom", "Kerrigan"), ("Lena", "Moss")]:
         case = CaseFactory(person__given_name=given, person__family_name=family)
