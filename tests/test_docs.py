@@ -2,7 +2,8 @@
 
 Every ADR says under its title whether it holds and since when, and every function the
 README's code map names as the home of a rule of DESIGN §4 exists, so the map cannot
-quietly point at a function that was renamed or removed. The checks are plain functions,
+quietly point at a function that was renamed or removed, nor drop one that ADR 0009 (the
+access model) names. The checks are plain functions,
 and each is also shown failing on a broken input.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -116,6 +118,26 @@ def test_every_function_the_rule_table_names_exists():
     names = [name for row in rule_table_rows(README) for name in named_functions(row[2])]
     assert len(names) >= 40
     assert [name for name in names if resolve(name) is _MISSING] == []
+
+
+def adr_table_names(text: str) -> set[str]:
+    """The last part of every name in the "one function" column of ADR 0009's table."""
+    lines = text[text.index("| rule | the one function |") :].splitlines()
+    rows = list(itertools.takewhile(lambda line: line.startswith("|"), lines))[2:]
+    cells = [row.strip().strip("|").split("|")[1] for row in rows]
+    tokens = [
+        token.removesuffix("()") for cell in cells for token in re.findall(r"`([^`]+)`", cell)
+    ]
+    return {token.split(".")[-1] for token in tokens if re.fullmatch(r"[A-Za-z_][\w.]*", token)}
+
+
+def test_the_rule_table_keeps_every_function_adr_0009_names():
+    adr = (ROOT / "docs" / "adr" / "0009-the-access-model.md").read_text()
+    in_adr = adr_table_names(adr)
+    assert {"_active", "can_view_case", "forum_decision_allows", "user_roles_set"} <= in_adr
+    table = section(README, RULE_TABLE_HEADING)
+    in_readme = {token.split(".")[-1] for token in re.findall(r"`([A-Za-z_][\w.]*)`", table)}
+    assert sorted(in_adr - in_readme) == []
 
 
 def test_the_rule_table_names_the_history_guard_and_the_write_paths_test():
