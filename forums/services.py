@@ -1061,9 +1061,10 @@ def system_issue_raise(
     issue = SystemIssue(
         title=title, description=description, theme=theme, raised_by=actor, raised_from=item
     )
-    _save(issue, actor)
-    if linked:
-        issue.cases.set(linked)
+    with acting_as(actor):  # the issue and its links to cases
+        issue.save()
+        if linked:
+            issue.cases.set(linked)
     return issue
 
 

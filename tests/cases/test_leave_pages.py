@@ -16,6 +16,7 @@ from tests.factories import (
     UserFactory,
     discussed_at_meeting,
     give_consent,
+    set_up,
 )
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,8 @@ def test_superuser_status_does_not_make_a_practitioner_the_chair_on_the_case_pag
     """The chair's links come from the role predicate, never from ``perms`` (door 7)."""
     chris = w["chris"]
     chris.is_superuser = True
-    chris.save()
+    with set_up():
+        chris.save()
     page = signed_in_client(chris).get(reverse("cases:detail", args=[w["case"].pk]))
     body = page.content.decode()
     assert "Ask for my agency to step away" in body

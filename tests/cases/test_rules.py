@@ -20,6 +20,7 @@ from tests.factories import (
     UserFactory,
     discussed_at_meeting,
     give_consent,
+    set_up,
 )
 
 pytestmark = pytest.mark.django_db
@@ -285,15 +286,16 @@ def test_a_decision_row_without_its_item_allows_nothing(w):
     """A decision written around the service (or before this rule) is not a forum decision."""
     from forums.models import ForumDecision
 
-    loose = ForumDecision.objects.create(
-        meeting=w["meeting"],
-        kind="agency_leaves_case",
-        case=w["case"],
-        agency=w["housing"],
-        summary="Written directly.",
-        decided_by=w["chair"],
-        decided_at=timezone.now(),
-    )
+    with set_up():
+        loose = ForumDecision.objects.create(
+            meeting=w["meeting"],
+            kind="agency_leaves_case",
+            case=w["case"],
+            agency=w["housing"],
+            summary="Written directly.",
+            decided_by=w["chair"],
+            decided_at=timezone.now(),
+        )
     assert not access.forum_decision_allows(
         loose, case=w["case"], kind="agency_leaves_case", agency=w["housing"]
     )

@@ -20,7 +20,7 @@ from csf_portal.models import AccessEvent, Role
 from forums import selectors, services
 from forums.models import AgendaItem, Forum, ForumMembership
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 from tests.forums.conftest import add_case, in_days, plan
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -85,9 +85,10 @@ def test_the_service_refuses_a_case_the_chair_may_not_bring(w, cases):
 def test_a_practitioner_forum_chair_sees_only_their_own_agencys_cases(w, cases):
     forum = Forum.objects.get(kind=Forum.Kind.PRACTITIONER)
     lead = UserFactory(agency=w.housing, roles=[Role.PRACTITIONER])
-    ForumMembership.objects.create(
-        forum=forum, user=lead, agency=w.housing, role=ForumMembership.Role.CHAIR
-    )
+    with set_up():
+        ForumMembership.objects.create(
+            forum=forum, user=lead, agency=w.housing, role=ForumMembership.Role.CHAIR
+        )
     assert services.can_run_forum(lead, forum)
     meeting = plan(lead, forum, in_days(5))
     assert _names(selectors.agenda_candidates(user=lead, meeting=meeting)) == set()
