@@ -24,6 +24,7 @@ from cases.models import (
 )
 from csf_portal import access
 from csf_portal.errors import ConcurrentEdit, DomainError, HandOffRefused, NotAllowed
+from csf_portal.history import acting_as
 from csf_portal.models import Agency, User
 
 HIGH_LEVELS = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
@@ -65,14 +66,14 @@ def case_agency_join(
         if named_worker is not None or role:
             current.named_worker = named_worker or current.named_worker
             current.role = role or current.role
-            current._history_user = actor  # type: ignore[attr-defined]
-            current.save()
+            with acting_as(actor):
+                current.save()
         return current
     involvement = CaseAgency(
         case=case, agency=agency, role=role, named_worker=named_worker, joined_at=timezone.now()
     )
-    involvement._history_user = actor  # type: ignore[attr-defined]
-    involvement.save()
+    with acting_as(actor):
+        involvement.save()
     access.case_access_grant(agency=agency, case=case)
     return involvement
 
@@ -104,8 +105,8 @@ def case_agency_leave(*, actor: User, case: Case, agency: Agency, decision=None)
         if allowed and not owns:
             involvement.left_at = timezone.now()
             involvement.left_by_decision = decision
-            involvement._history_user = actor  # type: ignore[attr-defined]
-            involvement.save()
+            with acting_as(actor):
+                involvement.save()
             access.case_access_revoke(agency=agency, case=case)
             return involvement
     _attempt(case=case, agency=agency, actor=actor, kind=HandOffAttempt.Kind.LEAVE_CASE)
@@ -140,8 +141,8 @@ def risk_add(
         description=description,
         mitigations=mitigations,
     )
-    risk._history_user = actor  # type: ignore[attr-defined]
-    risk.save()
+    with acting_as(actor):
+        risk.save()
     RiskLevelChange.objects.create(
         risk=risk, level=level, changed_at=timezone.now(), changed_by=actor
     )
@@ -173,8 +174,8 @@ def risk_update(
     current.description = description
     current.mitigations = mitigations
     current.version += 1
-    current._history_user = actor  # type: ignore[attr-defined]
-    current.save()
+    with acting_as(actor):
+        current.save()
     if level_changed:
         RiskLevelChange.objects.create(
             risk=current, level=level, changed_at=timezone.now(), changed_by=actor
@@ -200,8 +201,8 @@ def risk_owner_add(*, actor: User, risk: Risk, agency: Agency, accepted_by: User
     if current is not None:
         return current
     owner = RiskOwner(risk=risk, agency=agency, accepted_by=accepted_by, accepted_at=timezone.now())
-    owner._history_user = actor  # type: ignore[attr-defined]
-    owner.save()
+    with acting_as(actor):
+        owner.save()
     return owner
 
 
@@ -224,8 +225,8 @@ def risk_owner_remove(*, actor: User, owner: RiskOwner, decision=None) -> RiskOw
         if allowed:
             owner.ended_at = timezone.now()
             owner.ended_by_decision = decision
-            owner._history_user = actor  # type: ignore[attr-defined]
-            owner.save()
+            with acting_as(actor):
+                owner.save()
             return owner
     _attempt(
         case=risk.case,
@@ -393,8 +394,8 @@ def break_glass_open(*, actor: User, case: Case, reason: str, request=None):
         started_at=now,
         expires_at=now + BREAK_GLASS_LASTS,
     )
-    grant._history_user = actor  # type: ignore[attr-defined]
-    grant.save()
+    with acting_as(actor):
+        grant.save()
     access.record_access(
         user=actor, obj=case, request=request, action=AccessEvent.Action.BREAK_GLASS, reason=reason
     )
@@ -429,8 +430,8 @@ def break_glass_review(*, actor: User, grant, note: str = ""):
     grant.reviewed_by = actor
     grant.reviewed_at = timezone.now()
     grant.review_note = note.strip()
-    grant._history_user = actor
-    grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
+    with acting_as(actor):
+        grant.save(update_fields=["reviewed_by", "reviewed_at", "review_note"])
     return grant
 
 
@@ -454,8 +455,8 @@ def _plan_editable(actor: User, plan, expected_edit_version: int):
 
 def _bump(plan, actor: User) -> None:
     plan.edit_version += 1
-    plan._history_user = actor
-    plan.save()
+    with acting_as(actor):
+        plan.save()
 
 
 @transaction.atomic
@@ -472,8 +473,8 @@ def care_plan_draft(*, actor: User, case: Case):
     latest = CarePlan.objects.filter(case=case, state=CarePlan.State.AGREED).first()
     number = (CarePlan.objects.filter(case=case).aggregate(n=Max("version"))["n"] or 0) + 1
     draft = CarePlan(case=case, version=number, summary=latest.summary if latest else "")
-    draft._history_user = actor  # type: ignore[attr-defined]
-    draft.save()
+    with acting_as(actor):
+        draft.save()
     if latest is not None:
         for item in latest.items.all():
             copy = CarePlanItem(
@@ -484,8 +485,8 @@ def care_plan_draft(*, actor: User, case: Case):
                 by_when=item.by_when,
                 order=item.order,
             )
-            copy._history_user = actor  # type: ignore[attr-defined]
-            copy.save()
+            with acting_as(actor):
+                copy.save()
     return draft
 
 
@@ -517,8 +518,8 @@ def care_plan_item_add(
         by_when=by_when,
         order=plan.items.count() + 1,
     )
-    item._history_user = actor  # type: ignore[attr-defined]
-    item.save()
+    with acting_as(actor):
+        item.save()
     _bump(plan, actor)
     return item
 
@@ -528,8 +529,8 @@ def care_plan_item_remove(*, actor: User, plan, expected_edit_version: int, item
     plan = _plan_editable(actor, plan, expected_edit_version)
     item = plan.items.filter(pk=item_id).first()
     if item is not None:
-        item._history_user = actor
-        item.delete()
+        with acting_as(actor):
+            item.delete()
     _bump(plan, actor)
 
 
@@ -564,14 +565,14 @@ def care_plan_agree(*, actor: User, plan, decision):
         case=plan.case, state=CarePlan.State.AGREED
     ):
         previous.state = CarePlan.State.SUPERSEDED
-        previous._history_user = actor  # type: ignore[attr-defined]
-        previous.save()
+        with acting_as(actor):
+            previous.save()
     plan.state = CarePlan.State.AGREED
     plan.agreed_at = timezone.now()
     plan.agreed_meeting = decision.meeting
     plan.agreed_by = actor
-    plan._history_user = actor
-    plan.save()
+    with acting_as(actor):
+        plan.save()
     access.case_activity_touch(case=plan.case)
     return plan
 
@@ -641,13 +642,13 @@ def outcome_review_record(
         assessment_score=latest.total_score if latest else None,
         recorded_by=actor,
     )
-    review._history_user = actor  # type: ignore[attr-defined]
-    review.save()
+    with acting_as(actor):
+        review.save()
     person = case.person
     if person.accommodation_status != accommodation_status:
         person.accommodation_status = accommodation_status
-        person._history_user = actor  # type: ignore[attr-defined]
-        person.save(update_fields=["accommodation_status", "updated_at"])
+        with acting_as(actor):
+            person.save(update_fields=["accommodation_status", "updated_at"])
     access.case_activity_touch(case=case)
     return review
 
@@ -679,6 +680,6 @@ def case_set_state(*, actor: User, case: Case, state: str, closure_outcome: str 
         case.closure_outcome = Case.ClosureOutcome(closure_outcome)
         case.closed_at = timezone.now()
     case.state = target
-    case._history_user = actor  # type: ignore[attr-defined]
-    case.save()
+    with acting_as(actor):
+        case.save()
     return case

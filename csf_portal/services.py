@@ -151,10 +151,9 @@ def role_change_record(
 
 def _history_of(user: User, actor: User | None, reason: str) -> None:
     """One row in ``User.history`` for this change, with the groups now held."""
-    user._history_user = actor  # type: ignore[attr-defined]
     user._change_reason = reason  # type: ignore[attr-defined]
-    user.save(update_fields=["is_staff", "agency", "is_active"])
-    del user._history_user  # type: ignore[attr-defined]
+    with _acting(actor):
+        user.save(update_fields=["is_staff", "agency", "is_active"])
     del user._change_reason  # type: ignore[attr-defined]
 
 
@@ -245,9 +244,8 @@ def user_update(
     user_change_check(actor=actor, user=stored, roles=roles, agency=agency, is_active=is_active)
     stored.first_name, stored.last_name, stored.email = first_name, last_name, email
     stored.job_title, stored.is_active = job_title, is_active
-    stored._history_user = actor  # type: ignore[attr-defined]
-    stored.save(update_fields=["first_name", "last_name", "email", "job_title", "is_active"])
-    del stored._history_user  # type: ignore[attr-defined]
+    with _acting(actor):
+        stored.save(update_fields=["first_name", "last_name", "email", "job_title", "is_active"])
     user_agency_set(actor=actor, user=stored, agency=agency)
     user_roles_set(actor=actor, user=stored, roles=roles)
     return stored
@@ -282,9 +280,8 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user._history_user = actor  # type: ignore[attr-defined]
-    user.save()
-    del user._history_user  # type: ignore[attr-defined]
+    with _acting(actor):
+        user.save()
     user_agency_set(actor=actor, user=user, agency=agency)
     user_roles_set(actor=actor, user=user, roles=roles)
     return user

@@ -20,6 +20,7 @@ from django.utils import timezone
 from cases.models import Case, Risk
 from csf_portal import access
 from csf_portal.errors import ConcurrentEdit, DomainError, InvalidTransition, NotAllowed
+from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User
 from csf_portal.notifications import notification_send
 from forums.models import (
@@ -98,8 +99,8 @@ def _choice(choices, value: str, *, field: str, message: str):
 
 
 def _save(obj, actor: User, **kwargs) -> None:
-    obj._history_user = actor
-    obj.save(**kwargs)
+    with acting_as(actor):
+        obj.save(**kwargs)
 
 
 def _local_date(moment: datetime.datetime) -> datetime.date:
@@ -303,8 +304,8 @@ def _set_invitations(actor: User, item: AgendaItem, agencies: Iterable[Agency]) 
     wanted = {a.pk: a for a in agencies}
     current = set(item.invitations.values_list("agency_id", flat=True))
     for invitation in item.invitations.exclude(agency_id__in=wanted):
-        invitation._history_user = actor  # type: ignore[attr-defined]
-        invitation.delete()
+        with acting_as(actor):
+            invitation.delete()
     new = [a for pk, a in wanted.items() if pk not in current]
     for agency in new:
         _save(Invitation(item=item, agency=agency, invited_by=actor), actor)
@@ -419,8 +420,8 @@ def agenda_item_remove(*, actor: User, item: AgendaItem) -> None:
     if item.actions.exists() or item.decisions.exists() or item.minutes:
         raise DomainError("This item has minutes, decisions or actions and stays on the record")
     _set_invitations(actor, item, [])
-    item._history_user = actor  # type: ignore[attr-defined]
-    item.delete()
+    with acting_as(actor):
+        item.delete()
     for number, rest in enumerate(AgendaItem.objects.filter(meeting=meeting), start=1):
         if rest.order != number:
             rest.order = number
@@ -625,8 +626,8 @@ def attendance_record(
 def attendance_remove(*, actor: User, attendance: Attendance) -> None:
     _require_runner(actor, attendance.meeting.forum)
     _check_minutes_open(attendance.meeting)
-    attendance._history_user = actor  # type: ignore[attr-defined]
-    attendance.delete()
+    with acting_as(actor):
+        attendance.delete()
 
 
 @transaction.atomic
@@ -1060,9 +1061,10 @@ def system_issue_raise(
     issue = SystemIssue(
         title=title, description=description, theme=theme, raised_by=actor, raised_from=item
     )
-    _save(issue, actor)
-    if linked:
-        issue.cases.set(linked)
+    with acting_as(actor):  # the issue and its links to cases
+        issue.save()
+        if linked:
+            issue.cases.set(linked)
     return issue
 
 

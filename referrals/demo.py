@@ -28,7 +28,7 @@ from cases.models import (
 from cases.validators import nhs_check_digit
 from csf_portal import services as identity
 from csf_portal.dates import working_day_on_or_before
-from csf_portal.history import unattributed
+from csf_portal.history import acting_as, unattributed
 from csf_portal.models import Agency, Notification, Role, User
 from referrals import services
 from referrals.models import Referral, ReferralReason, ReferralRisk
@@ -2093,8 +2093,8 @@ class _Builder:
             case.state = Case.State.CLOSED
             case.closed_at = closed
             case.closure_outcome = closure.outcome
-            case._history_user = self.chair  # type: ignore[attr-defined]
-            case.save()
+            with acting_as(self.chair):
+                case.save()
             Case.objects.filter(pk=case.pk).update(updated_at=closed)
             Case.history.filter(id=case.pk, history_date__gte=since).update(history_date=closed)
             CaseVisibility.objects.filter(case=case).update(last_activity_at=closed)

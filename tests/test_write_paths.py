@@ -493,6 +493,88 @@ def test_data_builders_exist():
     assert missing == [p for p in missing if p.endswith("/demo.py")]  # not every app has one
 
 
+# --- history by construction (issue 25) ------------------------------------------------
+#
+# Services attribute history with ``csf_portal.history.acting_as(actor)``, never by
+# setting ``_history_user`` on an instance by hand: a hand-set attribute outlives the
+# service on the object (a later save elsewhere names the wrong person) and is easy to
+# forget on one write of many. Every app module is read, data builders and migrations
+# included. Justified exceptions: path -> reason (none today).
+HISTORY_USER_ALLOWED: dict[str, str] = {
+    "csf_portal/history.py": "acting_as itself: the one place that decides who a row names",
+}
+
+
+def history_user_assignments(path: str, source: str) -> list[str]:
+    """``path:line: ...`` for each assignment to an attribute ``_history_user``."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename=path)):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign):
+            targets = [node.target]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == "_history_user"
+        ):
+            found.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
+        while targets:
+            target = targets.pop()
+            if isinstance(target, ast.Tuple | ast.List):
+                targets += target.elts
+            elif isinstance(target, ast.Starred):
+                targets.append(target.value)
+            elif isinstance(target, ast.Attribute) and target.attr == "_history_user":
+                found.append(f"{path}:{target.lineno}: {ast.unparse(target)} = ...")
+    return found
+
+
+def all_app_sources() -> Iterable[tuple[str, str]]:
+    for app in APPS:
+        for file in sorted((ROOT / app).rglob("*.py")):
+            yield file.relative_to(ROOT).as_posix(), file.read_text(encoding="utf-8")
+
+
+def test_no_history_user_set_by_hand():
+    found = [
+        hit
+        for path, source in all_app_sources()
+        if path not in HISTORY_USER_ALLOWED
+        for hit in history_user_assignments(path, source)
+    ]
+    assert not found, (
+        "History is attributed with `with acting_as(actor):` (csf_portal/history.py), not by "
+        "setting _history_user by hand:\n" + "\n".join(found)
+    )
+
+
+def test_history_user_allow_list_names_real_files_with_reasons():
+    assert all((ROOT / path).exists() and reason for path, reason in HISTORY_USER_ALLOWED.items())
+
+
+def test_history_user_check_flags_every_form_of_assignment():
+    source = """
+def service(*, actor, case, risk, others):
+    case._history_user = actor
+    case.save()
+    risk._history_user: object = actor
+    a, (b.x, others[0]._history_user) = 1, (2, actor)
+    setattr(risk, "_history_user", actor)
+    with acting_as(actor):
+        case.save()
+    label = case._history_user_label
+    actor._history_user
+"""
+    found = history_user_assignments("cases/services.py", source)
+    assert sorted(int(hit.split(":")[1]) for hit in found) == [3, 5, 6, 7], found
+    assert "cases/services.py:3: case._history_user = ..." in found
+
+
 # --- the rules catch what they are for ------------------------------------------------
 
 VIEW = """

@@ -69,7 +69,7 @@ def test_a_chair_adding_a_member_tells_the_other_chairs_not_themselves(people):
 def test_an_administrator_cannot_add_themselves(people):
     admin = people["admin"]
     admin.agency = AgencyFactory(name="Council IT")
-    with set_up():  # an agency given around the service (the guard of issue 19 would refuse)
+    with set_up():
         admin.save()
     with pytest.raises(NotAllowed, match="your own standing membership"):
         services.membership_add(actor=admin, forum=_csf(), user=admin)
@@ -194,7 +194,7 @@ def test_the_admin_adds_and_ends_through_the_service(people):
 def test_the_admin_refuses_an_administrator_adding_themselves_on_the_page(people):
     admin = people["admin"]
     admin.agency = AgencyFactory(name="Council IT")
-    with set_up():  # an agency given around the service (the guard of issue 19 would refuse)
+    with set_up():
         admin.save()
     response = signed_in_client(admin).post(
         reverse("admin:forums_forummembership_add"),
