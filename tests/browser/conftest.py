@@ -82,3 +82,11 @@ def assert_accessible(page) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{page.url}: " + "; ".join(bad)
+
+
+def sign_in(page, base: str, username: str, password: str = "a-long-test-password-1") -> None:
+    """Fill in the sign-in page as a person does (the factories' test password by default)."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from assessments.instrument import ITEMS
 from assessments.models import Assessment
 from consent.models import ConsentRecord
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import AgencyFactory, UserFactory, set_up, visible_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,10 +31,7 @@ def case(settings):
 
 def test_assessment_then_consent(page, live_server, case):
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("jo")
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "jo")
 
     page.get_by_role("link", name="Cases").click()
     assert_accessible(page)

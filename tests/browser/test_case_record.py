@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from cases import services
 from cases.models import CarePlan, Risk
 from csf_portal.models import Role, User
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import (
     AgencyFactory,
     CaseFactory,
@@ -37,16 +37,9 @@ def case(settings):
     return case
 
 
-def _sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_case_page_risks_and_care_plan(page, live_server, case):
     base = live_server.url
-    _sign_in(page, base, "jo")
+    sign_in(page, base, "jo")
     page.goto(f"{base}/cases/{case.pk}/")
     expect(page.get_by_role("heading", name="Ada Brennan")).to_be_visible()
     assert_accessible(page)
@@ -85,7 +78,7 @@ def test_case_page_risks_and_care_plan(page, live_server, case):
     page.get_by_role("button", name="Sign out").click()
 
     # The chair cannot agree it while the very high risk has one owner
-    _sign_in(page, base, "chair")
+    sign_in(page, base, "chair")
     page.goto(f"{base}/cases/{case.pk}/care-plan/")
     expect(page.get_by_text("High risks need at least two owning agencies first")).to_be_visible()
     risk = Risk.objects.get()

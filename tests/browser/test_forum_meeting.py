@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from cases import services as case_services
 from csf_portal.models import Role
 from forums.models import Action, Forum, ForumMembership, Meeting
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,18 +44,11 @@ def world(settings):
     return {"chair": chair, "jo": jo, "member": member}
 
 
-def _sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_chair_builds_an_agenda_records_minutes_with_an_action_and_approves(
     page, live_server, world
 ):
     base = live_server.url
-    _sign_in(page, base, "chair")
+    sign_in(page, base, "chair")
     page.get_by_role("link", name="Forums").first.click()
     expect(page.get_by_role("heading", name="Forums", exact=True)).to_be_visible()
     assert_accessible(page)
@@ -168,7 +161,7 @@ def test_chair_builds_an_agenda_records_minutes_with_an_action_and_approves(
     page.get_by_role("button", name="Sign out").click()
 
     # The owner sees it on My work and updates it
-    _sign_in(page, base, "jo")
+    sign_in(page, base, "jo")
     expect(page.get_by_role("heading", name="Your agency's actions")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Joint visit with the community").click()
@@ -203,7 +196,7 @@ def test_the_agenda_offers_only_what_the_chair_may_see_and_decisions_go_on_the_c
         location="Room 2, Council House",
     )
     base = live_server.url
-    _sign_in(page, base, "chair")
+    sign_in(page, base, "chair")
     page.goto(f"{base}/forums/meetings/{meeting.pk}/agenda/add/")
     expect(page.get_by_role("heading", name="Add a case to the agenda")).to_be_visible()
     assert_accessible(page)

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from csf_portal.models import Role
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import AgencyFactory, UserFactory
 from tests.referrals.conftest import complete_referral
 
@@ -32,10 +32,7 @@ def commissioner(settings):
 
 def test_commissioner_reads_the_outcomes(page, live_server, commissioner):
     base = live_server.url
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("cara")
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "cara")
     page.get_by_role("link", name="Outcomes").first.click()
     expect(page.get_by_role("heading", name="Outcomes", level=1)).to_be_visible()
     expect(page.get_by_role("table", name="Cohort", exact=True)).to_contain_text(

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from cases.models import Case
 from referrals.models import Referral
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,20 +25,13 @@ def people(settings):
     return police, chair
 
 
-def _sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
-
-
 def _continue(page):
     page.get_by_role("button", name="Save and continue").click()
 
 
 def test_referral_with_a_draft_then_accepted(page, live_server, people):
     base = live_server.url
-    _sign_in(page, base, "pc")
+    sign_in(page, base, "pc")
     page.get_by_role("link", name="Referrals").click()
     assert_accessible(page)
     page.get_by_role("button", name="Make a referral").click()
@@ -115,7 +108,7 @@ def test_referral_with_a_draft_then_accepted(page, live_server, people):
     page.get_by_role("button", name="Sign out").click()
 
     # The chair triages and accepts
-    _sign_in(page, base, "chair")
+    sign_in(page, base, "chair")
     expect(page.get_by_text("1 referral waiting for triage")).to_be_visible()
     page.get_by_role("link", name="Triage", exact=True).click()
     assert_accessible(page)
@@ -133,7 +126,7 @@ def test_referral_with_a_draft_then_accepted(page, live_server, people):
     page.get_by_role("button", name="Sign out").click()
 
     # The referrer sees the decision
-    _sign_in(page, base, "pc")
+    sign_in(page, base, "pc")
     expect(page.get_by_text("has been accepted")).to_be_visible()
 
 
@@ -160,7 +153,7 @@ def test_chair_compares_a_mistyped_nhs_number_and_records_a_new_person(page, liv
     assert kate.person is None  # proposed to the chair, not linked
 
     base = live_server.url
-    _sign_in(page, base, "chair")
+    sign_in(page, base, "chair")
     page.get_by_role("link", name="Triage", exact=True).click()
     page.get_by_role("link", name="Kate Smyth").click()
     expect(page.get_by_text("has not been linked")).to_be_visible()

@@ -9,7 +9,7 @@ from csf_portal import services
 from csf_portal.models import Role
 from forums import services as forum_services
 from forums.models import Forum
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,10 +41,7 @@ def changes(settings):
 
 
 def _sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, username)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 

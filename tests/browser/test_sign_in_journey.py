@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from csf_portal.models import User
 from tests import conftest
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,13 +61,6 @@ def _code_for_secret(secret: str) -> str:
     return f"{totp(key):06d}"
 
 
-def _sign_in(page, base, username, password):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_demo_users_sign_in(browser, live_server, demo_city):
     base = live_server.url
     with _journey(browser) as page:
@@ -85,7 +78,7 @@ def _chair_signs_in_with_a_new_authenticator(page, base):
     assert "/accounts/login/" in page.url
     assert_accessible(page)
 
-    _sign_in(page, base, "chair", "not-the-password")
+    sign_in(page, base, "chair", "not-the-password")
     expect(page.get_by_role("alert").get_by_text("There is a problem")).to_be_visible()
     assert page.get_by_label("Username").input_value() == "chair"
     assert page.title().startswith("Error:")
@@ -124,7 +117,7 @@ def _chair_signs_in_with_a_new_authenticator(page, base):
 def _enrolled_member_enters_a_code(page, base):
     user = User.objects.get(username="mh")
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    _sign_in(page, base, "mh", settings.DEMO_PASSWORD)
+    sign_in(page, base, "mh", settings.DEMO_PASSWORD)
     page.wait_for_url("**/accounts/mfa/verify/**")
     assert_accessible(page)
     page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
@@ -137,7 +130,7 @@ def _enrolled_member_enters_a_code(page, base):
 def _administrator_reaches_the_admin_site(page, base):
     user = User.objects.get(username="admin")
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    _sign_in(page, base, "admin", settings.DEMO_PASSWORD)
+    sign_in(page, base, "admin", settings.DEMO_PASSWORD)
     page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("link", name="Administration").click()
@@ -146,6 +139,6 @@ def _administrator_reaches_the_admin_site(page, base):
 
 def _sign_in_works_without_javascript(no_js_page, base):
     with override_settings(REQUIRE_MFA=False):  # demo mode: the password alone
-        _sign_in(no_js_page, base, "housing", settings.DEMO_PASSWORD)
+        sign_in(no_js_page, base, "housing", settings.DEMO_PASSWORD)
         no_js_page.wait_for_url(f"{base}/")
         expect(no_js_page.get_by_role("heading", name="My work")).to_be_visible()

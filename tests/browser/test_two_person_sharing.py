@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from consent.models import SharingBasis
 from csf_portal import access
 from csf_portal.models import Role
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import AgencyFactory, CaseFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,10 +42,7 @@ def case(settings):
 
 
 def _sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("a-long-test-password-1")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, username)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
