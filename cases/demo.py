@@ -424,14 +424,15 @@ class _Builder:
             if keep is not None:
                 keep.append(meeting)
 
-    def _book(self, wanted: Meeting, meetings: list[Meeting]) -> Meeting:
+    def _book(self, wanted: Meeting, meetings: list[Meeting]) -> Meeting | None:
         """The meeting a decision about the case is taken at: ``wanted``, or if six cases
-        are already booked there (the forum's norm), the case's next meeting with room."""
+        are already booked there (the forum's norm), the case's next meeting with room;
+        None if none has room (the decision is not taken this year)."""
         for meeting in [m for m in meetings if m.starts_at >= wanted.starts_at]:
             if self.booked.get(meeting.pk, 0) < 6:
                 self.booked[meeting.pk] = self.booked.get(meeting.pk, 0) + 1
                 return meeting
-        return wanted
+        return None
 
     def _agenda_item(self, meeting: Meeting, case: Case) -> AgendaItem:
         """The case's item on the meeting's agenda, where the forum's decisions about it go.
@@ -610,6 +611,8 @@ class _Builder:
         for departure in DEPARTURES:
             if departure.person == story.name and len(story.meetings) >= 4:
                 meeting = self._book(story.meetings[-1 - self.rng.randint(0, 2)], story.meetings)
+                if meeting is None:
+                    continue
                 self._add(
                     events,
                     meeting.starts_at + datetime.timedelta(minutes=70),
@@ -757,6 +760,8 @@ class _Builder:
                 agreed_at.append(later[self.rng.randint(1, len(later) - 1)])
         for version, wanted in enumerate(agreed_at, start=1):
             meeting = self._book(wanted, meetings)
+            if meeting is None:
+                break  # no meeting with room: this and later versions wait
             drafted = max(
                 _at(_working(meeting.starts_at.date() - datetime.timedelta(days=4)), 14, 10),
                 story.opened + datetime.timedelta(hours=2),
