@@ -28,6 +28,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+import access
 from assessments import services
 from assessments.models import Assessment, AssessmentAnswer, TemplateItem
 from cases.models import AccommodationStatus, CaseVisibility, Person, RiskCategory
@@ -39,7 +40,6 @@ from consent.models import (
     ConsentRecord,
     SharingBasis,
 )
-from csf_portal import access
 from csf_portal.dates import at as _at
 from csf_portal.dates import working_day_after, working_day_on_or_before
 from csf_portal.history import unattributed

@@ -1,4 +1,4 @@
-"""Assessment reads, scoped through ``csf_portal.access``."""
+"""Assessment reads, scoped through ``access``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 from django.http import Http404
 
+import access
 from assessments.models import Assessment
 from cases.models import Person
-from csf_portal import access
 from csf_portal.models import User
 
 

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.utils import timezone
 
+import access
 from assessments.models import Assessment, AssessmentAnswer, AssessmentTemplate, TemplateItem
 from cases.models import Person
-from csf_portal import access
 from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import Role, User

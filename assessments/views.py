@@ -9,10 +9,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
+import access
 from assessments import selectors, services
 from assessments.forms import AssessmentForm
 from assessments.models import Assessment
-from csf_portal import access
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 

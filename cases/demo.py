@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+import access
 from assessments.models import Assessment
 from cases import services
 from cases.models import (
@@ -48,7 +49,6 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from csf_portal import access
 from csf_portal.dates import at, demo_diary, working_day_on_or_before
 from csf_portal.errors import HandOffRefused
 from csf_portal.history import unattributed

@@ -156,7 +156,7 @@ class _DecisionItemField(forms.ModelChoiceField):
 
 
 def _decision_item_field(case: Any, label: str) -> forms.ModelChoiceField:
-    from csf_portal import access
+    import access
 
     return _DecisionItemField(
         label=label,

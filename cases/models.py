@@ -276,7 +276,7 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 class CaseVisibility(models.Model):
     """One row per (agency, case) an agency may see: the index case lists use.
 
-    Written only by ``csf_portal.access`` in the same transaction as the
+    Written only by ``access`` in the same transaction as the
     guardian permission it mirrors.
     """
 

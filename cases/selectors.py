@@ -1,4 +1,4 @@
-"""Person and case reads, scoped through ``csf_portal.access``."""
+"""Person and case reads, scoped through ``access``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+import access
 from cases.models import Case, Person
-from csf_portal import access
 from csf_portal.models import User
 
 

@@ -12,6 +12,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+import access
 from cases.models import (
     Case,
     CaseAgency,
@@ -22,7 +23,6 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from csf_portal import access
 from csf_portal.errors import ConcurrentEdit, DomainError, HandOffRefused, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import Agency, User

@@ -10,6 +10,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views import View
 
+import access
 from cases import selectors, services
 from cases.forms import (
     AgreePlanForm,
@@ -21,7 +22,6 @@ from cases.forms import (
     ReviewForm,
     RiskForm,
 )
-from csf_portal import access
 from csf_portal.errors import DomainError
 from csf_portal.pagination import LookaheadPaginator
 from csf_portal.types import AuthenticatedHttpRequest

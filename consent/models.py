@@ -1,6 +1,6 @@
 """Common core confidentiality: one consent, and the lawful bases for sharing without it.
 
-Access to a person's data (``csf_portal.access``) needs a *current* consent record
+Access to a person's data (``access``) needs a *current* consent record
 or sharing basis that covers the agency, as well as the agency's involvement.
 """
 

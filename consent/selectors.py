@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+import access
 from cases.models import Person
 from consent.models import ConsentRecord, SharingBasis
-from csf_portal import access
 from csf_portal.models import Role, User
 
 

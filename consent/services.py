@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+import access
 from cases.models import Person
 from consent.models import (
     CapacityOutcome,
@@ -16,7 +17,6 @@ from consent.models import (
     ConsentRecord,
     SharingBasis,
 )
-from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User

@@ -26,6 +26,6 @@ def sharing_basis_lapse_reminders() -> int:
 def visibility_roll() -> int:
     """Move case-list rows on when a coverage window ends (a later one may start after
     a gap). Idempotent."""
-    from csf_portal import access
+    import access
 
     return access.case_visibility_roll()

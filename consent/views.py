@@ -9,9 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+import access
 from consent import forms, selectors, services
 from consent.models import ConsentRecord, SharingBasis
-from csf_portal import access
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 

@@ -1,7 +1,7 @@
 """A user's roles and model permissions, kept in the shared cache between requests.
 
 Every page reads them: the service navigation asks ``has_perm`` for each entry
-and ``csf_portal.access`` asks which roles the user holds. Read from the
+and ``access`` asks which roles the user holds. Read from the
 database, that was three queries on every request (ADR 0006).
 
 Correctness comes first. Each entry is stamped with two *generation* tokens,
@@ -259,3 +259,21 @@ post_delete.connect(_device_changed, sender=TOTPDevice, dispatch_uid="csf-authz-
 for _model in (Agency, Group, Permission):
     post_save.connect(_changed, sender=_model, dispatch_uid=f"csf-authz-save-{_model}")
     post_delete.connect(_changed, sender=_model, dispatch_uid=f"csf-authz-delete-{_model}")
+
+
+def active(user: Any) -> bool:
+    """Signed in, switched on, and not of a deactivated agency (fail closed).
+
+    A deactivated agency's staff hold no role and see nothing - cases, people,
+    referrals, forums - from the moment it is switched off (DESIGN §4 rule 1).
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.agency_id is None or user.agency.is_active
+
+
+def roles_of(user: Any) -> frozenset[str]:
+    """The user's role names: once per user object, from the shared cache where there is one."""
+    if not active(user):
+        return frozenset()
+    return authz_for(user).roles

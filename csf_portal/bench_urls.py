@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 
-from csf_portal import access
+import access
 from csf_portal.urls import handler403, handler404, handler500
 from csf_portal.urls import urlpatterns as portal_urls
 

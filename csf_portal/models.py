@@ -110,7 +110,7 @@ class User(AbstractUser):
 
     def role_names(self) -> list[str]:
         """Names of the user's role groups (not agency groups), in DESIGN §2 order."""
-        from csf_portal.access import roles_of
+        from csf_portal.authz import roles_of
 
         mine = roles_of(self)
         return [r.label for r in Role if r.value in mine]

@@ -11,6 +11,18 @@ from typing import Any
 
 from csf_portal.models import Role
 
+#: Roles whose holders can see person-level data (DESIGN §2): practitioners
+#: (their agency's cases and referrals, emergency access), forum chairs (every
+#: submitted referral, triage, subject access), forum members (the cases on the
+#: agendas of meetings they attend) and SOG members (the cases linked to system
+#: issues, where their agency is involved). Commissioners and administrators
+#: never see case content. Granting one of these, or an agency, is a
+#: "case-bearing" change (csf_portal.services.user_roles_set).
+CASE_BEARING_ROLES: frozenset[str] = frozenset(
+    {Role.PRACTITIONER, Role.FORUM_CHAIR, Role.FORUM_MEMBER, Role.SOG_MEMBER}
+)
+
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.PRACTITIONER: ("csf_portal.make_referral",),
     Role.FORUM_CHAIR: (

@@ -43,7 +43,7 @@ PostgreSQL on two cores; 200 people take about a second on SQLite.
 
 What the product's code relies on is kept, as the services would have left it:
 
-* need to know (``csf_portal.access``): every involved agency has a current
+* need to know (``access``): every involved agency has a current
   ``CaseAgency`` row, its group's guardian ``view_case`` permission (the direct
   foreign-key table) and - only where a current consent record or sharing basis
   covers the agency - a ``CaseVisibility`` row whose ``covered_until`` is what

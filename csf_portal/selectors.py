@@ -56,7 +56,7 @@ def role_changes_visible_to(*, user: Any, staff_id: int | None = None) -> QueryS
 
     ``staff_id``: only the changes to that account's access.
     """
-    from csf_portal.access import can_view_role_changes
+    from access import can_view_role_changes
 
     if not can_view_role_changes(user):
         return RoleChange.objects.none()
@@ -70,7 +70,7 @@ def role_changes_visible_to(*, user: Any, staff_id: int | None = None) -> QueryS
 
 def role_change_staff(*, user: Any, staff_id: int | None) -> User | None:
     """The member of staff a chair filtered the log by, if there is one."""
-    from csf_portal.access import can_view_role_changes
+    from access import can_view_role_changes
 
     if staff_id is None or not can_view_role_changes(user):
         return None

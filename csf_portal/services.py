@@ -52,7 +52,7 @@ def agency_update(
 # Separation of duties (DESIGN §2: administrators never see case content):
 #
 # * nobody changes their own roles, agency, staff/superuser status or active state;
-# * the Administrator role and a case-bearing role (``access.CASE_BEARING_ROLES``)
+# * the Administrator role and a case-bearing role (``csf_portal.roles.CASE_BEARING_ROLES``)
 #   are never held together, so an administrator cannot give case access to an
 #   account they sign in with;
 # * every role and agency change is in ``User.history`` (groups included) and in
@@ -75,7 +75,7 @@ def user_change_check(
     The admin form asks this first to show the refusal on the page; the services
     that write ask it again inside their transaction.
     """
-    from csf_portal.access import CASE_BEARING_ROLES
+    from csf_portal.roles import CASE_BEARING_ROLES
 
     if roles is not None:
         wanted = {str(r) for r in roles}
@@ -165,7 +165,7 @@ def user_roles_set(*, actor: User | None, user: User, roles: Iterable[Role | str
     Administrator role together with a case-bearing one; records the change in
     history and ``RoleChange``; tells the chairs of a case-bearing grant.
     """
-    from csf_portal.access import CASE_BEARING_ROLES
+    from csf_portal.roles import CASE_BEARING_ROLES
 
     wanted = {str(r) for r in roles}
     user_change_check(actor=actor, user=user, roles=wanted)

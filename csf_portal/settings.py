@@ -170,7 +170,7 @@ AUTHENTICATION_BACKENDS = [
     # Django's ModelBackend with each user's permissions kept in the shared cache (ADR 0006).
     "csf_portal.authz.CachedPermissionsBackend",
     # Hooked for guardian's own admin tools. Case data never relies on
-    # User.has_perm (superusers pass it): csf_portal.access checks the agency group.
+    # User.has_perm (superusers pass it): access checks the agency group.
     "guardian.backends.ObjectPermissionBackend",
 ]
 LOGIN_URL = "login"

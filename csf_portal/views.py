@@ -160,7 +160,7 @@ def role_changes(request: AuthenticatedHttpRequest) -> HttpResponse:
     Not written to the access log: it shows staff accounts and who changed them,
     never a case subject's data (DESIGN §4 rule 4 logs reads of person-level data).
     """
-    from csf_portal import access
+    import access
 
     if not access.can_view_role_changes(request.user):
         raise Http404

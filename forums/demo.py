@@ -31,6 +31,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+import access
 from cases.demo import (
     CSF_LOCATION,
     PRACTITIONER_OF,
@@ -53,7 +54,6 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from csf_portal import access
 from csf_portal import services as identity
 from csf_portal.dates import demo_diary, working_day_after
 from csf_portal.history import unattributed

@@ -334,7 +334,7 @@ class ForumDecision(TimeStampedModel):
         ordering = ["-decided_at"]
         constraints = [
             # A plan is agreed in the case's discussion (the other case decisions
-            # predate this rule; csf_portal.access.forum_decision_allows checks all).
+            # predate this rule; access.forum_decision_allows checks all).
             models.CheckConstraint(
                 condition=~models.Q(kind="care_plan_agreed")
                 | models.Q(item__isnull=False, case__isnull=False),

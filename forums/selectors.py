@@ -3,7 +3,7 @@
 Members see the meetings of their forums and, once published, the agendas;
 invited services see only the items they were invited to; the chair sees all.
 What an item says about a person (the name, the minutes, case actions) shows
-only where ``csf_portal.access`` lets the viewer see that case now.
+only where ``access`` lets the viewer see that case now.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+import access
 from cases.models import Case
-from csf_portal import access
 from csf_portal.models import AccessEvent, Role, User
 from forums.models import (
     Action,

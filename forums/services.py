@@ -17,8 +17,8 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+import access
 from cases.models import Case, Risk
-from csf_portal import access
 from csf_portal.errors import ConcurrentEdit, DomainError, InvalidTransition, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User

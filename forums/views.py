@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
-from csf_portal import access
+import access
 from csf_portal.errors import ConcurrentEdit, DomainError
 from csf_portal.models import Agency, Role, User
 from csf_portal.types import AuthenticatedHttpRequest

@@ -1,4 +1,4 @@
-"""Referral reads, each scoped to the user through ``csf_portal.access``."""
+"""Referral reads, each scoped to the user through ``access``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import NullIf
 from django.utils import timezone
 
+import access
 from cases.matching import (
     dates_of_birth_agree,
     names_agree,
@@ -14,7 +15,6 @@ from cases.matching import (
     same_person,
 )
 from cases.models import Person
-from csf_portal import access
 from csf_portal.models import User
 from referrals.models import Referral, ReferralRisk
 

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+import access
 from cases.matching import identifiers_agree, phonetic_key
 from cases.models import Case, Person, RiskCategory, RiskLevel
 from cases.validators import normalise_nhs_number
-from csf_portal import access
 from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User
@@ -506,7 +506,7 @@ def referral_accept(
     _save(referral, actor)
 
     # Involvement: the referrer, the forum, the services already involved. Each sees
-    # the case only while the recorded lawful basis covers it (csf_portal.access).
+    # the case only while the recorded lawful basis covers it (access).
     _record_lawful_basis(actor, referral, person)
     from cases import services as case_services
     from cases.models import Risk

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
-from csf_portal import access
+import access
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 from referrals import forms, selectors, services

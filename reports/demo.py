@@ -35,7 +35,7 @@ def build_demo_documents(*, users: dict[str, User]) -> None:
     if upcoming is not None and services.may_have_meeting_pack(chair, upcoming):
         requests.append(services.meeting_pack_request(actor=chair, meeting=upcoming))
     if hostel is not None:
-        from csf_portal import access
+        import access
 
         plan = next(
             (

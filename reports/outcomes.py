@@ -19,8 +19,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
+import access
 from cases.models import MeamDomain
-from csf_portal import access
 from csf_portal.forms import GovukFormMixin
 from csf_portal.models import AgencyKind, Role, User
 from csf_portal.types import AuthenticatedHttpRequest

@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+import access
 from cases.models import Person
-from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import AccessEvent, User

@@ -9,10 +9,10 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
+import access
 from cases.forms import PersonIdentifiersForm
 from cases.models import Person
 from cases.selectors import people_by_identifiers
-from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.types import AuthenticatedHttpRequest
 from reports import services

@@ -113,7 +113,7 @@ def give_consent(person, *, agencies=(), all_member_agencies=True, days=365):
 @unattributed(SET_UP)
 def visible_case(*agencies, **consent):
     """A case the given agencies are involved in, with consent covering them."""
-    from csf_portal import access
+    import access
 
     case = CaseFactory()
     give_consent(case.person, **consent)

@@ -151,15 +151,15 @@ def test_the_rule_table_names_the_history_guard_and_the_write_paths_test():
 
 
 def test_a_function_removed_from_the_code_is_caught():
-    assert resolve("csf_portal.access.can_view_case") is not _MISSING
+    assert resolve("access.can_view_case") is not _MISSING
     assert resolve("consent.models.ConsentRecord.objects.current") is not _MISSING
-    assert resolve("csf_portal.access.can_view_case_removed") is _MISSING
+    assert resolve("access.can_view_case_removed") is _MISSING
     assert resolve("csf_portal.no_such_module.can_view_case") is _MISSING
     assert resolve("no_such_package.function") is _MISSING
     table = f"{RULE_TABLE_HEADING}\n\n| rule | what | the one function | by |\n|---|---|---|---|\n"
-    row = "| 1 | seen | `csf_portal.access.can_view_case_removed` | pages |\n"
+    row = "| 1 | seen | `access.can_view_case_removed` | pages |\n"
     names = [name for r in rule_table_rows(table + row) for name in named_functions(r[2])]
-    assert names == ["csf_portal.access.can_view_case_removed"]
+    assert names == ["access.can_view_case_removed"]
     assert resolve(names[0]) is _MISSING
 
 

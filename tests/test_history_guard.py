@@ -109,7 +109,7 @@ def test_exemptions_are_used_only_by_the_data_builders_and_test_set_up():
 
 
 def test_the_portals_own_account_acts_for_nightly_jobs_and_can_do_nothing_else():
-    from csf_portal import access
+    import access
     from csf_portal.system import SYSTEM_USERNAME, system_actor
 
     system = system_actor()

@@ -43,7 +43,7 @@ def compare(plan: WorldPlan, *, pages: bool = True) -> list[str]:
     Runs in the caller's transaction (roll it back afterwards). ``pages``: also sign in
     as each user and open the case list, every case page and every person page.
     """
-    from csf_portal import access
+    import access
     from csf_portal.models import User
     from forums.models import Forum, Meeting
 
@@ -109,7 +109,7 @@ def compare(plan: WorldPlan, *, pages: bool = True) -> list[str]:
 
 def _pack_allowed(user, meeting) -> bool:
     """What the meeting page asks before it offers the pack (reports.services)."""
-    from csf_portal import access
+    import access
     from forums.services import can_run_forum
     from reports.services import meeting_pack_allowed
 

@@ -1,6 +1,6 @@
 """DESIGN §4 rules 1 and 3 (need to know, consent), written again in plain Python.
 
-No ORM, no import of ``csf_portal.access``: this is an independent statement of the
+No ORM, no import of ``access``: this is an independent statement of the
 rules, read from DESIGN §2/§4, ADR 0005 (meeting-scoped access), ADR 0008 (consent
 purposes per use) and ``consent.models`` (what "current" means). Given a snapshot of
 the world as it stands at a moment, it says which cases and people each user may see.

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import access
 from consent.models import ConsentQuerySet, SharingBasis, SharingBasisQuerySet
-from csf_portal import access
 from csf_portal.models import Role
 from tests.access_oracle import spec
 from tests.access_oracle.compare import compare

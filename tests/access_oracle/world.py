@@ -597,10 +597,10 @@ def build(plan: WorldPlan, traveller) -> Built:
     event, and leave it at the plan's moment with the nightly list roll done."""
     from django.core.cache import cache
 
+    import access
     from cases import services as case_services
     from consent import services as consent_services
     from consent.models import ConsentRecord, SharingBasis
-    from csf_portal import access
     from csf_portal import services as portal_services
     from csf_portal.errors import DomainError
     from csf_portal.models import AgencyKind, User

@@ -12,10 +12,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+import access
 from assessments.models import Assessment, AssessmentAnswer
 from cases.models import Person
 from consent.models import CapacityOutcome, ConsentRecord, SharingBasis
-from csf_portal import access
 from csf_portal.models import User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates, pytest.mark.xdist_group("demo_city")]

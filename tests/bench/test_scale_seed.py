@@ -22,6 +22,7 @@ from django.db.models import Count, Q
 from django.test.utils import override_settings
 from django.utils import timezone
 
+import access
 from assessments.models import Assessment
 from cases.models import (
     CarePlan,
@@ -36,7 +37,6 @@ from cases.models import (
     RiskOwner,
 )
 from consent.models import ConsentRecord
-from csf_portal import access
 from csf_portal.models import Agency, User
 from csf_portal.scale import SCALE_AGENCIES, scale_data_present
 from forums.models import Action, AgendaItem, Attendance, Forum, Invitation, Meeting

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+import access
 from consent.models import SharingBasis
-from csf_portal import access
 from csf_portal.models import Role
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import AgencyFactory, CaseFactory, UserFactory

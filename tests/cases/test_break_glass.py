@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+import access
 from cases import services
 from cases.models import BreakGlassAccess
-from csf_portal import access
 from csf_portal.models import AccessEvent, Notification, Role
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory, set_up, visible_case

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+import access
 from cases.models import (
     BreakGlassAccess,
     CarePlan,
@@ -23,7 +24,6 @@ from cases.models import (
     RiskOwner,
 )
 from cases.services import risks_blocking_care_plan
-from csf_portal import access
 from csf_portal.models import User
 from forums.models import Forum, ForumDecision, Meeting
 

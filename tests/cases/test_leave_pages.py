@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+import access
 from cases import services
 from cases.models import HandOffAttempt
-from csf_portal import access
 from csf_portal.models import Role
 from tests.conftest import signed_in_client
 from tests.factories import (

@@ -18,7 +18,7 @@ def w():
     hostel, housing = AgencyFactory(name="Hostel"), AgencyFactory(name="Housing")
     case = visible_case()
     jo, chris = UserFactory(agency=hostel), UserFactory(agency=housing)
-    from csf_portal import access
+    import access
 
     for agency in (hostel, housing):
         access.case_access_grant(agency=agency, case=case)

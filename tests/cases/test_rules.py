@@ -7,9 +7,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+import access
 from cases import services
 from cases.models import CaseAgency, HandOffAttempt, RiskLevel
-from csf_portal import access
 from csf_portal.errors import ConcurrentEdit, HandOffRefused
 from csf_portal.models import Role
 from forums.models import Forum

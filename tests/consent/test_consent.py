@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+import access
 from consent import services
 from consent.models import SharingBasis
-from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.models import Role
 from csf_portal.system import SYSTEM_USERNAME

@@ -10,9 +10,9 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+import access
 from consent import services
 from consent.models import SharingBasis
-from csf_portal import access
 from csf_portal.errors import NotAllowed
 from csf_portal.models import Notification, Role
 from csf_portal.system import system_actor

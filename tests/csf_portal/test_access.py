@@ -8,7 +8,7 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from csf_portal import access
+import access
 from csf_portal.models import AccessEvent, Role
 from tests.factories import AgencyFactory, UserFactory, set_up, visible_case
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from csf_portal import access, services
+import access
+from csf_portal import services
 from csf_portal.errors import NotAllowed
 from csf_portal.models import AccessEvent, Notification, Role, RoleChange, User
 from tests.conftest import signed_in_client

@@ -10,8 +10,8 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
+import access
 from cases import services as case_services
-from csf_portal import access
 from csf_portal.models import Role
 from forums import services
 from forums.models import ForumMembership, Meeting

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+import access
 from cases import services as case_services
 from cases.models import Case
 from consent import services as consent_services
-from csf_portal import access
 from csf_portal.errors import DomainError
 from csf_portal.models import AccessEvent, Role
 from forums import selectors, services

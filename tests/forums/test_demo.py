@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+import access
 from cases.models import Case, CaseAgency, Person
-from csf_portal import access
 from csf_portal.dates import CSF_NTH, CSF_WEEKDAY, meeting_day
 from csf_portal.models import AgencyKind, Notification, User
 from forums.models import (

@@ -9,9 +9,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
+import access
 from cases import services as case_services
 from cases.models import CarePlan, CaseAgency, RiskOwner
-from csf_portal import access
 from csf_portal.errors import (
     ConcurrentEdit,
     DomainError,

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from access import can_view_case
 from cases.models import Case, CaseVisibility, Person
 from cases.validators import nhs_number_is_valid
-from csf_portal.access import can_view_case
 from csf_portal.models import Notification, User
 from referrals.demo import demo_nhs_numbers
 from referrals.models import Referral, ReferralRisk

@@ -8,9 +8,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
+import access
 from cases.models import Case, CaseAgency, CaseVisibility, Gender, Person
 from consent.models import ConsentRecord
-from csf_portal import access
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.models import AccessEvent, Role
 from referrals import selectors, services

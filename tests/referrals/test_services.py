@@ -8,8 +8,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+import access
 from cases.models import Case, Person
-from csf_portal import access
 from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
 from csf_portal.models import Notification, Role
 from referrals import selectors, services

@@ -42,7 +42,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from csf_portal import access
+import access
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from csf_portal.models import User
 from reports.benchmark import NoMeetingWithCases, machine, measure_meeting_pack

@@ -29,7 +29,10 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from csf_portal.authz import active as _active
+from csf_portal.authz import roles_of as roles_of
 from csf_portal.models import AccessEvent, Agency, Role, User
+from csf_portal.roles import CASE_BEARING_ROLES as CASE_BEARING_ROLES
 
 if TYPE_CHECKING:
     from cases.models import Case, Person
@@ -39,41 +42,9 @@ VIEW_CASE = "view_case"
 _VIEW_CASE_PERM = f"cases.{VIEW_CASE}"
 
 
-def _active(user: Any) -> bool:
-    """Signed in, switched on, and not of a deactivated agency (fail closed).
-
-    A deactivated agency's staff hold no role and see nothing - cases, people,
-    referrals, forums - from the moment it is switched off (DESIGN §4 rule 1).
-    """
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return user.agency_id is None or user.agency.is_active
-
-
-def roles_of(user: Any) -> frozenset[str]:
-    """The user's role names: once per user object, from the shared cache where there is one."""
-    if not _active(user):
-        return frozenset()
-    from csf_portal.authz import authz_for
-
-    return authz_for(user).roles
-
-
 def has_role(user: Any, role: Role) -> bool:
     """Role membership from the user's groups: superuser status never counts."""
     return role.value in roles_of(user)
-
-
-#: Roles whose holders can see person-level data (DESIGN §2): practitioners
-#: (their agency's cases and referrals, emergency access), forum chairs (every
-#: submitted referral, triage, subject access), forum members (the cases on the
-#: agendas of meetings they attend) and SOG members (the cases linked to system
-#: issues, where their agency is involved). Commissioners and administrators
-#: never see case content. Granting one of these, or an agency, is a
-#: "case-bearing" change (csf_portal.services.user_roles_set).
-CASE_BEARING_ROLES: frozenset[str] = frozenset(
-    {Role.PRACTITIONER, Role.FORUM_CHAIR, Role.FORUM_MEMBER, Role.SOG_MEMBER}
-)
 
 
 def _case_agency(user: Any) -> Agency | None:
