@@ -418,6 +418,12 @@ def can_view_person(user: Any, person: Person) -> bool:
     return break_glass_active(user, person=person) is not None
 
 
+def can_contribute_to_case(user: Any, case: Case) -> bool:
+    """Adding to a case (risks, plans, reviews) needs involvement: emergency or meeting-time
+    access is for reading only."""
+    return is_involved(user, case) and can_view_case(user, case)
+
+
 def _covered(person_id: Any, user: Any, use: Use) -> bool:
     return coverage_until(person_id=person_id, agency_id=user.agency_id, use=use) is not None
 

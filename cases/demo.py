@@ -56,6 +56,7 @@ from csf_portal.models import AccessEvent, Agency, Notification, User
 from forums import services as forum_services
 from forums.models import AgendaItem, Forum, ForumDecision, Meeting
 from referrals.models import Referral
+from reports import services as report_services
 
 A = AccommodationStatus
 CO = Case.ClosureOutcome
@@ -1060,7 +1061,7 @@ class _Builder:
         actor = self._review_actor(case)
         since = timezone.now()
         with _signed_in(actor):
-            review = services.outcome_review_record(actor=actor, case=case, **values)
+            review = report_services.outcome_review_record(actor=actor, case=case, **values)
         # The assessment score is the latest completed by the time of the review.
         assessment = (
             Assessment.objects.filter(

@@ -8,9 +8,8 @@ from crispy_forms_gds.layout import Field, Size
 from django import forms
 
 from cases.models import AccommodationStatus, Case, OutcomeReview, RiskCategory, RiskLevel
-from csf_portal.forms import GovukFormMixin
+from csf_portal.forms import GovukDateField, GovukFormMixin, _text
 from csf_portal.models import Agency, User
-from referrals.forms import GovukDateField, _text
 
 
 class RiskForm(GovukFormMixin, forms.Form):

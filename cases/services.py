@@ -32,7 +32,7 @@ HIGH_LEVELS = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
 
 def _check_involved(actor: User, case: Case) -> None:
     """Contributing needs involvement: emergency or meeting-time access is for reading."""
-    if not (access.is_involved(actor, case) and access.can_view_case(actor, case)):
+    if not access.can_contribute_to_case(actor, case):
         raise NotAllowed("Your agency is not involved in this case.")
 
 
@@ -593,64 +593,7 @@ def care_plan_changes(*, before, after) -> dict[str, list]:
     }
 
 
-# --- outcomes and case state ---------------------------------------------------------
-
-
-@transaction.atomic
-def outcome_review_record(
-    *,
-    actor: User,
-    case: Case,
-    period_start,
-    period_end,
-    police_contacts: int,
-    ambulance_contacts: int,
-    ae_attendances: int,
-    unplanned_admissions: int,
-    bnb_nights: int,
-    accommodation_status: str,
-    housing_satisfied: str,
-    avoidable: str,
-    avoidable_note: str = "",
-):
-    from assessments.selectors import latest_completed
-    from cases.models import AccommodationStatus, OutcomeReview
-
-    _check_involved(actor, case)
-    if period_end < period_start:
-        raise DomainError("The end of the period must be after its start", field="period_end")
-    if period_end > timezone.localdate():
-        raise DomainError("The period must have ended by today", field="period_end")
-    latest = latest_completed(person=case.person)
-    review = OutcomeReview(
-        case=case,
-        period_start=period_start,
-        period_end=period_end,
-        police_contacts=police_contacts,
-        ambulance_contacts=ambulance_contacts,
-        ae_attendances=ae_attendances,
-        unplanned_admissions=unplanned_admissions,
-        bnb_nights=bnb_nights,
-        accommodation_status=AccommodationStatus(accommodation_status),
-        housing_satisfied=OutcomeReview.Answer(housing_satisfied),
-        avoidable=OutcomeReview.Answer(avoidable),
-        avoidable_note=avoidable_note,
-        risk_levels=[
-            {"risk": str(r.pk), "category": r.category, "level": r.level}
-            for r in Risk.objects.filter(case=case, status=Risk.Status.OPEN).order_by("created_at")
-        ],
-        assessment_score=latest.total_score if latest else None,
-        recorded_by=actor,
-    )
-    with acting_as(actor):
-        review.save()
-    person = case.person
-    if person.accommodation_status != accommodation_status:
-        person.accommodation_status = accommodation_status
-        with acting_as(actor):
-            person.save(update_fields=["accommodation_status", "updated_at"])
-    access.case_activity_touch(case=case)
-    return review
+# --- case state ---------------------------------------------------------------------
 
 
 CASE_TRANSITIONS = {

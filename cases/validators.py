@@ -6,7 +6,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
-_MARKUP = re.compile(r"<\s*[a-zA-Z!/?]|javascript:", re.IGNORECASE)
+from csf_portal.validators import validate_no_markup as validate_no_markup
 
 
 def normalise_nhs_number(value: str) -> str:
@@ -34,11 +34,3 @@ def validate_nhs_number(value: str) -> None:
         raise ValidationError("Enter an NHS number with 10 digits, like 943 476 5919")
     if not nhs_number_is_valid(digits):
         raise ValidationError("Enter a real NHS number: the last digit does not match the others")
-
-
-def validate_no_markup(value: str) -> None:
-    """Free text is plain text: refuse HTML or script rather than store it."""
-    if value and _MARKUP.search(value):
-        raise ValidationError(
-            "Remove the HTML or script from this answer: use plain text, without < and > tags"
-        )

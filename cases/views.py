@@ -17,8 +17,6 @@ from cases.forms import (
     CarePlanItemForm,
     CaseStateForm,
     EmergencyAccessForm,
-    LeaveCaseForm,
-    OutcomeReviewForm,
     ReviewForm,
     RiskForm,
 )
@@ -41,48 +39,6 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "can_request_emergency_access": access.can_request_emergency_access(request.user),
         },
     )
-
-
-def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-    from assessments.selectors import latest_completed
-    from cases.models import BreakGlassAccess
-
-    case = access.case_for(user=request.user, case_id=pk)
-    access.record_access(user=request.user, obj=case, request=request)
-    return render(
-        request,
-        "cases/case_detail.html",
-        {
-            "case": case,
-            # The forum's chair records decisions; a role predicate, never ``perms``
-            # (superuser status must not widen anything about a case).
-            "decides_for_forum": access.can_triage_referrals(request.user),
-            "my_emergency_access": access.break_glass_active(request.user, case=case)
-            if not case.viewer_is_involved  # type: ignore[attr-defined]  # set by case_for
-            else None,
-            "emergency_accesses": list(
-                BreakGlassAccess.objects.filter(case=case).select_related("user", "agency")[:20]
-            ),
-            "person": case.person,
-            "latest_assessment": latest_completed(person=case.person),
-            **selectors.case_page(user=request.user, case=case),
-        },
-    )
-
-
-def person_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-    person = access.person_for(user=request.user, person_id=pk)
-    access.record_access(user=request.user, obj=person, request=request)
-    context: dict[str, Any] = {
-        "person": person,
-        "cases": selectors.person_cases(user=request.user, person=person),
-        "referrals": selectors.person_referrals(user=request.user, person=person),
-        "meam": selectors.person_meam_domains(person=person),
-    }
-    from assessments.selectors import person_assessment_summary
-
-    context |= person_assessment_summary(user=request.user, person=person)
-    return render(request, "cases/person_detail.html", context)
 
 
 def _case_risk(request: AuthenticatedHttpRequest, pk: Any, risk_id: Any):
@@ -315,28 +271,6 @@ class CarePlanDraftView(View):
         )
 
 
-class CarePlanAgreeView(View):
-    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
-        if not access.can_triage_referrals(request.user):
-            raise Http404
-        plan = services.care_plan_draft(actor=request.user, case=case)
-        form = AgreePlanForm(request.POST, case=case)
-        if form.is_valid():
-            from forums.services import item_care_plan_agree
-
-            try:
-                item_care_plan_agree(actor=request.user, item=form.cleaned_data["item"])
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, f"Care plan version {plan.version} agreed.")
-                return redirect("cases:detail", case.pk)
-        context = _plan_context(request, case, plan)
-        context["agree_form"] = form
-        return render(request, "cases/care_plan_draft.html", context)
-
-
 def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) -> HttpResponse:
     from cases.models import CarePlan
 
@@ -368,26 +302,6 @@ def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) 
     )
 
 
-class OutcomeReviewView(View):
-    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
-        form = OutcomeReviewForm(initial={"accommodation_status": case.person.accommodation_status})
-        return render(request, "cases/outcome_review.html", {"case": case, "form": form})
-
-    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
-        form = OutcomeReviewForm(request.POST)
-        if form.is_valid():
-            try:
-                services.outcome_review_record(actor=request.user, case=case, **form.cleaned_data)
-            except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            else:
-                messages.success(request, "Outcome review saved.")
-                return redirect("cases:detail", case.pk)
-        return render(request, "cases/outcome_review.html", {"case": case, "form": form})
-
-
 class CaseStateView(View):
     def _case(self, request: AuthenticatedHttpRequest, pk: Any):
         case = access.case_for(user=request.user, case_id=pk)
@@ -411,51 +325,3 @@ class CaseStateView(View):
                 messages.success(request, "Case status changed.")
                 return redirect("cases:detail", case.pk)
         return render(request, "cases/case_state.html", {"case": case, "form": form})
-
-
-class LeaveCaseView(View):
-    """Practitioners asking to leave are refused (and counted); the chair records the decision."""
-
-    template_name = "cases/leave_case.html"
-
-    def _render(self, request, case, form) -> HttpResponse:
-        return render(request, self.template_name, {"case": case, "form": form})
-
-    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
-        if not access.can_triage_referrals(request.user):
-            raise Http404
-        return self._render(request, case, LeaveCaseForm(case=case))
-
-    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        from forums.services import agency_leaves_case_decide
-
-        case = access.case_for(user=request.user, case_id=pk)
-        if not access.can_triage_referrals(request.user):
-            # A practitioner asking for their agency to step away: a hand-off attempt.
-            agency = request.user.agency
-            if agency is None:
-                raise Http404
-            try:
-                services.case_agency_leave(actor=request.user, case=case, agency=agency)
-            except DomainError as exc:
-                messages.info(request, exc.message)
-            return redirect("cases:detail", case.pk)
-        form = LeaveCaseForm(request.POST, case=case)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                agency_leaves_case_decide(
-                    actor=request.user,
-                    item=data["item"],
-                    agency=data["agency"],
-                    summary=data["summary"],
-                )
-            except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            else:
-                messages.success(
-                    request, f"{data['agency']} is no longer involved, by forum decision."
-                )
-                return redirect("cases:detail", case.pk)
-        return self._render(request, case, form)

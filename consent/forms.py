@@ -9,9 +9,8 @@ from django import forms
 from django.utils import timezone
 
 from consent.models import CapacityOutcome, ConsentMethod, ConsentPurpose, SharingBasis
-from csf_portal.forms import GovukFormMixin
+from csf_portal.forms import GovukDateField, GovukFormMixin, _text, _textarea
 from csf_portal.models import Agency, AgencyKind, User
-from referrals.forms import GovukDateField, _text, _textarea
 
 
 def _agencies():

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
-
-from csf_portal.models import RoleChange, User
 
 
 def _database_status() -> str:
@@ -46,32 +41,3 @@ def system_health() -> dict[str, str]:
     else:
         status = "ok"
     return {"status": status, "database": database, "broker": broker}
-
-
-# --- role and agency changes (the chairs' separation-of-duties log) -----------
-
-
-def role_changes_visible_to(*, user: Any, staff_id: int | None = None) -> QuerySet[RoleChange]:
-    """Changes to who may see what, newest first; nothing for anyone but a forum chair.
-
-    ``staff_id``: only the changes to that account's access.
-    """
-    from access import can_view_role_changes
-
-    if not can_view_role_changes(user):
-        return RoleChange.objects.none()
-    changes = RoleChange.objects.select_related(
-        "user__agency", "actor", "agency_before", "agency_after"
-    ).order_by("-at", "-id")
-    if staff_id is not None:
-        changes = changes.filter(user_id=staff_id)
-    return changes
-
-
-def role_change_staff(*, user: Any, staff_id: int | None) -> User | None:
-    """The member of staff a chair filtered the log by, if there is one."""
-    from access import can_view_role_changes
-
-    if staff_id is None or not can_view_role_changes(user):
-        return None
-    return User.objects.select_related("agency").filter(pk=staff_id).first()

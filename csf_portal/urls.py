@@ -4,15 +4,14 @@ from django.urls import include, path
 from csf_portal import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("pages.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("accounts/mfa/setup/", views.MfaSetupView.as_view(), name="mfa_setup"),
     path("accounts/mfa/verify/", views.MfaVerifyView.as_view(), name="mfa_verify"),
-    path("role-changes/", views.role_changes, name="role_changes"),
     path("referrals/", include("referrals.urls")),
-    path("", include("cases.urls")),
+    path("", include("pages.case_urls")),
     path("people/<uuid:person_id>/consent/", include("consent.urls")),
     path("sharing-bases/", include("consent.approval_urls")),
     path("assessments/", include("assessments.urls")),

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -22,31 +22,7 @@ from django_otp import login as otp_login
 from csf_portal import selectors, services
 from csf_portal.forms import SignInForm, TokenForm
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
-from csf_portal.notifications import notifications_unread
-from csf_portal.pagination import LookaheadPaginator
 from csf_portal.types import AuthenticatedHttpRequest
-
-
-def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """My work: what the signed-in user has to do. Capabilities add their panels."""
-    from consent.selectors import sharing_bases_waiting_count
-    from forums.selectors import my_actions, upcoming_meetings
-    from referrals.selectors import my_work_counts
-
-    user = request.user
-    return render(
-        request,
-        "portal/home.html",
-        {
-            "agency": user.agency,
-            "roles": user.role_names(),
-            "notifications": notifications_unread(user=user),
-            "referrals": my_work_counts(user=user),
-            "meetings": upcoming_meetings(user=user),
-            "actions": my_actions(user=user),
-            "sharing_bases_waiting": sharing_bases_waiting_count(user=user),
-        },
-    )
 
 
 @login_not_required
@@ -152,30 +128,3 @@ class MfaVerifyView(View):
                 "The security code is wrong or has expired. Enter the code your app shows now",
             )
         return render(request, self.template_name, {"form": form, "next": _safe_next(request)})
-
-
-def role_changes(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The forum chairs' log of role, agency and standing-membership changes, newest first.
-
-    Not written to the access log: it shows staff accounts and who changed them,
-    never a case subject's data (DESIGN §4 rule 4 logs reads of person-level data).
-    """
-    import access
-
-    if not access.can_view_role_changes(request.user):
-        raise Http404
-    raw = request.GET.get("user", "")
-    # A member of staff, never a case subject. Past 18 digits no id exists (bigint).
-    staff_id = int(raw) if raw.isdigit() and len(raw) <= 18 else None
-    changes = selectors.role_changes_visible_to(user=request.user, staff_id=staff_id)
-    page = LookaheadPaginator(changes, 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "portal/role_changes.html",
-        {
-            "page": page,
-            "staff_member": selectors.role_change_staff(user=request.user, staff_id=staff_id),
-            "filtered": staff_id is not None,
-            "query": f"user={staff_id}" if staff_id is not None else "",
-        },
-    )

@@ -10,10 +10,9 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import Case
-from csf_portal.forms import GovukFormMixin
+from csf_portal.forms import GovukDateField, GovukFormMixin, _text
 from csf_portal.models import Agency, User
 from forums.models import Action, ForumDecision, SystemIssue
-from referrals.forms import GovukDateField, _text
 
 
 class UserChoiceField(forms.ModelChoiceField):

@@ -2,83 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.layout import Field, Size
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cases.models import AccommodationStatus, Gender, RiskCategory, RiskLevel
-from cases.validators import normalise_nhs_number, validate_nhs_number, validate_no_markup
-from csf_portal.forms import GovukFormMixin
+from cases.validators import normalise_nhs_number, validate_nhs_number
+from csf_portal.forms import GovukDateField, GovukFormMixin, _text, _textarea
 from csf_portal.models import Agency, AgencyKind
 from referrals.models import Referral, ReferralReason
-
-
-def _text(label: str, max_length: int, *, required: bool = True, help_text: str = "", **kw: Any):
-    return forms.CharField(
-        label=label,
-        max_length=max_length,
-        required=required,
-        help_text=help_text,
-        validators=[validate_no_markup],
-        error_messages={
-            "required": kw.pop("required_message", f"Enter {label[0].lower() + label[1:]}"),
-            "max_length": f"{label} must be {max_length} characters or fewer",
-        },
-        **kw,
-    )
-
-
-def _textarea(label: str, *, required_message: str, help_text: str = "", max_length: int = 5000):
-    return _text(
-        label,
-        max_length,
-        help_text=help_text,
-        required_message=required_message,
-        widget=forms.Textarea(attrs={"rows": 6}),
-    )
-
-
-class GovukDateField(DateInputField):
-    """Day, month and year boxes with GOV.UK error messages."""
-
-    def __init__(self, *, label: str, required: bool = True, past_only: bool = True, **kwargs):
-        self.what = label
-        self.past_only = past_only
-        super().__init__(label=label, required=required, **kwargs)
-        self.require_all_fields = True
-        self.error_messages["required"] = f"Enter {label.lower()}"
-        self.error_messages["incomplete"] = f"{label} must include a day, month and year"
-
-    def compress(self, data_list: Any) -> datetime.date | None:
-        day, month, year = data_list
-        if not (day and month and year):
-            return None
-        try:
-            value = datetime.date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValidationError(f"{self.what} must be a real date") from None
-        if value.year < 1900:
-            raise ValidationError(f"{self.what} must be after 1900")
-        if self.past_only and value > timezone.localdate():
-            raise ValidationError(f"{self.what} must be today or in the past")
-        return value
-
-    def clean(self, value: Any) -> Any:
-        try:
-            return super().clean(value)
-        except ValidationError as exc:
-            # The sub-fields' own messages are generic: say what is wrong in our words.
-            ours = (self.what, self.error_messages["required"])
-            messages = [
-                m if m.startswith(ours) else f"{self.what} must be a real date"
-                for m in exc.messages
-            ]
-            raise ValidationError(sorted(set(messages), key=messages.index)) from None
 
 
 class StepForm(GovukFormMixin, forms.Form):

@@ -369,3 +369,29 @@ def timeline(*, referral: Referral, user: User) -> list[dict]:
                 )
         prior = row
     return events
+
+
+# --- a person's referrals, for their page ---------------------------------------
+
+
+def person_referrals(*, user: User, person: Person) -> list[Referral]:
+    return list(
+        access.referrals_visible_to(user=user)
+        .filter(person=person)
+        .exclude(state=Referral.State.DRAFT)
+        .select_related("referring_agency")
+        .order_by("-submitted_at")
+    )
+
+
+def person_meam_domains(*, person: Person) -> list[str]:
+    """MEAM domains named on any of the person's accepted or waiting referrals."""
+    flags = Referral.objects.filter(person=person).exclude(state=Referral.State.DRAFT)
+    domains: list[str] = []
+    for referral in flags.only(
+        "meam_homelessness", "meam_substance_misuse", "meam_offending", "meam_mental_health"
+    ):
+        for label in referral.meam_domains:
+            if label not in domains:
+                domains.append(label)
+    return domains

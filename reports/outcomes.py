@@ -21,10 +21,9 @@ from django.views import View
 
 import access
 from cases.models import MeamDomain
-from csf_portal.forms import GovukFormMixin
+from csf_portal.forms import GovukDateField, GovukFormMixin
 from csf_portal.models import AgencyKind, Role, User
 from csf_portal.types import AuthenticatedHttpRequest
-from referrals.forms import GovukDateField
 from reports import charts, dashboard
 
 

@@ -18,7 +18,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 import access
-from cases.models import Person
+from assessments.selectors import latest_completed
+from cases.models import AccommodationStatus, Case, OutcomeReview, Person, Risk
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import AccessEvent, User
@@ -329,3 +330,61 @@ def documents_sweep(*, now: datetime.datetime | None = None) -> int:
             _enqueue(document)
         count += 1
     return count
+
+
+# --- outcome reviews: the figures the commissioners' outcome report is built from ---------
+
+
+@transaction.atomic
+def outcome_review_record(
+    *,
+    actor: User,
+    case: Case,
+    period_start,
+    period_end,
+    police_contacts: int,
+    ambulance_contacts: int,
+    ae_attendances: int,
+    unplanned_admissions: int,
+    bnb_nights: int,
+    accommodation_status: str,
+    housing_satisfied: str,
+    avoidable: str,
+    avoidable_note: str = "",
+):
+    if not access.can_contribute_to_case(actor, case):
+        raise NotAllowed("Your agency is not involved in this case.")
+    if period_end < period_start:
+        raise DomainError("The end of the period must be after its start", field="period_end")
+    if period_end > timezone.localdate():
+        raise DomainError("The period must have ended by today", field="period_end")
+    latest = latest_completed(person=case.person)
+    review = OutcomeReview(
+        case=case,
+        period_start=period_start,
+        period_end=period_end,
+        police_contacts=police_contacts,
+        ambulance_contacts=ambulance_contacts,
+        ae_attendances=ae_attendances,
+        unplanned_admissions=unplanned_admissions,
+        bnb_nights=bnb_nights,
+        accommodation_status=AccommodationStatus(accommodation_status),
+        housing_satisfied=OutcomeReview.Answer(housing_satisfied),
+        avoidable=OutcomeReview.Answer(avoidable),
+        avoidable_note=avoidable_note,
+        risk_levels=[
+            {"risk": str(r.pk), "category": r.category, "level": r.level}
+            for r in Risk.objects.filter(case=case, status=Risk.Status.OPEN).order_by("created_at")
+        ],
+        assessment_score=latest.total_score if latest else None,
+        recorded_by=actor,
+    )
+    with acting_as(actor):
+        review.save()
+    person = case.person
+    if person.accommodation_status != accommodation_status:
+        person.accommodation_status = accommodation_status
+        with acting_as(actor):
+            person.save(update_fields=["accommodation_status", "updated_at"])
+    access.case_activity_touch(case=case)
+    return review

@@ -40,7 +40,7 @@ from django.apps import apps
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = ("assessments", "cases", "consent", "csf_portal", "forums", "referrals", "reports")
+APPS = ("assessments", "cases", "consent", "csf_portal", "forums", "referrals", "reports", "pages")
 
 # Demo and scale-data builders build a fresh database for a demonstration or a
 # benchmark, not live data: no user acts, and speed matters more than history.

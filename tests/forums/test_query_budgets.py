@@ -14,6 +14,7 @@ from cases import services as case_services
 from csf_portal.models import Role
 from forums import services
 from forums.models import Action, Forum, ForumMembership
+from reports import services as report_services
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
 
@@ -131,7 +132,7 @@ def test_case_page_with_more_actions_discussions_and_reviews(w):
                 due_on=timezone.localdate() + datetime.timedelta(days=7),
             )
             day = timezone.localdate() - datetime.timedelta(days=3 * (i + 1) + n)
-            case_services.outcome_review_record(
+            report_services.outcome_review_record(
                 actor=w["worker"],
                 case=case,
                 period_start=day - datetime.timedelta(days=2),

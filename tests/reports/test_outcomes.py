@@ -13,6 +13,7 @@ from django.utils import timezone
 from cases import services as case_services
 from csf_portal.models import Role
 from reports import dashboard, outcomes
+from reports import services as report_services
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory, set_up
 from tests.referrals.conftest import complete_referral
@@ -45,7 +46,7 @@ def _review(chair, case, start, end, **counts):
         "bnb_nights": 0,
         **counts,
     }
-    return case_services.outcome_review_record(
+    return report_services.outcome_review_record(
         actor=chair,
         case=case,
         period_start=start,

@@ -1,7 +1,10 @@
+"""The case section's URLs (namespace ``cases``): its pages come from several apps."""
+
 from django.urls import path
 
 from assessments.views import AssessmentStartView
 from cases import views
+from pages import views as pages
 
 app_name = "cases"
 
@@ -14,7 +17,7 @@ urlpatterns = [
         views.EmergencyReviewView.as_view(),
         name="emergency_reviewed",
     ),
-    path("cases/<uuid:pk>/", views.case_detail, name="detail"),
+    path("cases/<uuid:pk>/", pages.case_detail, name="detail"),
     path("cases/<uuid:pk>/risks/new/", views.RiskAddView.as_view(), name="risk_add"),
     path("cases/<uuid:pk>/risks/<uuid:risk_id>/", views.RiskEditView.as_view(), name="risk_edit"),
     path(
@@ -25,7 +28,7 @@ urlpatterns = [
     path("cases/<uuid:pk>/care-plan/", views.CarePlanDraftView.as_view(), name="care_plan"),
     path(
         "cases/<uuid:pk>/care-plan/agree/",
-        views.CarePlanAgreeView.as_view(),
+        pages.CarePlanAgreeView.as_view(),
         name="care_plan_agree",
     ),
     path(
@@ -33,10 +36,10 @@ urlpatterns = [
         views.care_plan_version,
         name="care_plan_version",
     ),
-    path("cases/<uuid:pk>/reviews/new/", views.OutcomeReviewView.as_view(), name="review_add"),
+    path("cases/<uuid:pk>/reviews/new/", pages.OutcomeReviewView.as_view(), name="review_add"),
     path("cases/<uuid:pk>/status/", views.CaseStateView.as_view(), name="state"),
-    path("cases/<uuid:pk>/leave/", views.LeaveCaseView.as_view(), name="leave"),
-    path("people/<uuid:pk>/", views.person_detail, name="person"),
+    path("cases/<uuid:pk>/leave/", pages.LeaveCaseView.as_view(), name="leave"),
+    path("people/<uuid:pk>/", pages.person_detail, name="person"),
     path(
         "people/<uuid:person_id>/assessments/new/",
         AssessmentStartView.as_view(),

@@ -1,0 +1,172 @@
+"""Reads for the pages that gather several apps: the case page and the role-change log."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+import access
+from assessments.models import Assessment
+from cases.models import (
+    CarePlan,
+    CarePlanItem,
+    Case,
+    CaseAgency,
+    HandOffAttempt,
+    OutcomeReview,
+    Risk,
+    RiskLevelChange,
+    RiskOwner,
+)
+from csf_portal.models import RoleChange, User
+from forums.models import ForumDecision
+from forums.selectors import case_forum_history
+
+
+def _day_end(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(17, 0)))
+
+
+def case_page(*, user: User, case: Case) -> dict[str, Any]:
+    """Everything the case page shows, in a fixed number of queries."""
+
+    involvements = list(
+        CaseAgency.objects.filter(case=case).select_related("agency", "named_worker")
+    )
+    risks = list(
+        Risk.objects.filter(case=case)
+        .prefetch_related(
+            Prefetch(
+                "owners",
+                queryset=RiskOwner.objects.filter(ended_at__isnull=True).select_related(
+                    "agency", "accepted_by"
+                ),
+                to_attr="current_owners",
+            )
+        )
+        .order_by("status", "created_at")
+    )
+    referrals = list(
+        access.referrals_visible_to(user=user)
+        .filter(case=case)
+        .select_related("referring_agency")
+        .order_by("submitted_at")
+    )
+    decisions = list(
+        ForumDecision.objects.filter(case=case).select_related("meeting__forum", "agency")
+    )
+    level_changes = list(
+        RiskLevelChange.objects.filter(risk__case=case).select_related("risk", "changed_by")
+    )
+    assessments = list(
+        Assessment.objects.filter(
+            person=case.person, state=Assessment.State.COMPLETED
+        ).select_related("agency")
+    )
+    timeline: list[dict[str, Any]] = []
+    plans = list(
+        CarePlan.objects.filter(case=case).prefetch_related(
+            Prefetch(
+                "items", queryset=CarePlanItem.objects.select_related("agency", "named_worker")
+            )
+        )
+    )
+    for p in plans:
+        if p.agreed_at:
+            timeline.append({"at": p.agreed_at, "text": f"Care plan version {p.version} agreed"})
+    for risk in risks:
+        risk.owner_agency_ids = {o.agency_id for o in risk.current_owners}  # type: ignore[attr-defined]
+    for r in referrals:
+        if r.submitted_at:
+            timeline.append({"at": r.submitted_at, "text": f"Referred by {r.referring_agency}"})
+        if r.decided_at:
+            timeline.append(
+                {"at": r.decided_at, "text": f"Referral {r.get_state_display().lower()}"}
+            )
+    for i in involvements:
+        timeline.append({"at": i.joined_at, "text": f"{i.agency} involved"})
+        if i.left_at:
+            timeline.append({"at": i.left_at, "text": f"{i.agency} left, by forum decision"})
+    for c in level_changes:
+        timeline.append(
+            {
+                "at": c.changed_at,
+                "text": f"{c.risk.get_category_display()} risk: {c.get_level_display()}",
+            }
+        )
+    for a in assessments:
+        if a.completed_at:
+            timeline.append(
+                {"at": a.completed_at, "text": f"Assessment by {a.agency}: score {a.total_score}"}
+            )
+    for d in decisions:
+        timeline.append({"at": d.decided_at, "text": f"Forum decision: {d.get_kind_display()}"})
+    reviews = list(OutcomeReview.objects.filter(case=case).select_related("recorded_by"))
+    for rv in reviews:
+        timeline.append(
+            {
+                "at": rv.created_at,
+                "text": f"Outcome review: {rv.emergency_contacts} emergency contacts, "
+                f"{rv.bnb_nights} B&B nights",
+            }
+        )
+    forum = case_forum_history(user=user, case=case)
+    for item in forum["discussions"]:
+        if item.meeting.has_started:
+            timeline.append(
+                {"at": item.meeting.starts_at, "text": f"Discussed at the {item.meeting.forum}"}
+            )
+    for action in forum["actions"]:
+        if action.completed_on:
+            timeline.append(
+                {
+                    "at": _day_end(action.completed_on),
+                    "text": f"Forum action done by {action.owner_agency}",
+                }
+            )
+    timeline.sort(key=lambda e: e["at"], reverse=True)
+    return {
+        "reviews": reviews,
+        "care_plan": next((p for p in plans if p.state == CarePlan.State.AGREED), None),
+        "care_plan_draft": next((p for p in plans if p.state == CarePlan.State.DRAFT), None),
+        "care_plans": plans,
+        "involvements": [i for i in involvements if i.left_at is None],
+        "risks": risks,
+        "open_risks": [r for r in risks if r.status == Risk.Status.OPEN],
+        "handoff_attempts": HandOffAttempt.objects.filter(case=case).count(),
+        "referrals": referrals,
+        "timeline": timeline,
+        "discussions": forum["discussions"],
+        "open_actions": forum["open_actions"],
+        "my_agency_involved": any(
+            i.agency_id == user.agency_id and i.left_at is None for i in involvements
+        ),
+    }
+
+
+# --- role and agency changes (the chairs' separation-of-duties log) -----------
+
+
+def role_changes_visible_to(*, user: Any, staff_id: int | None = None) -> QuerySet[RoleChange]:
+    """Changes to who may see what, newest first; nothing for anyone but a forum chair.
+
+    ``staff_id``: only the changes to that account's access.
+    """
+    if not access.can_view_role_changes(user):
+        return RoleChange.objects.none()
+    changes = RoleChange.objects.select_related(
+        "user__agency", "actor", "agency_before", "agency_after"
+    ).order_by("-at", "-id")
+    if staff_id is not None:
+        changes = changes.filter(user_id=staff_id)
+    return changes
+
+
+def role_change_staff(*, user: Any, staff_id: int | None) -> User | None:
+    """The member of staff a chair filtered the log by, if there is one."""
+    if staff_id is None or not access.can_view_role_changes(user):
+        return None
+    return User.objects.select_related("agency").filter(pk=staff_id).first()
