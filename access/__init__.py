@@ -19,6 +19,7 @@ The rules (DESIGN §4 rule 1):
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -254,6 +255,50 @@ def person_visibility_refresh(*, person: Person) -> None:
         agencies = list(_involved_agencies(case))
         CaseVisibility.objects.filter(case=case).exclude(agency__in=agencies).delete()
         _refresh_visibility(case, agencies)
+
+
+#: Fields of a consent record or sharing basis that say nothing about who is covered: a
+#: write of only these leaves every list as it was.
+_SHARING_BOOKKEEPING = frozenset(
+    {"review_reminder_sent_on", "lapse_reminder_sent_on", "updated_at"}
+)
+
+_sharing_write: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "sharing_write", default=False
+)
+
+
+def sharing_write(
+    record: Any,
+    *,
+    actor: User,
+    agencies: Any = None,
+    update_fields: list[str] | None = None,
+) -> None:
+    """Save a consent record or sharing basis (with its agencies) and who can see the person.
+
+    The one way either is written: the person's list rows are recomputed in the same
+    transaction, so a withdrawal or an ended basis takes a case off lists at once and an
+    approval puts it on, with no caller left to remember it. The suite refuses a save of
+    either model anywhere else (``tests/visibility_guard.py``).
+    """
+    from csf_portal.history import acting_as
+
+    token = _sharing_write.set(True)
+    try:
+        with transaction.atomic(), acting_as(actor):
+            record.save(update_fields=update_fields)
+            if agencies is not None:
+                record.agencies.set(agencies)
+            if update_fields is None or not set(update_fields) <= _SHARING_BOOKKEEPING:
+                person_visibility_refresh(person=record.person)
+    finally:
+        _sharing_write.reset(token)
+
+
+def sharing_write_open() -> bool:
+    """Whether the current code runs inside :func:`sharing_write` (for the suite's guard)."""
+    return _sharing_write.get()
 
 
 def case_visibility_roll(*, today: datetime.date | None = None) -> int:

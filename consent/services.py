@@ -18,7 +18,6 @@ from consent.models import (
     SharingBasis,
 )
 from csf_portal.errors import DomainError, NotAllowed
-from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User
 
 
@@ -75,10 +74,7 @@ def consent_record(
     )
     if what_may_be_shared:
         record.what_may_be_shared = what_may_be_shared
-    with acting_as(actor):
-        record.save()
-        record.agencies.set(agencies)
-    access.person_visibility_refresh(person=person)
+    access.sharing_write(record, actor=actor, agencies=agencies)
     return record
 
 
@@ -96,9 +92,7 @@ def consent_withdraw(
     consent.withdrawn_at = timezone.now()
     consent.withdrawal_recorded_by = recorded_by
     consent.withdrawal_note = note
-    with acting_as(actor):
-        consent.save()
-    access.person_visibility_refresh(person=consent.person)
+    access.sharing_write(consent, actor=actor)
     return consent
 
 
@@ -166,9 +160,7 @@ def sharing_basis_request(
         ends_on=ends_on,
         all_member_agencies=all_member_agencies,
     )
-    with acting_as(actor):
-        record.save()
-        record.agencies.set(agencies)
+    access.sharing_write(record, actor=actor, agencies=agencies)
     if tell_approvers:
         sharing_basis_approvers_notify(basis=record)
     return record
@@ -206,9 +198,7 @@ def sharing_basis_approve(*, actor: User, basis: SharingBasis) -> SharingBasis:
     basis.approved_by = actor
     basis.approved_at = timezone.now()
     basis.approver_role = "Forum chair"
-    with acting_as(actor):
-        basis.save()
-    access.person_visibility_refresh(person=basis.person)
+    access.sharing_write(basis, actor=actor)
     _tell_requester(basis, "Your request to share without consent was approved.")
     return basis
 
@@ -223,8 +213,7 @@ def sharing_basis_refuse(*, actor: User, basis: SharingBasis, reason: str) -> Sh
     basis.refused_by = actor
     basis.refused_at = timezone.now()
     basis.refusal_reason = reason.strip()
-    with acting_as(actor):
-        basis.save()
+    access.sharing_write(basis, actor=actor)
     _tell_requester(basis, "Your request to share without consent was refused.")
     return basis
 
@@ -236,9 +225,7 @@ def sharing_basis_end(*, actor: User, basis: SharingBasis) -> SharingBasis:
     if basis.ended_at is None:
         basis.ended_at = timezone.now()
         basis.ended_by = actor
-        with acting_as(actor):
-            basis.save()
-        access.person_visibility_refresh(person=basis.person)
+        access.sharing_write(basis, actor=actor)
     return basis
 
 
@@ -291,8 +278,9 @@ def consent_review_reminders(*, actor: User, today: datetime.date | None = None)
         if newer.exists():
             # Already renewed: mark it so it is not looked at again, tell no one.
             consent.review_reminder_sent_on = today
-            with acting_as(actor):
-                consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
+            access.sharing_write(
+                consent, actor=actor, update_fields=["review_reminder_sent_on", "updated_at"]
+            )
             continue
         for worker in _involved_workers(consent.person):
             agency_id = worker.agency_id
@@ -314,8 +302,9 @@ def consent_review_reminders(*, actor: User, today: datetime.date | None = None)
                 email_subject="CSF Portal: consent due for review",
             )
         consent.review_reminder_sent_on = today
-        with acting_as(actor):
-            consent.save(update_fields=["review_reminder_sent_on", "updated_at"])
+        access.sharing_write(
+            consent, actor=actor, update_fields=["review_reminder_sent_on", "updated_at"]
+        )
         count += 1
     return count
 
@@ -370,6 +359,7 @@ def sharing_basis_lapse_reminders(*, actor: User, today: datetime.date | None = 
                 )
             count += 1
         basis.lapse_reminder_sent_on = today
-        with acting_as(actor):
-            basis.save(update_fields=["lapse_reminder_sent_on", "updated_at"])
+        access.sharing_write(
+            basis, actor=actor, update_fields=["lapse_reminder_sent_on", "updated_at"]
+        )
     return count

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from csf_portal.history import acting_as, unattributed
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
-from tests import history_guard
+from tests import history_guard, visibility_guard
 from tests.factories import AgencyFactory, UserFactory
 
 # Argon2 is the point in production and costs a tenth of a second a password; the
@@ -25,6 +25,9 @@ override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS).enable()
 # explicit csf_portal.history.unattributed(reason) block (tests/history_guard.py).
 # Connected on import, so session fixtures, every test and its teardown run under it.
 history_guard.connect()
+# Consent and sharing bases are written only through access.sharing_write, which keeps the
+# case lists right in the same transaction (tests/visibility_guard.py).
+visibility_guard.connect()
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +38,18 @@ def _history_names_its_user():
     refused, history_guard.refused[:] = list(history_guard.refused), []
     if refused:
         pytest.fail("History written with no user:\n" + "\n".join(refused), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _sharing_keeps_visibility():
+    """Fail the test on consent or a sharing basis written outside access.sharing_write."""
+    visibility_guard.refused.clear()
+    yield
+    refused, visibility_guard.refused[:] = list(visibility_guard.refused), []
+    if refused:
+        pytest.fail(
+            "Sharing written around the access layer:\n" + "\n".join(refused), pytrace=False
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -88,15 +88,17 @@ DEMO_PASSWORD = settings.DEMO_PASSWORD
 
 @unattributed(SET_UP)
 def give_consent(person, *, agencies=(), all_member_agencies=True, days=365):
-    """A current consent record for the person (recorded directly, for test set-up)."""
+    """A current consent record for the person (written as the service writes it, for set-up)."""
     import datetime
 
     from django.utils import timezone
 
+    import access
     from consent.models import ConsentRecord
 
     today = timezone.localdate()
-    record = ConsentRecord.objects.create(
+    recorder = UserFactory()
+    record = ConsentRecord(
         person=person,
         method="written",
         given_on=today,
@@ -104,9 +106,9 @@ def give_consent(person, *, agencies=(), all_member_agencies=True, days=365):
         purposes=["referral", "care_planning"],
         capacity_outcome="not_in_doubt",
         all_member_agencies=all_member_agencies,
-        recorded_by=UserFactory(),
+        recorded_by=recorder,
     )
-    record.agencies.set(agencies)
+    access.sharing_write(record, actor=recorder, agencies=list(agencies))
     return record
 
 

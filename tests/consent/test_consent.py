@@ -21,7 +21,6 @@ from tests.factories import (
     UserFactory,
     approved_sharing_basis,
     give_consent,
-    set_up,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -101,9 +100,7 @@ def test_new_consent_to_more_agencies_restores_and_widens_access(setting):
 def test_consent_lapses_at_its_review_date(setting):
     consent = setting["consent"]
     consent.review_date = TODAY() - datetime.timedelta(days=1)
-    with set_up():
-        consent.save()
-    access.person_visibility_refresh(person=setting["person"])
+    access.sharing_write(consent, actor=consent.recorded_by)
     assert not _sees(setting["hostel"], setting["case"])
 
 
@@ -244,8 +241,7 @@ def test_review_reminders_go_to_covered_involved_workers_once(setting):
 
     consent = setting["consent"]
     consent.review_date = TODAY() + datetime.timedelta(days=10)
-    with set_up():
-        consent.save()
+    access.sharing_write(consent, actor=consent.recorded_by)
     later = give_consent(
         setting["person"], agencies=[setting["hostel"].agency], all_member_agencies=False, days=200
     )  # not yet due
@@ -272,8 +268,7 @@ def test_no_reminder_for_a_consent_already_renewed(setting):
     consent = setting["consent"]
     consent.given_on = TODAY() - datetime.timedelta(days=300)
     consent.review_date = TODAY() + datetime.timedelta(days=10)
-    with set_up():
-        consent.save()
+    access.sharing_write(consent, actor=consent.recorded_by)
     give_consent(setting["person"], agencies=[setting["hostel"].agency], all_member_agencies=False)
     assert review_reminders() == 0
     assert not Notification.objects.exists()

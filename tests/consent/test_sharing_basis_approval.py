@@ -17,7 +17,7 @@ from csf_portal.errors import NotAllowed
 from csf_portal.models import Notification, Role
 from csf_portal.system import system_actor
 from tests.conftest import signed_in_client
-from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
+from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
 TODAY = timezone.localdate
@@ -100,9 +100,7 @@ def test_consent_covers_only_the_uses_its_purposes_name(w):
     worker = UserFactory(agency=hostel, roles=[Role.PRACTITIONER])
     consent = give_consent(w["person"], agencies=[hostel], all_member_agencies=False)
     consent.purposes = ["referral"]  # to the forum only, not for care planning
-    with set_up():
-        consent.save()
-    access.person_visibility_refresh(person=w["person"])
+    access.sharing_write(consent, actor=consent.recorded_by)
     assert not _sees(worker, w["case"])
     pid = w["person"].pk
     assert access.people_covered(
@@ -112,9 +110,7 @@ def test_consent_covers_only_the_uses_its_purposes_name(w):
         person_ids=[pid], agency_id=hostel.pk, use=access.Use.CARE_COORDINATION
     )
     consent.purposes = ["referral", "care_planning"]
-    with set_up():
-        consent.save()
-    access.person_visibility_refresh(person=w["person"])
+    access.sharing_write(consent, actor=consent.recorded_by)
     assert _sees(worker, w["case"])
 
 
