@@ -10,7 +10,7 @@ import access
 from cases.models import CaseVisibility
 from csf_portal.models import Role
 from tests import visibility_guard
-from tests.factories import AgencyFactory, UserFactory, give_consent, set_up, visible_case
+from tests.factories import AgencyFactory, UserFactory, set_up, visible_case
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +31,11 @@ def test_a_consent_saved_around_the_access_layer_is_refused(refusals_expected):
     case = visible_case(hostel)
     consent = case.person.consents.get()
     consent.purposes = ["referral"]
-    with pytest.raises(visibility_guard.VisibilityNotKept, match="outside access.sharing_write"):
-        with set_up(), transaction.atomic():
-            consent.save()
+    refused = pytest.raises(
+        visibility_guard.VisibilityNotKept, match=r"outside access\.sharing_write"
+    )
+    with refused, set_up(), transaction.atomic():
+        consent.save()
     assert len(refusals_expected) == 1
 
 
