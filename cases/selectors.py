@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 import access
@@ -61,3 +62,87 @@ def case_list_visible_to(*, user: User) -> QuerySet[Case]:
 
 def person_cases(*, user: User, person: Person) -> list[Case]:
     return list(access.cases_visible_to(user=user).filter(person=person))
+
+
+# --- single records inside a case, and emergency access -------------------------------
+
+
+def risk_for(*, user: User, case_id: Any, risk_id: Any) -> tuple[Case, Any]:
+    """A case the user may see and one of its risks; the same 404 for missing and not allowed."""
+    from django.http import Http404
+
+    from cases.models import Risk
+
+    case = access.case_for(user=user, case_id=case_id)
+    try:
+        return case, Risk.objects.get(pk=risk_id, case=case)
+    except (Risk.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def emergency_accesses_of(*, case: Case) -> list[Any]:
+    """The latest emergency accesses to a case, for its page."""
+    from cases.models import BreakGlassAccess
+
+    return list(BreakGlassAccess.objects.filter(case=case).select_related("user", "agency")[:20])
+
+
+def emergency_grants_to_review(*, user: User) -> list[Any]:
+    """Emergency accesses for the chair to review, those not yet reviewed first."""
+    from cases.models import BreakGlassAccess
+
+    if not access.can_triage_referrals(user):
+        return []
+    return list(
+        BreakGlassAccess.objects.select_related(
+            "user", "agency", "case__person", "reviewed_by"
+        ).order_by("reviewed_at", "-started_at")[:200]
+    )
+
+
+def emergency_grant_for(*, user: User, grant_id: Any) -> Any:
+    """One emergency access, for the chair who reviews it; a 404 for anyone else."""
+    from django.http import Http404
+
+    from cases.models import BreakGlassAccess
+
+    if not access.can_triage_referrals(user):
+        raise Http404
+    try:
+        return BreakGlassAccess.objects.get(pk=grant_id)
+    except (BreakGlassAccess.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def agreed_care_plan(*, case: Case) -> Any:
+    """The care plan in force, if one has been agreed."""
+    from cases.models import CarePlan
+
+    return CarePlan.objects.filter(case=case, state=CarePlan.State.AGREED).first()
+
+
+def care_plan_version(*, case: Case, version: int) -> dict[str, Any]:
+    """One version of a case's care plan, the agreed one before it and every version (404 if
+    there is no such version)."""
+    from django.http import Http404
+
+    from cases.models import CarePlan
+
+    plans = {p.version: p for p in CarePlan.objects.filter(case=case)}
+    plan = plans.get(version)
+    if plan is None:
+        raise Http404
+    previous = next(
+        (
+            plans[v]
+            for v in sorted(plans, reverse=True)
+            if v < version and plans[v].state != "draft"
+        ),
+        None,
+    )
+    return {
+        "plan": plan,
+        "items": list(plan.items.select_related("agency", "named_worker")),
+        "previous": previous,
+        "versions": sorted(plans.values(), key=lambda p: -p.version),
+    }

@@ -42,14 +42,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _case_risk(request: AuthenticatedHttpRequest, pk: Any, risk_id: Any):
-    from cases.models import Risk
-
-    case = access.case_for(user=request.user, case_id=pk)
-    try:
-        risk = Risk.objects.get(pk=risk_id, case=case)
-    except (Risk.DoesNotExist, ValueError):
-        raise Http404 from None
-    return case, risk
+    return selectors.risk_for(user=request.user, case_id=pk, risk_id=risk_id)
 
 
 class RiskAddView(View):
@@ -174,26 +167,15 @@ class EmergencyAccessView(View):
 
 
 def emergency_review(request: AuthenticatedHttpRequest) -> HttpResponse:
-    from cases.models import BreakGlassAccess
-
     if not access.can_triage_referrals(request.user):
         raise Http404
-    grants = BreakGlassAccess.objects.select_related(
-        "user", "agency", "case__person", "reviewed_by"
-    ).order_by("reviewed_at", "-started_at")[:200]
+    grants = selectors.emergency_grants_to_review(user=request.user)
     return render(request, "cases/emergency_review.html", {"grants": grants})
 
 
 class EmergencyReviewView(View):
     def post(self, request: AuthenticatedHttpRequest, grant_id: Any) -> HttpResponse:
-        from cases.models import BreakGlassAccess
-
-        if not access.can_triage_referrals(request.user):
-            raise Http404
-        try:
-            grant = BreakGlassAccess.objects.get(pk=grant_id)
-        except (BreakGlassAccess.DoesNotExist, ValueError):
-            raise Http404 from None
+        grant = selectors.emergency_grant_for(user=request.user, grant_id=grant_id)
         form = ReviewForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         try:
@@ -206,9 +188,7 @@ class EmergencyReviewView(View):
 
 
 def _plan_context(request: AuthenticatedHttpRequest, case: Any, plan: Any, form: Any = None):
-    from cases.models import CarePlan
-
-    agreed = CarePlan.objects.filter(case=case, state=CarePlan.State.AGREED).first()
+    agreed = selectors.agreed_care_plan(case=case)
     return {
         "case": case,
         "plan": plan,
@@ -272,33 +252,14 @@ class CarePlanDraftView(View):
 
 
 def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) -> HttpResponse:
-    from cases.models import CarePlan
-
     case = access.case_for(user=request.user, case_id=pk)
-    plans = {p.version: p for p in CarePlan.objects.filter(case=case)}
-    plan = plans.get(version)
-    if plan is None:
-        raise Http404
+    shown = selectors.care_plan_version(case=case, version=version)
     access.record_access(user=request.user, obj=case, request=request, reason="care plan")
-    previous = next(
-        (
-            plans[v]
-            for v in sorted(plans, reverse=True)
-            if v < version and plans[v].state != "draft"
-        ),
-        None,
-    )
+    changes = services.care_plan_changes(before=shown["previous"], after=shown["plan"])
     return render(
         request,
         "cases/care_plan_version.html",
-        {
-            "case": case,
-            "plan": plan,
-            "items": list(plan.items.select_related("agency", "named_worker")),
-            "previous": previous,
-            "changes": services.care_plan_changes(before=previous, after=plan),
-            "versions": sorted(plans.values(), key=lambda p: -p.version),
-        },
+        {"case": case, "changes": changes, **shown},
     )
 
 

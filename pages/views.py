@@ -16,7 +16,6 @@ from assessments.selectors import latest_completed, person_assessment_summary
 from cases import selectors as case_selectors
 from cases import services
 from cases.forms import AgreePlanForm, LeaveCaseForm, OutcomeReviewForm
-from cases.models import BreakGlassAccess
 from cases.views import _plan_context
 from consent.selectors import sharing_bases_waiting_count
 from csf_portal.errors import DomainError
@@ -87,9 +86,7 @@ def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
             "my_emergency_access": access.break_glass_active(request.user, case=case)
             if not case.viewer_is_involved  # type: ignore[attr-defined]  # set by case_for
             else None,
-            "emergency_accesses": list(
-                BreakGlassAccess.objects.filter(case=case).select_related("user", "agency")[:20]
-            ),
+            "emergency_accesses": case_selectors.emergency_accesses_of(case=case),
             "person": case.person,
             "latest_assessment": latest_completed(person=case.person),
             **selectors.case_page(user=request.user, case=case),
