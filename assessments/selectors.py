@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 import access
@@ -29,7 +30,7 @@ def assessment_for(*, user: User, assessment_id: Any) -> Assessment:
     return assessment
 
 
-def _standing(person: Person):
+def _standing(person: Person) -> QuerySet[Assessment]:
     """Completed assessments that have not been replaced by a completed correction."""
     return Assessment.objects.filter(person=person, state=Assessment.State.COMPLETED).exclude(
         corrections__state=Assessment.State.COMPLETED
