@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,7 +14,7 @@ from cases.models import Person
 from csf_portal.models import User
 
 
-def assessment_for(*, user: User, assessment_id: Any) -> Assessment:
+def assessment_for(*, user: User, assessment_id: uuid.UUID | str) -> Assessment:
     """The assessment, if the user may see its person; otherwise 404."""
     from django.core.exceptions import ValidationError
 

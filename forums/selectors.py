@@ -119,7 +119,7 @@ def items_visible(*, user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
     return items.filter(Q(invitations__agency_id=user.agency_id) | Q(presenter=user)).distinct()
 
 
-def item_for(*, user: User, meeting: Meeting, item_id: Any) -> AgendaItem:
+def item_for(*, user: User, meeting: Meeting, item_id: int | str) -> AgendaItem:
     try:
         return (
             items_visible(user=user, meeting=meeting)
@@ -319,7 +319,7 @@ def readable_actions(*, user: User, actions: Iterable[Action]) -> list[Action]:
     return _mark_readable(user, list(actions))
 
 
-def action_for(*, user: User, action_id: Any) -> Action:
+def action_for(*, user: User, action_id: uuid.UUID | str) -> Action:
     try:
         action = Action.objects.select_related(
             "forum",
@@ -383,7 +383,7 @@ def system_issues(*, user: User, theme: str = "", status: str = "") -> QuerySet[
     return issues.order_by("-created_at")
 
 
-def issue_for(*, user: User, issue_id: Any) -> SystemIssue:
+def issue_for(*, user: User, issue_id: uuid.UUID | str) -> SystemIssue:
     if not issues_visible_to(user):
         raise Http404("No such issue")
     try:
