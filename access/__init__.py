@@ -38,7 +38,7 @@ from csf_portal.roles import CASE_BEARING_ROLES as CASE_BEARING_ROLES
 
 if TYPE_CHECKING:
     from cases.models import BreakGlassAccess, Case, Person, Risk
-    from consent.models import SharingBasis
+    from consent.models import ConsentRecord, SharingBasis
     from forums.models import AgendaItem, Forum, ForumDecision
     from referrals.models import Referral
 
@@ -286,10 +286,10 @@ _sharing_write: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 def sharing_write(
-    record: Any,
+    record: ConsentRecord | SharingBasis,
     *,
     actor: User,
-    agencies: Any = None,
+    agencies: Iterable[Agency] | None = None,
     update_fields: list[str] | None = None,
 ) -> None:
     """Save a consent record or sharing basis (with its agencies) and who can see the person.
