@@ -22,7 +22,8 @@ from __future__ import annotations
 import contextvars
 import datetime
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 from django.db.models import QuerySet
@@ -36,19 +37,21 @@ from csf_portal.models import AccessEvent, Agency, Role, User
 from csf_portal.roles import CASE_BEARING_ROLES as CASE_BEARING_ROLES
 
 if TYPE_CHECKING:
-    from cases.models import Case, Person
+    from cases.models import BreakGlassAccess, Case, Person, Risk
+    from consent.models import ConsentRecord, SharingBasis
+    from forums.models import AgendaItem, Forum, ForumDecision
     from referrals.models import Referral
 
 VIEW_CASE = "view_case"
 _VIEW_CASE_PERM = f"cases.{VIEW_CASE}"
 
 
-def has_role(user: Any, role: Role) -> bool:
+def has_role(user: User, role: Role) -> bool:
     """Role membership from the user's groups: superuser status never counts."""
     return role.value in roles_of(user)
 
 
-def _case_agency(user: Any) -> Agency | None:
+def _case_agency(user: User) -> Agency | None:
     """The agency whose access the user acts with, or None (fail closed).
 
     None for a user with no agency, a deactivated agency, a commissioner (aggregate,
@@ -85,16 +88,20 @@ PURPOSES_FOR_USE: dict[Use, frozenset[str]] = {
 }
 
 
-def consent_covers_use(purposes: Any, use: Use) -> bool:
+def consent_covers_use(purposes: Iterable[str] | None, use: Use) -> bool:
     """Whether consent given for ``purposes`` covers ``use``."""
     if use not in PURPOSES_FOR_USE:
         raise ValueError(f"{use!r} is not a use of personal data: it needs no coverage")
     return bool(PURPOSES_FOR_USE[use] & set(purposes or ()))
 
 
+#: (person, all member agencies, named agency, from, until): one consent or sharing basis.
+Coverage = tuple[uuid.UUID, bool, int | None, datetime.date, datetime.date]
+
+
 def _coverages(
-    *, person_ids, use: Use, today: datetime.date, upcoming: bool = False
-) -> list[tuple[Any, bool, int | None, datetime.date, datetime.date]]:
+    *, person_ids: Iterable[uuid.UUID], use: Use, today: datetime.date, upcoming: bool = False
+) -> list[Coverage]:
     """(person, all members, named agency, from, until) of every current consent and
     sharing basis of these people that covers ``use`` (2 queries). ``upcoming``: also
     those that start later.
@@ -110,7 +117,7 @@ def _coverages(
         consents, bases = consents.current_or_future(today), bases.current_or_future(today)
     else:
         consents, bases = consents.current(today), bases.current(today)
-    rows: list[tuple[Any, bool, int | None, datetime.date, datetime.date]] = [
+    rows: list[Coverage] = [
         (person_id, all_members, agency_id, since, until)
         for person_id, all_members, agency_id, since, until, purposes in consents.values_list(
             "person_id", "all_member_agencies", "agencies", "given_on", "review_date", "purposes"
@@ -123,7 +130,9 @@ def _coverages(
     return rows
 
 
-def _window(rows, agency_id: int, today: datetime.date):
+def _window(
+    rows: Iterable[Coverage], agency_id: int, today: datetime.date
+) -> tuple[datetime.date, datetime.date] | None:
     """The stretch of days, from the first that is today or later, that coverage runs
     without a break: (from, until), or None."""
     spans = sorted(
@@ -131,7 +140,7 @@ def _window(rows, agency_id: int, today: datetime.date):
         for _, everyone, named, since, until in rows
         if everyone or named == agency_id
     )
-    window = None
+    window: tuple[datetime.date, datetime.date] | None = None
     for since, until in spans:
         if until < today:
             continue
@@ -145,8 +154,8 @@ def _window(rows, agency_id: int, today: datetime.date):
 
 
 def coverage_window(
-    *, person_id: Any, agency_id: int, use: Use, today: datetime.date | None = None
-):
+    *, person_id: uuid.UUID, agency_id: int, use: Use, today: datetime.date | None = None
+) -> tuple[datetime.date, datetime.date] | None:
     """(first day, last day) of the unbroken coverage of the agency for ``use`` that is
     current, or failing that the next one to start; None if there is none."""
     today = today or timezone.localdate()
@@ -154,7 +163,9 @@ def coverage_window(
     return _window(rows, agency_id, today)
 
 
-def coverage_until(*, person_id: Any, agency_id: int, use: Use, today: datetime.date | None = None):
+def coverage_until(
+    *, person_id: uuid.UUID, agency_id: int, use: Use, today: datetime.date | None = None
+) -> datetime.date | None:
     """Last day consent or a sharing basis covers the agency for ``use`` without a
     break from today; None if none covers it today."""
     today = today or timezone.localdate()
@@ -165,8 +176,12 @@ def coverage_until(*, person_id: Any, agency_id: int, use: Use, today: datetime.
 
 
 def people_covered(
-    *, person_ids, agency_id: int, use: Use, today: datetime.date | None = None
-) -> set[Any]:
+    *,
+    person_ids: Iterable[uuid.UUID],
+    agency_id: int,
+    use: Use,
+    today: datetime.date | None = None,
+) -> set[uuid.UUID]:
     """Which of these people a current consent or sharing basis covers for the agency and use."""
     ids = set(person_ids)
     if not ids:
@@ -179,16 +194,18 @@ def people_covered(
     }
 
 
-def covered_pairs(pairs, *, use: Use, today: datetime.date | None = None) -> set[tuple[Any, int]]:
+def covered_pairs(
+    pairs: Iterable[tuple[uuid.UUID, int]], *, use: Use, today: datetime.date | None = None
+) -> set[tuple[uuid.UUID, int]]:
     """Which (person, agency) pairs a current consent or sharing basis covers for ``use``
     (2 queries)."""
-    pairs = set(pairs)
-    if not pairs:
+    wanted = set(pairs)
+    if not wanted:
         return set()
     today = today or timezone.localdate()
-    people = {p for p, _ in pairs}
-    everyone: set[Any] = set()
-    named: set[tuple[Any, int]] = set()
+    people = {p for p, _ in wanted}
+    everyone: set[uuid.UUID] = set()
+    named: set[tuple[uuid.UUID, int]] = set()
     for person_id, all_members, agency_id, _, _ in _coverages(
         person_ids=people, use=use, today=today
     ):
@@ -196,7 +213,7 @@ def covered_pairs(pairs, *, use: Use, today: datetime.date | None = None) -> set
             everyone.add(person_id)
         if agency_id is not None:
             named.add((person_id, agency_id))
-    return {(p, a) for p, a in pairs if p in everyone or (p, a) in named}
+    return {(p, a) for p, a in wanted if p in everyone or (p, a) in named}
 
 
 def _involved_agencies(case: Case) -> QuerySet[Agency]:
@@ -208,7 +225,7 @@ def _involved_agencies(case: Case) -> QuerySet[Agency]:
     return Agency.objects.filter(group_id__in=groups)
 
 
-def _refresh_visibility(case: Case, agencies) -> None:
+def _refresh_visibility(case: Case, agencies: Iterable[Agency]) -> None:
     """Write each agency's list row: the window its coverage for care coordination runs.
 
     A window that starts later is stored too (``covered_from``), so a future-dated
@@ -269,10 +286,10 @@ _sharing_write: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 def sharing_write(
-    record: Any,
+    record: ConsentRecord | SharingBasis,
     *,
     actor: User,
-    agencies: Any = None,
+    agencies: Iterable[Agency] | None = None,
     update_fields: list[str] | None = None,
 ) -> None:
     """Save a consent record or sharing basis (with its agencies) and who can see the person.
@@ -357,7 +374,7 @@ def case_activity_touch(*, case: Case) -> None:
 # --- predicates -------------------------------------------------------------
 
 
-def is_involved(user: Any, case: Case) -> bool:
+def is_involved(user: User, case: Case) -> bool:
     """The user's agency is involved in the case (whatever consent says)."""
     from cases.models import CaseGroupObjectPermission
 
@@ -371,7 +388,7 @@ def is_involved(user: Any, case: Case) -> bool:
     ).exists()
 
 
-def is_involved_with_person(user: Any, person: Person) -> bool:
+def is_involved_with_person(user: User, person: Person) -> bool:
     from cases.models import CaseGroupObjectPermission
 
     agency = _case_agency(user)
@@ -382,7 +399,7 @@ def is_involved_with_person(user: Any, person: Person) -> bool:
     ).exists()
 
 
-def can_request_emergency_access(user: Any) -> bool:
+def can_request_emergency_access(user: User) -> bool:
     """Who may break glass: an active practitioner of a member agency (never a commissioner).
 
     Everyone else gets a 404 from the emergency-access page and is not offered the link.
@@ -390,7 +407,9 @@ def can_request_emergency_access(user: Any) -> bool:
     return _case_agency(user) is not None and has_role(user, Role.PRACTITIONER)
 
 
-def break_glass_active(user: Any, *, case: Case | None = None, person: Person | None = None):
+def break_glass_active(
+    user: User, *, case: Case | None = None, person: Person | None = None
+) -> BreakGlassAccess | None:
     """The user's unexpired emergency access to this case (or any case of this person)."""
     from cases.models import BreakGlassAccess
 
@@ -404,7 +423,9 @@ def break_glass_active(user: Any, *, case: Case | None = None, person: Person | 
     return active.order_by("-expires_at").first()
 
 
-def meeting_items_open_to(user: Any, *, now: datetime.datetime | None = None):
+def meeting_items_open_to(
+    user: User, *, now: datetime.datetime | None = None
+) -> QuerySet[AgendaItem]:
     """Agenda items whose case the user may see because of a meeting, right now.
 
     A standing member of the forum (named person) or an agency invited to that
@@ -432,7 +453,9 @@ def meeting_items_open_to(user: Any, *, now: datetime.datetime | None = None):
     )
 
 
-def has_meeting_access(user: Any, *, case: Case | None = None, person: Person | None = None):
+def has_meeting_access(
+    user: User, *, case: Case | None = None, person: Person | None = None
+) -> bool:
     items = meeting_items_open_to(user)
     if case is not None:
         items = items.filter(case=case)
@@ -441,7 +464,7 @@ def has_meeting_access(user: Any, *, case: Case | None = None, person: Person | 
     return items.exists()
 
 
-def can_view_case(user: Any, case: Case, *, involved: bool | None = None) -> bool:
+def can_view_case(user: User, case: Case, *, involved: bool | None = None) -> bool:
     """Involved (or on the agenda of a meeting the user attends) and covered; or in an emergency.
 
     ``involved``: what ``is_involved(user, case)`` has just answered, if the caller asked.
@@ -455,7 +478,7 @@ def can_view_case(user: Any, case: Case, *, involved: bool | None = None) -> boo
     return break_glass_active(user, case=case) is not None
 
 
-def can_view_person(user: Any, person: Person) -> bool:
+def can_view_person(user: User, person: Person) -> bool:
     if is_involved_with_person(user, person) and _covered(person.pk, user, Use.CARE_COORDINATION):
         return True
     if has_meeting_access(user, person=person) and _covered(person.pk, user, Use.FORUM_DISCUSSION):
@@ -463,17 +486,19 @@ def can_view_person(user: Any, person: Person) -> bool:
     return break_glass_active(user, person=person) is not None
 
 
-def can_contribute_to_case(user: Any, case: Case) -> bool:
+def can_contribute_to_case(user: User, case: Case) -> bool:
     """Adding to a case (risks, plans, reviews) needs involvement: emergency or meeting-time
     access is for reading only."""
     return is_involved(user, case) and can_view_case(user, case)
 
 
-def _covered(person_id: Any, user: Any, use: Use) -> bool:
+def _covered(person_id: uuid.UUID, user: User, use: Use) -> bool:
+    if user.agency_id is None:
+        return False
     return coverage_until(person_id=person_id, agency_id=user.agency_id, use=use) is not None
 
 
-def case_ids_visible_among(*, user: Any, case_ids) -> set[Any]:
+def case_ids_visible_among(*, user: User, case_ids: Iterable[uuid.UUID | None]) -> set[uuid.UUID]:
     """Which of these cases the user may see now, in a fixed number of queries.
 
     For pages that mention many cases (agendas, action logs, system issues).
@@ -508,7 +533,7 @@ def case_ids_visible_among(*, user: Any, case_ids) -> set[Any]:
     return visible
 
 
-def can_record_consent(user: Any, person: Person) -> bool:
+def can_record_consent(user: User, person: Person) -> bool:
     """Record or withdraw consent: an involved agency's practitioner, or a chair.
 
     Deliberately does not need current consent: recording it is how access returns.
@@ -518,7 +543,7 @@ def can_record_consent(user: Any, person: Person) -> bool:
     return has_role(user, Role.PRACTITIONER) and is_involved_with_person(user, person)
 
 
-def can_approve_sharing_basis(user: Any, basis: Any) -> bool:
+def can_approve_sharing_basis(user: User, basis: SharingBasis) -> bool:
     """Approve or refuse a request to share without consent: a forum chair, never the
     person who asked for it (a second pair of eyes, in their own session)."""
     return (
@@ -528,7 +553,7 @@ def can_approve_sharing_basis(user: Any, basis: Any) -> bool:
     )
 
 
-def can_view_referral(user: Any, referral: Referral) -> bool:
+def can_view_referral(user: User, referral: Referral) -> bool:
     """The referrer, practitioner colleagues in the referring agency, and forum chairs."""
     if not _active(user) or has_role(user, Role.COMMISSIONER):
         return False
@@ -539,7 +564,7 @@ def can_view_referral(user: Any, referral: Referral) -> bool:
     return has_role(user, Role.FORUM_CHAIR) and referral.state != referral.State.DRAFT
 
 
-def can_act_as_referrer(user: Any, referral: Referral) -> bool:
+def can_act_as_referrer(user: User, referral: Referral) -> bool:
     """The referrer, or a practitioner colleague in the referring agency."""
     if not _active(user):
         return False
@@ -548,12 +573,12 @@ def can_act_as_referrer(user: Any, referral: Referral) -> bool:
     return has_role(user, Role.PRACTITIONER) and referral.referring_agency_id == user.agency_id
 
 
-def can_edit_referral(user: Any, referral: Referral) -> bool:
+def can_edit_referral(user: User, referral: Referral) -> bool:
     """Change a draft, submit it, or withdraw before a decision."""
     return referral.is_open and can_act_as_referrer(user, referral)
 
 
-def can_make_referral(user: Any) -> bool:
+def can_make_referral(user: User) -> bool:
     return (
         _active(user)
         and user.agency_id is not None
@@ -561,11 +586,11 @@ def can_make_referral(user: Any) -> bool:
     )
 
 
-def can_triage_referrals(user: Any) -> bool:
+def can_triage_referrals(user: User) -> bool:
     return has_role(user, Role.FORUM_CHAIR)
 
 
-def can_request_subject_access(user: Any) -> bool:
+def can_request_subject_access(user: User) -> bool:
     """Search for a person and export everything held about them: forum chairs only.
 
     The chair (adult safeguarding) answers subject access requests. Administrators
@@ -575,12 +600,12 @@ def can_request_subject_access(user: Any) -> bool:
     return has_role(user, Role.FORUM_CHAIR) and not has_role(user, Role.ADMINISTRATOR)
 
 
-def can_view_role_changes(user: Any) -> bool:
+def can_view_role_changes(user: User) -> bool:
     """The log of role and agency changes: forum chairs, who answer for who sees cases."""
     return has_role(user, Role.FORUM_CHAIR)
 
 
-def can_confirm_person_match(user: Any, referral: Referral) -> bool:
+def can_confirm_person_match(user: User, referral: Referral) -> bool:
     """Compare a submitted referral with people already known, and say who it is about.
 
     A forum chair, and only before the decision: after acceptance the choice is fixed.
@@ -597,7 +622,7 @@ CASE_DECISION_KINDS: frozenset[str] = frozenset(
 )
 
 
-def decision_items_for(*, case: Case, now: datetime.datetime | None = None):
+def decision_items_for(*, case: Case, now: datetime.datetime | None = None) -> QuerySet[AgendaItem]:
     """The case's agenda items at which the forum's decision can be recorded now.
 
     Items of this case at Creative Solutions Forum meetings that have started, whose
@@ -620,7 +645,12 @@ def decision_items_for(*, case: Case, now: datetime.datetime | None = None):
 
 
 def forum_decision_allows(
-    decision: Any, *, case: Case, kind: str, agency: Agency | None = None, risk: Any = None
+    decision: ForumDecision | None,
+    *,
+    case: Case,
+    kind: str,
+    agency: Agency | None = None,
+    risk: Risk | None = None,
 ) -> bool:
     """The one check of no hand-offs: does this recorded decision allow exactly this?
 
@@ -658,7 +688,7 @@ def forum_decision_allows(
 # --- building an agenda (DESIGN §4 rules 1 and 3) -------------------------------
 
 
-def agenda_cases_for(*, user: Any, forum: Any) -> QuerySet[Case]:
+def agenda_cases_for(*, user: User, forum: Forum) -> QuerySet[Case]:
     """The cases the user may put on this forum's agenda: exactly those they may see
     (involved, covered for care coordination) whose consent or sharing basis also
     covers the user's agency for forum discussion. None for a forum that does not
@@ -678,7 +708,7 @@ def agenda_cases_for(*, user: Any, forum: Any) -> QuerySet[Case]:
     return visible.filter(person_id__in=discussable)
 
 
-def can_add_to_agenda(user: Any, case: Case, forum: Any) -> bool:
+def can_add_to_agenda(user: User, case: Case, forum: Forum) -> bool:
     """Whether this user may put this case on this forum's agenda (see ``agenda_cases_for``)."""
     return agenda_cases_for(user=user, forum=forum).filter(pk=case.pk).exists()
 
@@ -686,7 +716,7 @@ def can_add_to_agenda(user: Any, case: Case, forum: Any) -> bool:
 # --- scoped reads -------------------------------------------------------------
 
 
-def cases_visible_to(*, user: Any) -> QuerySet[Case]:
+def cases_visible_to(*, user: User) -> QuerySet[Case]:
     """Cases the user may see, most recently active first: one indexed query."""
     from cases.models import Case
 
@@ -705,7 +735,7 @@ def cases_visible_to(*, user: Any) -> QuerySet[Case]:
     )
 
 
-def case_for(*, user: Any, case_id: uuid.UUID | str) -> Case:
+def case_for(*, user: User, case_id: uuid.UUID | str) -> Case:
     """The case, if the user may see it; otherwise 404 - whether or not it exists."""
     from django.core.exceptions import ValidationError
 
@@ -723,7 +753,7 @@ def case_for(*, user: Any, case_id: uuid.UUID | str) -> Case:
     return case
 
 
-def person_for(*, user: Any, person_id: uuid.UUID | str) -> Person:
+def person_for(*, user: User, person_id: uuid.UUID | str) -> Person:
     """The person, if the user may see them; otherwise 404."""
     from django.core.exceptions import ValidationError
 
@@ -738,7 +768,7 @@ def person_for(*, user: Any, person_id: uuid.UUID | str) -> Person:
     return person
 
 
-def referrals_visible_to(*, user: Any) -> QuerySet[Referral]:
+def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
     """Referrals the user may see (see ``can_view_referral``), as one filter."""
     from django.db.models import Q
 
@@ -754,7 +784,7 @@ def referrals_visible_to(*, user: Any) -> QuerySet[Referral]:
     return Referral.objects.filter(visible)
 
 
-def referral_for(*, user: Any, referral_id: uuid.UUID | str) -> Referral:
+def referral_for(*, user: User, referral_id: uuid.UUID | str) -> Referral:
     """The referral, if the user may see it; otherwise 404."""
     from django.core.exceptions import ValidationError
 
@@ -780,13 +810,14 @@ def client_ip(request: HttpRequest | None) -> str | None:
         return None
     from axes.helpers import get_client_ip_address
 
-    return get_client_ip_address(request)
+    address: str | None = get_client_ip_address(request)
+    return address
 
 
 def record_access(
     *,
     user: User,
-    obj: Any,
+    obj: models.Model,
     request: HttpRequest | None = None,
     action: str = AccessEvent.Action.VIEW,
     reason: str = "",
@@ -808,7 +839,9 @@ def record_access(
     )
 
 
-def emergency_lookup_fingerprint(*, nhs_number: str, family_name: str, date_of_birth: Any) -> str:
+def emergency_lookup_fingerprint(
+    *, nhs_number: str, family_name: str, date_of_birth: datetime.date | None
+) -> str:
     """What an emergency look-up searched for, in a form fit for the access log.
 
     A keyed hash (HMAC with the secret key) of the normalised identifiers, plus the
@@ -835,7 +868,7 @@ def record_emergency_lookup(
     outcome: str,
     searched: str,
     request: HttpRequest | None = None,
-    person_id: Any = None,
+    person_id: uuid.UUID | None = None,
 ) -> AccessEvent:
     """One access-log row for every emergency look-up, whatever its outcome.
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 import access
@@ -12,7 +14,7 @@ from cases.models import Person
 from csf_portal.models import User
 
 
-def assessment_for(*, user: User, assessment_id: Any) -> Assessment:
+def assessment_for(*, user: User, assessment_id: uuid.UUID | str) -> Assessment:
     """The assessment, if the user may see its person; otherwise 404."""
     from django.core.exceptions import ValidationError
 
@@ -29,7 +31,7 @@ def assessment_for(*, user: User, assessment_id: Any) -> Assessment:
     return assessment
 
 
-def _standing(person: Person):
+def _standing(person: Person) -> QuerySet[Assessment]:
     """Completed assessments that have not been replaced by a completed correction."""
     return Assessment.objects.filter(person=person, state=Assessment.State.COMPLETED).exclude(
         corrections__state=Assessment.State.COMPLETED

@@ -71,9 +71,9 @@ def split_full_name(full: str) -> tuple[str, str]:
 def names_of(given: str, family: str, other_names: str = "") -> list[tuple[str, str]]:
     """The person's name and each alias as (given, family) pairs."""
     names = [(given, family)]
-    for alias in (other_names or "").split(","):
-        if alias.strip():
-            names.append(split_full_name(alias))
+    names.extend(
+        split_full_name(alias) for alias in (other_names or "").split(",") if alias.strip()
+    )
     return names
 
 

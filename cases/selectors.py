@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -12,7 +13,9 @@ from cases.models import Case, Person
 from csf_portal.models import User
 
 
-def people_by_identifiers(*, nhs_number: str, family_name: str, date_of_birth) -> QuerySet[Person]:
+def people_by_identifiers(
+    *, nhs_number: str, family_name: str, date_of_birth: datetime.date | None
+) -> QuerySet[Person]:
     """People matching exact identifiers, unscoped.
 
     Only for the two deliberate exceptions to need-to-know, each logged and
@@ -27,7 +30,7 @@ def people_by_identifiers(*, nhs_number: str, family_name: str, date_of_birth) -
 
 
 def emergency_cases_matching(
-    *, nhs_number: str, family_name: str, date_of_birth: Any
+    *, nhs_number: str, family_name: str, date_of_birth: datetime.date | None
 ) -> list[Case]:
     """The latest case of each person matching these identifiers (unscoped: emergency access
     only, called by ``cases.services.break_glass_request`` after its checks and logging)."""
@@ -39,7 +42,7 @@ def emergency_cases_matching(
         .select_related("person")
         .order_by("person_id", "-created_at")
     )
-    latest: dict[Any, Case] = {}
+    latest: dict[uuid.UUID, Case] = {}
     for case in cases:
         latest.setdefault(case.person_id, case)
     return list(latest.values())

@@ -8,6 +8,7 @@ for the forum and commissioners) and the caller is told why.
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,12 @@ from csf_portal.errors import ConcurrentEdit, DomainError, HandOffRefused, NotAl
 from csf_portal.history import acting_as
 from csf_portal.models import Agency, User
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from cases.models import BreakGlassAccess, CarePlan, CarePlanItem
+    from forums.models import ForumDecision
+
 HIGH_LEVELS = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
 
 
@@ -36,7 +43,9 @@ def _check_involved(actor: User, case: Case) -> None:
         raise NotAllowed("Your agency is not involved in this case.")
 
 
-def _attempt(*, case: Case, agency: Agency, actor: User, kind: str, risk: Risk | None = None):
+def _attempt(
+    *, case: Case, agency: Agency, actor: User, kind: str, risk: Risk | None = None
+) -> None:
     """Record a refused hand-off after the service's own transaction has ended.
 
     Callers must not wrap these services in a transaction of their own if the
@@ -78,7 +87,9 @@ def case_agency_join(
     return involvement
 
 
-def case_agency_leave(*, actor: User, case: Case, agency: Agency, decision=None) -> CaseAgency:
+def case_agency_leave(
+    *, actor: User, case: Case, agency: Agency, decision: ForumDecision | None = None
+) -> CaseAgency:
     """Stop an agency's involvement: only with a forum decision for exactly this.
 
     Asked by the chair, or by someone of the leaving agency who can see the case.
@@ -206,7 +217,9 @@ def risk_owner_add(*, actor: User, risk: Risk, agency: Agency, accepted_by: User
     return owner
 
 
-def risk_owner_remove(*, actor: User, owner: RiskOwner, decision=None) -> RiskOwner:
+def risk_owner_remove(
+    *, actor: User, owner: RiskOwner, decision: ForumDecision | None = None
+) -> RiskOwner:
     """Another owner may step back; the last owner only by a forum decision."""
     with transaction.atomic():
         owner = (
@@ -311,10 +324,10 @@ def break_glass_request(
     actor: User,
     nhs_number: str,
     family_name: str,
-    date_of_birth,
+    date_of_birth: datetime.date | None,
     reason: str,
-    request=None,
-):
+    request: HttpRequest | None = None,
+) -> BreakGlassAccess:
     """Find a record by identifiers and open it in an emergency.
 
     Every look-up writes an access-log row (opened, no_match, ambiguous, refused or
@@ -330,7 +343,7 @@ def break_glass_request(
         nhs_number=nhs_number, family_name=family_name, date_of_birth=date_of_birth
     )
     error: DomainError | None = None
-    grant = None
+    grant: BreakGlassAccess | None = None
     with transaction.atomic():
         # One user's look-ups one at a time, so two at once cannot both pass the limit.
         User.objects.select_for_update(of=("self",)).filter(pk=actor.pk).exists()
@@ -368,13 +381,15 @@ def break_glass_request(
                     request=request,
                     person_id=case.person_id,
                 )
-    if error is not None:
-        raise error
+    if grant is None:  # refused, and ``error`` says why
+        raise error or DomainError(NO_EMERGENCY_MATCH)
     return grant
 
 
 @transaction.atomic
-def break_glass_open(*, actor: User, case: Case, reason: str, request=None):
+def break_glass_open(
+    *, actor: User, case: Case, reason: str, request: HttpRequest | None = None
+) -> BreakGlassAccess:
     """Emergency access for one practitioner: time-boxed, logged, told to the chairs."""
     from django.urls import reverse
 
@@ -410,7 +425,7 @@ def break_glass_open(*, actor: User, case: Case, reason: str, request=None):
 
 
 @transaction.atomic
-def break_glass_review(*, actor: User, grant, note: str = ""):
+def break_glass_review(*, actor: User, grant: BreakGlassAccess, note: str = "") -> BreakGlassAccess:
     """The chair's review of an emergency access: recorded once, never overwritten."""
     from cases.models import BreakGlassAccess
 
@@ -438,7 +453,7 @@ def break_glass_review(*, actor: User, grant, note: str = ""):
 # --- care plans ------------------------------------------------------------------
 
 
-def _plan_editable(actor: User, plan, expected_edit_version: int):
+def _plan_editable(actor: User, plan: CarePlan, expected_edit_version: int) -> CarePlan:
     from cases.models import CarePlan
 
     _check_involved(actor, plan.case)
@@ -453,14 +468,14 @@ def _plan_editable(actor: User, plan, expected_edit_version: int):
     return plan
 
 
-def _bump(plan, actor: User) -> None:
+def _bump(plan: CarePlan, actor: User) -> None:
     plan.edit_version += 1
     with acting_as(actor):
         plan.save()
 
 
 @transaction.atomic
-def care_plan_draft(*, actor: User, case: Case):
+def care_plan_draft(*, actor: User, case: Case) -> CarePlan:
     """The case's draft plan, starting a new version from the agreed one if needed."""
     from django.db.models import Max
 
@@ -494,13 +509,13 @@ def care_plan_draft(*, actor: User, case: Case):
 def care_plan_item_add(
     *,
     actor: User,
-    plan,
+    plan: CarePlan,
     expected_edit_version: int,
     what: str,
     agency: Agency,
     named_worker: User | None = None,
-    by_when=None,
-):
+    by_when: datetime.date | None = None,
+) -> CarePlanItem:
     from cases.models import CarePlanItem
 
     plan = _plan_editable(actor, plan, expected_edit_version)
@@ -525,7 +540,9 @@ def care_plan_item_add(
 
 
 @transaction.atomic
-def care_plan_item_remove(*, actor: User, plan, expected_edit_version: int, item_id: int) -> None:
+def care_plan_item_remove(
+    *, actor: User, plan: CarePlan, expected_edit_version: int, item_id: int
+) -> None:
     plan = _plan_editable(actor, plan, expected_edit_version)
     item = plan.items.filter(pk=item_id).first()
     if item is not None:
@@ -535,7 +552,7 @@ def care_plan_item_remove(*, actor: User, plan, expected_edit_version: int, item
 
 
 @transaction.atomic
-def care_plan_agree(*, actor: User, plan, decision):
+def care_plan_agree(*, actor: User, plan: CarePlan, decision: ForumDecision) -> CarePlan:
     """Agree the draft by the forum's decision; the plan it replaces is superseded (and kept).
 
     ``decision``: the forum's CARE_PLAN_AGREED decision on the case's agenda item at a
@@ -577,7 +594,7 @@ def care_plan_agree(*, actor: User, plan, decision):
     return plan
 
 
-def care_plan_changes(*, before, after) -> dict[str, list]:
+def care_plan_changes(*, before: CarePlan | None, after: CarePlan) -> dict[str, list[Any]]:
     """What changed between two versions: added, removed, and re-dated or re-assigned items."""
     old = {i.key(): i for i in before.items.all()} if before else {}
     new = {i.key(): i for i in after.items.all()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from consent.models import ConsentRecord, SharingBasis
 from csf_portal.models import Role, User
 
 
-def person_for_consent(*, user: User, person_id: Any) -> Person:
+def person_for_consent(*, user: User, person_id: uuid.UUID | str) -> Person:
     """The person, if the user may record consent for them; otherwise 404."""
     try:
         person = Person.objects.get(pk=person_id)
@@ -85,7 +86,7 @@ def sharing_bases_waiting_count(*, user: User) -> int | None:
     return len(sharing_bases_waiting_for(user=user))
 
 
-def sharing_basis_for_decision(*, user: User, basis_id: Any) -> SharingBasis:
+def sharing_basis_for_decision(*, user: User, basis_id: uuid.UUID | str) -> SharingBasis:
     """A request the user may decide; otherwise 404 (missing or not theirs to decide)."""
     try:
         basis = (

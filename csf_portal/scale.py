@@ -1338,25 +1338,23 @@ class _City:
             for c in categories
         ]
         homeless = "homelessness" in domains
-        A = AccommodationStatus
+        acc = AccommodationStatus
         living = rng.choices(
             (
-                A.NO_FIXED_ABODE,
-                A.HOSTEL,
-                A.EMERGENCY,
-                A.SOFA_SURFING,
-                A.SUPPORTED,
-                A.OWN_TENANCY,
-                A.CUSTODY,
-                A.HOSPITAL,
-                A.OTHER,
+                acc.NO_FIXED_ABODE,
+                acc.HOSTEL,
+                acc.EMERGENCY,
+                acc.SOFA_SURFING,
+                acc.SUPPORTED,
+                acc.OWN_TENANCY,
+                acc.CUSTODY,
+                acc.HOSPITAL,
+                acc.OTHER,
             ),
             weights=(30, 25, 15, 15, 5, 5, 3, 2, 0) if homeless else (2, 10, 2, 8, 20, 45, 5, 5, 7),
         )[0]
         reasons = [rng.choice(GENERAL_REASONS)]
-        for d in sorted(domains):
-            if rng.random() < 0.5:
-                reasons.append(rng.choice(DOMAIN_REASONS[d]))
+        reasons.extend(rng.choice(DOMAIN_REASONS[d]) for d in sorted(domains) if rng.random() < 0.5)
         return {
             "domains": domains,
             "risks": risks,
@@ -1391,17 +1389,17 @@ class _City:
             days.append(following)
         k = len(days)
         first_accepted = 1 if k > 1 and rng.random() < 0.12 else 0
-        S = Referral.State
+        rs = Referral.State
         states: list[str] = []
         for j in range(k):
             if j < first_accepted:
-                states.append(rng.choices((S.REDIRECTED, S.DECLINED, S.WITHDRAWN), (5, 4, 1))[0])
+                states.append(rng.choices((rs.REDIRECTED, rs.DECLINED, rs.WITHDRAWN), (5, 4, 1))[0])
             elif j == first_accepted:
-                states.append(S.ACCEPTED)
+                states.append(rs.ACCEPTED)
             else:
                 states.append(
                     rng.choices(
-                        (S.ACCEPTED, S.REDIRECTED, S.DECLINED, S.WITHDRAWN), (72, 12, 10, 6)
+                        (rs.ACCEPTED, rs.REDIRECTED, rs.DECLINED, rs.WITHDRAWN), (72, 12, 10, 6)
                     )[0]
                 )
         submitted = [self.work(self.day(d)) for d in days]
@@ -1425,7 +1423,7 @@ class _City:
         closures: list[datetime.date] = []
         reopened = 0
         for j in range(k):
-            if states[j] != S.ACCEPTED:
+            if states[j] != rs.ACCEPTED:
                 continue
             if accepted:
                 gap = (decided[j].date() - accepted[-1].decided.date()).days
@@ -1450,15 +1448,15 @@ class _City:
         opened = accepted[0].decided
         final = accepted[-1].decided.date()
         age = (self.today - final).days
-        CS, CO = Case.State, Case.ClosureOutcome
+        cs, co = Case.State, Case.ClosureOutcome
         if final > self.last_csf:
-            state = CS.AWAITING_FORUM if rng.random() < 0.85 else CS.ACTIVE
+            state = cs.AWAITING_FORUM if rng.random() < 0.85 else cs.ACTIVE
         else:
             weights = (60, 25, 15) if age < 180 else (25, 25, 50) if age < 540 else (6, 8, 86)
-            state = rng.choices((CS.ACTIVE, CS.MONITORING, CS.CLOSED), weights)[0]
+            state = rng.choices((cs.ACTIVE, cs.MONITORING, cs.CLOSED), weights)[0]
         closed_at = None
         outcome = ""
-        if state == CS.CLOSED:
+        if state == cs.CLOSED:
             low = min(45, age - 1)
             closed_day = final + datetime.timedelta(
                 days=rng.randint(low, max(low, min(age - 1, 700)))
@@ -1466,20 +1464,20 @@ class _City:
             closed_at = self.work(closed_day)
             outcome = rng.choices(
                 (
-                    CO.RISK_REDUCED,
-                    CO.RISK_UNCHANGED,
-                    CO.RISK_INCREASED,
-                    CO.LOST_TO_FOLLOW_UP,
-                    CO.DIED,
-                    CO.MOVED_AWAY,
-                    CO.OTHER,
+                    co.RISK_REDUCED,
+                    co.RISK_UNCHANGED,
+                    co.RISK_INCREASED,
+                    co.LOST_TO_FOLLOW_UP,
+                    co.DIED,
+                    co.MOVED_AWAY,
+                    co.OTHER,
                 ),
                 (42, 14, 5, 14, 4, 11, 10),
             )[0]
         end_day = closed_at.date() if closed_at else self.today
-        if outcome in (CO.RISK_REDUCED, CO.RISK_UNCHANGED, CO.RISK_INCREASED):
+        if outcome in (co.RISK_REDUCED, co.RISK_UNCHANGED, co.RISK_INCREASED):
             direction = DIRECTION[outcome]
-        elif state == CS.AWAITING_FORUM:
+        elif state == cs.AWAITING_FORUM:
             direction = 0
         else:
             direction = rng.choices((-1, 0, 1), (55, 30, 15))[0]
@@ -1487,7 +1485,7 @@ class _City:
 
         # Assessments: at the start, then every few months while the case is open.
         assessments: list[tuple[datetime.datetime, uuid.UUID, int]] = []
-        if state != CS.AWAITING_FORUM or rng.random() < 0.3:
+        if state != cs.AWAITING_FORUM or rng.random() < 0.3:
             severity = [rng.choices((0, 1, 2, 3, 4), (5, 15, 30, 32, 18))[0] for _ in self.items]
             day = opened.date() + datetime.timedelta(days=rng.randint(-30, 20))
             for n in range(rng.choices((1, 2, 3), (45, 40, 15))[0]):
@@ -1564,14 +1562,14 @@ class _City:
                 assessment = earlier[-1][1] if earlier else None
             decision_reason = redirect_destination = redirect_service = withdrawal = ""
             decided_at = decided_by = withdrawn_at = None
-            if state_j == S.WITHDRAWN:
+            if state_j == rs.WITHDRAWN:
                 withdrawn_at = decided[j]
                 withdrawal = rng.choice(WITHDRAW_REASONS)
             else:
                 decided_at, decided_by = decided[j], self.chair.pk
-                if state_j == S.DECLINED:
+                if state_j == rs.DECLINED:
                     decision_reason = rng.choice(DECLINE_REASONS)
-                elif state_j == S.REDIRECTED:
+                elif state_j == rs.REDIRECTED:
                     decision_reason = rng.choice(REDIRECT_ADVICE)
                     if rng.random() < 0.3:
                         redirect_destination = Referral.RedirectDestination.NAMED_SERVICE
@@ -1702,7 +1700,7 @@ class _City:
             elif direction > 0 and n == 0:
                 now_level = LEVELS[min(3, LEVEL_INDEX[level] + 1)]
             status = Risk.Status.OPEN
-            if direction < 0 and rng.random() < (0.5 if state == CS.CLOSED else 0.25):
+            if direction < 0 and rng.random() < (0.5 if state == cs.CLOSED else 0.25):
                 status = Risk.Status.CLOSED
             risk_id = self.uid()
             changed = now_level != level
@@ -1798,7 +1796,7 @@ class _City:
                 risks.append((risk_id, category, level))
 
         # Care plans: agreed at the forum, a new version every few months while open.
-        if state != CS.AWAITING_FORUM:
+        if state != cs.AWAITING_FORUM:
             versions: list[tuple[datetime.datetime, uuid.UUID]] = []
             day = opened.date()
             while len(versions) < 4:
@@ -1807,7 +1805,7 @@ class _City:
                     break
                 versions.append((self.at(found[0], 12 * 60 + rng.randint(0, 30)), found[1]))
                 day = found[0] + datetime.timedelta(days=rng.randint(90, 210))
-            drafting = state != CS.CLOSED and (not versions or rng.random() < 0.2)
+            drafting = state != cs.CLOSED and (not versions or rng.random() < 0.2)
             for number, (agreed, meeting_id) in enumerate(versions, start=1):
                 plan_state = (
                     CarePlan.State.AGREED if number == len(versions) else CarePlan.State.SUPERSEDED
@@ -1830,7 +1828,7 @@ class _City:
                 )
 
         # Outcome reviews: the period before the forum, then every three months.
-        if state != CS.AWAITING_FORUM and rng.random() < 0.8:
+        if state != cs.AWAITING_FORUM and rng.random() < 0.8:
             self.reviews(
                 case_id,
                 opened.date(),
@@ -1843,7 +1841,7 @@ class _City:
                 activity,
             )
 
-        if state != CS.AWAITING_FORUM and rng.random() < 0.006:
+        if state != cs.AWAITING_FORUM and rng.random() < 0.006:
             others = [a for a in involved if a != self.chair_agency]
             agency = rng.choice(others)
             at = self.work(opened.date() + datetime.timedelta(days=rng.randint(30, 200)))
@@ -2048,8 +2046,8 @@ class _City:
         for p in picks:
             start = opened + datetime.timedelta(days=91 * p)
             periods.append((start, start + datetime.timedelta(days=90)))
-        A = AccommodationStatus
-        Answer = OutcomeReview.Answer
+        acc = AccommodationStatus
+        answer = OutcomeReview.Answer
         living = prof["living"]
         for n, (start, stop) in enumerate(periods):
             recorded_day = max(stop, opened) + datetime.timedelta(days=rng.randint(5, 20))
@@ -2062,13 +2060,13 @@ class _City:
                 key: round(value * scale * rng.uniform(0.8, 1.2)) for key, value in base.items()
             }
             if direction < 0 and share > 0.5 and rng.random() < 0.55:
-                living = rng.choice((A.OWN_TENANCY, A.SUPPORTED))
-            settled = living in (A.OWN_TENANCY, A.SUPPORTED)
+                living = rng.choice((acc.OWN_TENANCY, acc.SUPPORTED))
+            settled = living in (acc.OWN_TENANCY, acc.SUPPORTED)
             score = None
             for completed, _, total in assessments:
                 if completed <= recorded:
                     score = total
-            avoidable = rng.choices((Answer.YES, Answer.NO, Answer.UNSURE), (38, 42, 20))[0]
+            avoidable = rng.choices((answer.YES, answer.NO, answer.UNSURE), (38, 42, 20))[0]
             levels = [
                 {"risk": str(risk_id), "category": category, "level": level}
                 for risk_id, category, level in risks
@@ -2088,14 +2086,14 @@ class _City:
                     counts["bnb"],
                     living,
                     rng.choices(
-                        (Answer.YES, Answer.NO, Answer.UNSURE),
+                        (answer.YES, answer.NO, answer.UNSURE),
                         (75, 10, 15) if settled else (10, 60, 30),
                     )[0],
                     levels,
                     score,
                     avoidable,
                     rng.choice(AVOIDABLE_NOTES)
-                    if avoidable == Answer.YES and rng.random() < 0.4
+                    if avoidable == answer.YES and rng.random() < 0.4
                     else "",
                     rng.choice(self.practitioners[agency]),
                     recorded,
@@ -2172,7 +2170,7 @@ class _City:
     def extra_referrals(self) -> None:
         """Referrals about people the forum never took on, the triage queue, and drafts."""
         rng = self.rng
-        S = Referral.State
+        rs = Referral.State
         last = self.span - 2
         for _ in range(self.n // 20):
             who, prof = self.identity(), self.profile()
@@ -2183,7 +2181,7 @@ class _City:
                 self.work(self.day(min(last, day + int(rng.lognormvariate(1.3, 0.75))))),
                 submitted + datetime.timedelta(minutes=45),
             )
-            state = rng.choices((S.REDIRECTED, S.DECLINED, S.WITHDRAWN), (5, 4, 1))[0]
+            state = rng.choices((rs.REDIRECTED, rs.DECLINED, rs.WITHDRAWN), (5, 4, 1))[0]
             services = rng.sample([a for a, _ in self.involvable if a != agency], 2)
             self.referral(
                 who,
@@ -2201,20 +2199,22 @@ class _City:
                 consent_person_informed=True,
                 sharing_all_members=True,
                 submitted_at=submitted,
-                decided_at=decided if state != S.WITHDRAWN else None,
-                decided_by_id=self.chair.pk if state != S.WITHDRAWN else None,
+                decided_at=decided if state != rs.WITHDRAWN else None,
+                decided_by_id=self.chair.pk if state != rs.WITHDRAWN else None,
                 decision_reason=(
                     rng.choice(DECLINE_REASONS)
-                    if state == S.DECLINED
+                    if state == rs.DECLINED
                     else rng.choice(REDIRECT_ADVICE)
-                    if state == S.REDIRECTED
+                    if state == rs.REDIRECTED
                     else ""
                 ),
                 redirect_destination=(
-                    Referral.RedirectDestination.PRACTITIONER_FORUM if state == S.REDIRECTED else ""
+                    Referral.RedirectDestination.PRACTITIONER_FORUM
+                    if state == rs.REDIRECTED
+                    else ""
                 ),
-                withdrawn_at=decided if state == S.WITHDRAWN else None,
-                withdrawal_reason=rng.choice(WITHDRAW_REASONS) if state == S.WITHDRAWN else "",
+                withdrawn_at=decided if state == rs.WITHDRAWN else None,
+                withdrawal_reason=rng.choice(WITHDRAW_REASONS) if state == rs.WITHDRAWN else "",
                 created_at=submitted - datetime.timedelta(hours=rng.randint(1, 48)),
                 updated_at=decided,
             )
@@ -2237,7 +2237,7 @@ class _City:
                 services=services,
                 sharing=[],
                 id=self.uid(),
-                state=S.SUBMITTED,
+                state=rs.SUBMITTED,
                 referrer_id=rng.choice(self.practitioners[agency]),
                 referring_agency_id=agency,
                 # Submitting links a known NHS number to the person, as referral_submit does.
@@ -2262,7 +2262,7 @@ class _City:
                 services=[],
                 sharing=[],
                 id=self.uid(),
-                state=S.DRAFT,
+                state=rs.DRAFT,
                 referrer_id=rng.choice(self.practitioners[agency]),
                 referring_agency_id=agency,
                 person_id=None,
@@ -2457,22 +2457,22 @@ class _City:
             weights = (25, 15, 55, 5)
         else:
             weights = (55, 35, 10, 0)
-        AS = Action.Status
-        status = rng.choices((AS.OPEN, AS.IN_PROGRESS, AS.DONE, AS.DROPPED), weights)[0]
+        acts = Action.Status
+        status = rng.choices((acts.OPEN, acts.IN_PROGRESS, acts.DONE, acts.DROPPED), weights)[0]
         reason = note = ""
         updated = completed = None
         version = 1
         latest = today - datetime.timedelta(days=1)
-        if status == AS.DONE:
+        if status == acts.DONE:
             completed = min(
                 latest, max(created.date(), due + datetime.timedelta(days=rng.randint(-25, 20)))
             )
             updated, note, version = self.at(completed, 15 * 60), rng.choice(ACTION_NOTES[:3]), 2
-        elif status == AS.DROPPED:
+        elif status == acts.DROPPED:
             day = min(latest, created.date() + datetime.timedelta(days=rng.randint(7, 60)))
             reason = note = rng.choice(DROP_REASONS)
             updated, version = self.at(day, 15 * 60), 2
-        elif status == AS.IN_PROGRESS:
+        elif status == acts.IN_PROGRESS:
             day = min(latest, created.date() + datetime.timedelta(days=rng.randint(7, 40)))
             updated, note, version = self.at(day, 14 * 60), ACTION_NOTES[3], 2
         self.t_action.add(
@@ -2637,15 +2637,16 @@ class _City:
         title = rng.choice(ISSUE_TITLES[theme]) + rng.choice(ISSUE_PLACES)
         settled_after = rng.randint(90, 420)
         settled: datetime.date | None = at.date() + datetime.timedelta(days=settled_after)
-        IS = SystemIssue.Status
+        iss = SystemIssue.Status
         if settled is not None and settled < self.today:
             status = rng.choices(
-                (IS.RESOLVED, IS.CLOSED, IS.WITH_COMMISSIONERS, IS.IN_PROGRESS), (50, 15, 25, 10)
+                (iss.RESOLVED, iss.CLOSED, iss.WITH_COMMISSIONERS, iss.IN_PROGRESS),
+                (50, 15, 25, 10),
             )[0]
-            if status == IS.IN_PROGRESS:
+            if status == iss.IN_PROGRESS:
                 settled = None
         else:
-            status, settled = rng.choice((IS.OPEN, IS.IN_PROGRESS)), None
+            status, settled = rng.choice((iss.OPEN, iss.IN_PROGRESS)), None
         issue_id = self.uid()
         updated = self.at(settled, 12 * 60) if settled else at
         earlier = [c for c in self.discussed[-60:] if c not in cases]
@@ -2658,10 +2659,10 @@ class _City:
                 "It keeps coming back at the forum and no single service can fix it.",
                 theme,
                 status,
-                rng.choice(RECOMMENDATIONS) if status == IS.WITH_COMMISSIONERS else "",
+                rng.choice(RECOMMENDATIONS) if status == iss.WITH_COMMISSIONERS else "",
                 raised_by,
                 raised_from,
-                1 if status == IS.OPEN else rng.randint(2, 4),
+                1 if status == iss.OPEN else rng.randint(2, 4),
                 at,
                 updated,
             )

@@ -1923,8 +1923,7 @@ class _Builder:
                 + (f", including: {what}." if what else ".")
                 + " Every agency on the plan confirmed it can deliver its part by the dates given."
             )
-        for decision in plan.decisions:
-            parts.append(f"Decision: {decision.summary}")
+        parts.extend(f"Decision: {decision.summary}" for decision in plan.decisions)
         if plan.monitoring:
             parts.append(MONITORING_LINE)
         if plan.closure:

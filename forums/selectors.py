@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 import access
@@ -118,7 +119,7 @@ def items_visible(*, user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
     return items.filter(Q(invitations__agency_id=user.agency_id) | Q(presenter=user)).distinct()
 
 
-def item_for(*, user: User, meeting: Meeting, item_id: Any) -> AgendaItem:
+def item_for(*, user: User, meeting: Meeting, item_id: int | str) -> AgendaItem:
     try:
         return (
             items_visible(user=user, meeting=meeting)
@@ -129,7 +130,9 @@ def item_for(*, user: User, meeting: Meeting, item_id: Any) -> AgendaItem:
         raise Http404("No such item") from exc
 
 
-def _log_case_reads(*, user: User, cases: list[Case], request, reason: str) -> None:
+def _log_case_reads(
+    *, user: User, cases: list[Case], request: HttpRequest | None, reason: str
+) -> None:
     """One access-log row per person whose details the page shows."""
     if not cases:
         return
@@ -152,7 +155,9 @@ def _log_case_reads(*, user: User, cases: list[Case], request, reason: str) -> N
     )
 
 
-def meeting_page(*, user: User, meeting: Meeting, request=None) -> dict[str, Any]:
+def meeting_page(
+    *, user: User, meeting: Meeting, request: HttpRequest | None = None
+) -> dict[str, Any]:
     """Everything the meeting page shows, in a fixed number of queries.
 
     The items' decisions, actions and amendments are read once each for all the items
@@ -310,11 +315,11 @@ def action_log(
     return actions.order_by("due_on", "created_at")
 
 
-def readable_actions(*, user: User, actions) -> list[Action]:
+def readable_actions(*, user: User, actions: Iterable[Action]) -> list[Action]:
     return _mark_readable(user, list(actions))
 
 
-def action_for(*, user: User, action_id: Any) -> Action:
+def action_for(*, user: User, action_id: uuid.UUID | str) -> Action:
     try:
         action = Action.objects.select_related(
             "forum",
@@ -378,7 +383,7 @@ def system_issues(*, user: User, theme: str = "", status: str = "") -> QuerySet[
     return issues.order_by("-created_at")
 
 
-def issue_for(*, user: User, issue_id: Any) -> SystemIssue:
+def issue_for(*, user: User, issue_id: uuid.UUID | str) -> SystemIssue:
     if not issues_visible_to(user):
         raise Http404("No such issue")
     try:
@@ -389,7 +394,9 @@ def issue_for(*, user: User, issue_id: Any) -> SystemIssue:
         raise Http404("No such issue") from exc
 
 
-def issue_page(*, user: User, issue: SystemIssue, request=None) -> dict[str, Any]:
+def issue_page(
+    *, user: User, issue: SystemIssue, request: HttpRequest | None = None
+) -> dict[str, Any]:
     """The issue, its actions, and linked cases only as far as the viewer may see them."""
     case_ids = list(issue.cases.values_list("pk", flat=True))
     visible = access.case_ids_visible_among(user=user, case_ids=case_ids)

@@ -11,8 +11,9 @@ import datetime
 import logging
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +37,9 @@ from forums.models import (
     MinutesAmendment,
     SystemIssue,
 )
+
+if TYPE_CHECKING:
+    from cases.models import CarePlan
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +95,14 @@ def _text(value: str, *, field: str, message: str, required: bool = True) -> str
     return value
 
 
-def _choice(choices, value: str, *, field: str, message: str):
+def _choice[C: models.TextChoices](choices: type[C], value: str, *, field: str, message: str) -> C:
     try:
         return choices(value)
     except ValueError:
         raise DomainError(message, field=field) from None
 
 
-def _save(obj, actor: User, **kwargs) -> None:
+def _save(obj: models.Model, actor: User, **kwargs: Any) -> None:
     with acting_as(actor):
         obj.save(**kwargs)
 
@@ -120,7 +124,13 @@ def _meeting_url(meeting: Meeting) -> str:
 
 
 def _check_meeting_fields(
-    *, forum: Forum, starts_at, ends_at, location: str, online_link: str, exclude=None
+    *,
+    forum: Forum,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime | None,
+    location: str,
+    online_link: str,
+    exclude: Meeting | None = None,
 ) -> datetime.datetime:
     if not location.strip() and not online_link.strip():
         raise DomainError("Give a place or an online link for the meeting", field="location")
@@ -283,7 +293,7 @@ def _check_editable_agenda(meeting: Meeting) -> None:
         raise InvalidTransition("The agenda cannot change once the meeting has been held")
 
 
-def _check_presenter(presenter: User | None, case: Case | None, agencies: Iterable[Agency]):
+def _check_presenter(presenter: User | None, case: Case | None, agencies: Iterable[Agency]) -> None:
     if presenter is None or case is None:
         return
     allowed = {a.pk for a in agencies}
@@ -495,7 +505,7 @@ def _meeting_people(meeting: Meeting) -> list[User]:
     return list(people.values())
 
 
-def _agency_practitioners(agencies) -> list[User]:
+def _agency_practitioners(agencies: Iterable[Agency]) -> list[User]:
     return list(
         User.objects.filter(
             agency__in=agencies,
@@ -794,7 +804,7 @@ def forum_decision_record(
 
 
 @transaction.atomic
-def item_care_plan_agree(*, actor: User, item: AgendaItem):
+def item_care_plan_agree(*, actor: User, item: AgendaItem) -> CarePlan:
     """The forum agrees the case's draft care plan in this item's discussion.
 
     The agreement is a decision on the item (it shows on the minutes); the case

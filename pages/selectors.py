@@ -26,7 +26,7 @@ from forums.models import ForumDecision
 from forums.selectors import case_forum_history
 
 
-def _day_end(day):
+def _day_end(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(17, 0)))
 
 
@@ -66,7 +66,6 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
             person=case.person, state=Assessment.State.COMPLETED
         ).select_related("agency")
     )
-    timeline: list[dict[str, Any]] = []
     plans = list(
         CarePlan.objects.filter(case=case).prefetch_related(
             Prefetch(
@@ -74,9 +73,11 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
             )
         )
     )
-    for p in plans:
-        if p.agreed_at:
-            timeline.append({"at": p.agreed_at, "text": f"Care plan version {p.version} agreed"})
+    timeline: list[dict[str, Any]] = [
+        {"at": p.agreed_at, "text": f"Care plan version {p.version} agreed"}
+        for p in plans
+        if p.agreed_at
+    ]
     for risk in risks:
         risk.owner_agency_ids = {o.agency_id for o in risk.current_owners}  # type: ignore[attr-defined]
     for r in referrals:
@@ -90,43 +91,44 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
         timeline.append({"at": i.joined_at, "text": f"{i.agency} involved"})
         if i.left_at:
             timeline.append({"at": i.left_at, "text": f"{i.agency} left, by forum decision"})
-    for c in level_changes:
-        timeline.append(
-            {
-                "at": c.changed_at,
-                "text": f"{c.risk.get_category_display()} risk: {c.get_level_display()}",
-            }
-        )
-    for a in assessments:
-        if a.completed_at:
-            timeline.append(
-                {"at": a.completed_at, "text": f"Assessment by {a.agency}: score {a.total_score}"}
-            )
-    for d in decisions:
-        timeline.append({"at": d.decided_at, "text": f"Forum decision: {d.get_kind_display()}"})
+    timeline.extend(
+        {
+            "at": c.changed_at,
+            "text": f"{c.risk.get_category_display()} risk: {c.get_level_display()}",
+        }
+        for c in level_changes
+    )
+    timeline.extend(
+        {"at": a.completed_at, "text": f"Assessment by {a.agency}: score {a.total_score}"}
+        for a in assessments
+        if a.completed_at
+    )
+    timeline.extend(
+        {"at": d.decided_at, "text": f"Forum decision: {d.get_kind_display()}"} for d in decisions
+    )
     reviews = list(OutcomeReview.objects.filter(case=case).select_related("recorded_by"))
-    for rv in reviews:
-        timeline.append(
-            {
-                "at": rv.created_at,
-                "text": f"Outcome review: {rv.emergency_contacts} emergency contacts, "
-                f"{rv.bnb_nights} B&B nights",
-            }
-        )
+    timeline.extend(
+        {
+            "at": rv.created_at,
+            "text": f"Outcome review: {rv.emergency_contacts} emergency contacts, "
+            f"{rv.bnb_nights} B&B nights",
+        }
+        for rv in reviews
+    )
     forum = case_forum_history(user=user, case=case)
-    for item in forum["discussions"]:
-        if item.meeting.has_started:
-            timeline.append(
-                {"at": item.meeting.starts_at, "text": f"Discussed at the {item.meeting.forum}"}
-            )
-    for action in forum["actions"]:
-        if action.completed_on:
-            timeline.append(
-                {
-                    "at": _day_end(action.completed_on),
-                    "text": f"Forum action done by {action.owner_agency}",
-                }
-            )
+    timeline.extend(
+        {"at": item.meeting.starts_at, "text": f"Discussed at the {item.meeting.forum}"}
+        for item in forum["discussions"]
+        if item.meeting.has_started
+    )
+    timeline.extend(
+        {
+            "at": _day_end(action.completed_on),
+            "text": f"Forum action done by {action.owner_agency}",
+        }
+        for action in forum["actions"]
+        if action.completed_on
+    )
     timeline.sort(key=lambda e: e["at"], reverse=True)
     return {
         "reviews": reviews,
@@ -150,7 +152,7 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
 # --- role and agency changes (the chairs' separation-of-duties log) -----------
 
 
-def role_changes_visible_to(*, user: Any, staff_id: int | None = None) -> QuerySet[RoleChange]:
+def role_changes_visible_to(*, user: User, staff_id: int | None = None) -> QuerySet[RoleChange]:
     """Changes to who may see what, newest first; nothing for anyone but a forum chair.
 
     ``staff_id``: only the changes to that account's access.
@@ -165,7 +167,7 @@ def role_changes_visible_to(*, user: Any, staff_id: int | None = None) -> QueryS
     return changes
 
 
-def role_change_staff(*, user: Any, staff_id: int | None) -> User | None:
+def role_change_staff(*, user: User, staff_id: int | None) -> User | None:
     """The member of staff a chair filtered the log by, if there is one."""
     if staff_id is None or not access.can_view_role_changes(user):
         return None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
+from typing import Any
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import NullIf
 from django.utils import timezone
@@ -99,7 +103,7 @@ def triage_queue(*, user: User) -> QuerySet[Referral]:
     )
 
 
-def referral_detail(*, user: User, referral_id) -> Referral:
+def referral_detail(*, user: User, referral_id: uuid.UUID | str) -> Referral:
     referral = access.referral_for(user=user, referral_id=referral_id)
     return _with_details(Referral.objects.filter(pk=referral.pk)).get()
 
@@ -161,7 +165,7 @@ def person_matches_for_triage(*, user: User, referral: Referral) -> list[Person]
 MATCHES, DIFFERS, ONE_SIDE = "matches", "differs", "one_side"
 
 
-def _status(ours, theirs, agree: bool | None = None) -> str | None:
+def _status(ours: object, theirs: object, agree: bool | None = None) -> str | None:
     if not ours and not theirs:
         return None
     if not ours or not theirs:
@@ -171,7 +175,7 @@ def _status(ours, theirs, agree: bool | None = None) -> str | None:
     return MATCHES if agree else DIFFERS
 
 
-def _identifier_rows(referral: Referral, person: Person) -> list[dict]:
+def _identifier_rows(referral: Referral, person: Person) -> list[dict[str, Any]]:
     """Both sets of identifiers side by side, each flagged by the matching rules.
 
     Name and date of birth are compared by the strict rule of
@@ -180,7 +184,7 @@ def _identifier_rows(referral: Referral, person: Person) -> list[dict]:
     Neither record holds an address or postcode; the GP practice stands in for it.
     """
 
-    def dob(value):
+    def dob(value: datetime.date | None) -> str:
         return f"{value:%-d %B %Y}" if value else ""
 
     ours_name, theirs_name = referral.person_name, str(person).strip()
@@ -244,7 +248,7 @@ def _identifier_rows(referral: Referral, person: Person) -> list[dict]:
     ]
 
 
-def identity_comparisons(*, user: User, referral: Referral) -> list[dict]:
+def identity_comparisons(*, user: User, referral: Referral) -> list[dict[str, Any]]:
     """Everyone a submitted referral may be about, each beside the referral's identifiers.
 
     The person it is linked to (identifiers agree), the person proposed at submission
@@ -260,7 +264,7 @@ def identity_comparisons(*, user: User, referral: Referral) -> list[dict]:
     if referral.proposed_person is not None:
         found.append((referral.proposed_person, "proposed"))
     found += [(p, "possible") for p in person_matches_for_triage(user=user, referral=referral)]
-    seen: set = set()
+    seen: set[uuid.UUID] = set()
     comparisons = []
     for person, relation in found:
         if person.pk in seen:
@@ -313,12 +317,12 @@ def earlier_referrals(*, user: User, referral: Referral) -> list[Referral]:
     ]
 
 
-def state_history(*, referral: Referral) -> list[dict]:
+def state_history(*, referral: Referral) -> list[dict[str, Any]]:
     """Each change of state: to what, when, by whom (from the referral's history)."""
     rows = list(
         referral.history.select_related("history_user").order_by("history_date", "history_id")
     )
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     previous = None
     for row in rows:
         if row.state != previous:
@@ -329,7 +333,7 @@ def state_history(*, referral: Referral) -> list[dict]:
     return events
 
 
-def timeline(*, referral: Referral, user: User) -> list[dict]:
+def timeline(*, referral: Referral, user: User) -> list[dict[str, Any]]:
     """The referral's history: each change of state, and - for a chair - who it is about.
 
     Identity events (a match proposed at submission; the chair's "same person" or
@@ -340,7 +344,7 @@ def timeline(*, referral: Referral, user: User) -> list[dict]:
     rows = list(
         referral.history.select_related("history_user").order_by("history_date", "history_id")
     )
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     prior = None
     for row in rows:
         if prior is None or row.state != prior.state:

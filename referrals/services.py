@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.urls import reverse
@@ -23,6 +23,10 @@ from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User
 from csf_portal.notifications import notification_send
 from referrals.models import Referral, ReferralReason, ReferralRisk
+
+if TYPE_CHECKING:
+    from assessments.models import Assessment
+    from forums.models import Meeting
 
 S = Referral.State
 
@@ -181,7 +185,7 @@ def referral_use_person(*, actor: User, referral: Referral, person: Person | Non
     return referral
 
 
-def _latest_assessment(person: Person | None):
+def _latest_assessment(person: Person | None) -> Assessment | None:
     if person is None:
         return None
     from assessments.selectors import latest_completed
@@ -431,7 +435,7 @@ def referral_accept(
     referral: Referral,
     person: Person | None = None,
     reason: str = "",
-    meeting=None,
+    meeting: Meeting | None = None,
     new_person: bool = False,
 ) -> Referral:
     """Accept: open a case for the person, or reopen their closed case (a repeat referral).

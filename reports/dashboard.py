@@ -180,7 +180,6 @@ def _cohort(f: Filters) -> dict[str, Any]:
 
     referrals = _referrals(f)
     cases = _cases(f)
-    S = CaseModel.State
     totals = referrals.aggregate(
         referrals=Count("pk"),
         known=Count("person", distinct=True),
@@ -189,8 +188,8 @@ def _cohort(f: Filters) -> dict[str, Any]:
     )
     case_totals = cases.aggregate(
         cases=Count("pk"),
-        active=Count("pk", filter=~Q(state=S.CLOSED)),
-        closed=Count("pk", filter=Q(state=S.CLOSED)),
+        active=Count("pk", filter=~Q(state=CaseModel.State.CLOSED)),
+        closed=Count("pk", filter=Q(state=CaseModel.State.CLOSED)),
     )
     end = f.end
     band = Case(
@@ -255,8 +254,9 @@ def _flow(f: Filters) -> dict[str, Any]:
     from referrals.models import Referral
 
     referrals = _referrals(f)
-    S = Referral.State
-    decided = referrals.filter(state__in=[S.ACCEPTED, S.REDIRECTED, S.DECLINED])
+    decided = referrals.filter(
+        state__in=[Referral.State.ACCEPTED, Referral.State.REDIRECTED, Referral.State.DECLINED]
+    )
     first_discussion = Subquery(
         AgendaItem.objects.filter(
             case=OuterRef("case"), meeting__starts_at__gte=OuterRef("submitted_at")
@@ -264,7 +264,7 @@ def _flow(f: Filters) -> dict[str, Any]:
         .order_by("meeting__starts_at")
         .values("meeting__starts_at")[:1]
     )
-    accepted = referrals.filter(state=S.ACCEPTED)
+    accepted = referrals.filter(state=Referral.State.ACCEPTED)
     start, end = _bounds(f)
     meetings = Meeting.objects.filter(
         forum__kind=Forum.Kind.CSF,
@@ -335,7 +335,6 @@ def _outcomes(f: Filters) -> dict[str, Any]:
     from cases.models import HandOffAttempt, OutcomeReview, Risk
 
     cases = _cases(f)
-    S = CaseModel.State
     at_referral = Subquery(
         Risk.objects.filter(case=OuterRef("pk"))
         .values("case")
@@ -363,7 +362,9 @@ def _outcomes(f: Filters) -> dict[str, Any]:
             "pk",
             filter=Q(Exists(Risk.objects.filter(case=OuterRef("pk"), level_at_referral__in=HIGH))),
         ),
-        lost=Count("pk", filter=Q(state=S.CLOSED, closure_outcome="lost_to_follow_up")),
+        lost=Count(
+            "pk", filter=Q(state=CaseModel.State.CLOSED, closure_outcome="lost_to_follow_up")
+        ),
     )
     last = reviewed.annotate(
         last_status=Subquery(latest.values("accommodation_status")[:1]),

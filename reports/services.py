@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -24,6 +25,11 @@ from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import AccessEvent, User
 from reports.models import GeneratedDocument, UnitCost
+
+if TYPE_CHECKING:
+    from cases.models import CarePlan
+    from forums.models import Meeting
+    from reports.dashboard import Filters
 
 logger = logging.getLogger(__name__)
 D = GeneratedDocument
@@ -61,7 +67,7 @@ def subject_access_request(*, actor: User, person: Person, pdf: bool = False) ->
     return _request(actor=actor, kind=kind, key=f"{kind}:{person.pk}:{actor.pk}", person=person)
 
 
-def _meeting_case_ids(meeting) -> list[Any]:
+def _meeting_case_ids(meeting: Meeting) -> list[uuid.UUID]:
     from forums.models import AgendaItem
 
     return list(
@@ -71,7 +77,7 @@ def _meeting_case_ids(meeting) -> list[Any]:
     )
 
 
-def may_have_meeting_pack(user: User, meeting) -> bool:
+def may_have_meeting_pack(user: User, meeting: Meeting) -> bool:
     """A meeting's members and invitees who may see every case on its agenda now."""
     from forums.selectors import meetings_visible_to
 
@@ -88,7 +94,12 @@ def may_have_meeting_pack(user: User, meeting) -> bool:
 
 
 def meeting_pack_allowed(
-    meeting, *, user: User, runs: bool, case_ids: set[Any], visible_case_ids: set[Any]
+    meeting: Meeting,
+    *,
+    user: User,
+    runs: bool,
+    case_ids: set[uuid.UUID],
+    visible_case_ids: set[uuid.UUID],
 ) -> bool:
     """The pack rule, for a meeting the user may see: a planned meeting's only for
     those who run it, and only for someone who may see every case on the agenda and
@@ -112,13 +123,13 @@ def meeting_pack_allowed(
     return people <= covered
 
 
-def _runs(user: User, meeting) -> bool:
+def _runs(user: User, meeting: Meeting) -> bool:
     from forums.services import can_run_forum
 
     return can_run_forum(user, meeting.forum)
 
 
-def meeting_pack_request(*, actor: User, meeting) -> D:
+def meeting_pack_request(*, actor: User, meeting: Meeting) -> D:
     """A meeting pack prepared for ``actor``: only for someone who may see every case in it."""
     if not may_have_meeting_pack(actor, meeting):
         raise NotAllowed("Only people who may see every case on the agenda get the meeting pack.")
@@ -132,7 +143,7 @@ def meeting_pack_request(*, actor: User, meeting) -> D:
     )
 
 
-def care_plan_pdf_request(*, actor: User, plan, easy_read: bool = False) -> D:
+def care_plan_pdf_request(*, actor: User, plan: CarePlan, easy_read: bool = False) -> D:
     """A care plan version as a PDF, for anyone who may see the case."""
     if not access.can_view_case(actor, plan.case):
         raise NotAllowed("You cannot see this case.")
@@ -146,7 +157,7 @@ def care_plan_pdf_request(*, actor: User, plan, easy_read: bool = False) -> D:
     )
 
 
-def outcomes_report_request(*, actor: User, filters) -> D:
+def outcomes_report_request(*, actor: User, filters: Filters) -> D:
     """The dashboard as a PDF for the period and filters (aggregate figures only)."""
     from reports.outcomes import can_view_outcomes
 
@@ -174,7 +185,7 @@ def may_download(user: User, document: D) -> bool:
     return access.can_request_subject_access(user)
 
 
-def document_people(document: D) -> list[Any]:
+def document_people(document: D) -> list[uuid.UUID]:
     """Whose personal data a document holds: each download is in their access log."""
     if document.kind == D.Kind.MEETING_PACK and document.meeting is not None:
         from cases.models import Case
@@ -192,7 +203,7 @@ def document_download_record(*, actor: User, document: D, request: HttpRequest) 
     """One access-log row per person whose data the downloaded document holds."""
     sar = (D.Kind.SUBJECT_ACCESS_JSON, D.Kind.SUBJECT_ACCESS_PDF)
     action = AccessEvent.Action.EXPORT if document.kind in sar else AccessEvent.Action.DOWNLOAD
-    people = document_people(document)
+    people: list[uuid.UUID | None] = [*document_people(document)]
     AccessEvent.objects.bulk_create(
         [
             AccessEvent(
@@ -340,8 +351,8 @@ def outcome_review_record(
     *,
     actor: User,
     case: Case,
-    period_start,
-    period_end,
+    period_start: datetime.date,
+    period_end: datetime.date,
     police_contacts: int,
     ambulance_contacts: int,
     ae_attendances: int,
@@ -351,7 +362,7 @@ def outcome_review_record(
     housing_satisfied: str,
     avoidable: str,
     avoidable_note: str = "",
-):
+) -> OutcomeReview:
     if not access.can_contribute_to_case(actor, case):
         raise NotAllowed("Your agency is not involved in this case.")
     if period_end < period_start:

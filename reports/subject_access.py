@@ -29,22 +29,20 @@ def _row(obj: Model) -> dict[str, Any]:
 
 
 def _history(queryset) -> list[dict[str, Any]]:
-    out = []
-    for h in queryset.select_related("history_user").order_by("history_date"):
-        out.append(
-            {
-                "object_id": str(h.id),
-                "when": h.history_date,
-                "who": str(h.history_user) if h.history_user else "",
-                "change": h.get_history_type_display(),
-                "record": {
-                    f.attname: getattr(h, f.attname)
-                    for f in h.instance_type._meta.concrete_fields
-                    if f.attname not in _SECRET_FIELDS
-                },
-            }
-        )
-    return out
+    return [
+        {
+            "object_id": str(h.id),
+            "when": h.history_date,
+            "who": str(h.history_user) if h.history_user else "",
+            "change": h.get_history_type_display(),
+            "record": {
+                f.attname: getattr(h, f.attname)
+                for f in h.instance_type._meta.concrete_fields
+                if f.attname not in _SECRET_FIELDS
+            },
+        }
+        for h in queryset.select_related("history_user").order_by("history_date")
+    ]
 
 
 def build(person: Person) -> dict[str, Any]:

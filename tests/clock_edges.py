@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import zoneinfo
+
+UK = zoneinfo.ZoneInfo("Europe/London")
 
 
 def _last_sunday(year: int, month: int) -> datetime.date:
@@ -40,4 +43,4 @@ def edges(today: datetime.date) -> list[str]:
 
 
 if __name__ == "__main__":
-    print("\n".join(edges(datetime.date.today())))
+    print("\n".join(edges(datetime.datetime.now(UK).date())))

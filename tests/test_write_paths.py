@@ -401,16 +401,16 @@ def check_admin(
         if bases & {"TabularInline", "StackedInline", "InlineModelAdmin"}:
             model = attributes.get("model")
             if isinstance(model, ast.Name) and model.id in tracked:
-                for verb in ("add", "change", "delete"):
-                    if not _returns_false(methods.get(f"has_{verb}_permission")):
-                        found.append(
-                            Violation(
-                                module.path,
-                                node.lineno,
-                                f"inline {node.name} of tracked {model.id} can {verb}: "
-                                "inlines of tracked models are read-only",
-                            )
-                        )
+                found.extend(
+                    Violation(
+                        module.path,
+                        node.lineno,
+                        f"inline {node.name} of tracked {model.id} can {verb}: "
+                        "inlines of tracked models are read-only",
+                    )
+                    for verb in ("add", "change", "delete")
+                    if not _returns_false(methods.get(f"has_{verb}_permission"))
+                )
             continue
         for model_name in registered.get(node.name, []):
             if model_name not in tracked:
@@ -427,16 +427,16 @@ def check_admin(
                     needed.append("save_related")
             if may["delete"]:
                 needed += ["delete_model", "delete_queryset"]
-            for hook in needed:
-                if not _calls_a_service(methods.get(hook), module):
-                    found.append(
-                        Violation(
-                            module.path,
-                            node.lineno,
-                            f"{node.name} ({model_name}): {hook} does not call a service, "
-                            "so the admin writes without one",
-                        )
-                    )
+            found.extend(
+                Violation(
+                    module.path,
+                    node.lineno,
+                    f"{node.name} ({model_name}): {hook} does not call a service, "
+                    "so the admin writes without one",
+                )
+                for hook in needed
+                if not _calls_a_service(methods.get(hook), module)
+            )
     return found
 
 

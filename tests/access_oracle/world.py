@@ -454,10 +454,11 @@ def world_plans(draw) -> WorldPlan:
             )
         )
     )
-    items = []
-    for m in range(len(meetings)):
-        for c in draw(st.lists(case, min_size=1, max_size=3, unique=True)):
-            items.append(ItemPlan(m, c, draw(st.frozensets(agency, max_size=3))))
+    items = [
+        ItemPlan(m, c, draw(st.frozensets(agency, max_size=3)))
+        for m in range(len(meetings))
+        for c in draw(st.lists(case, min_size=1, max_size=3, unique=True))
+    ]
     with_agency = [i for i, u in enumerate(users) if u.agency is not None]
     memberships = ()
     if with_agency:

@@ -36,10 +36,11 @@ from forums.models import SystemIssue
 UK = zoneinfo.ZoneInfo("Europe/London")
 UTC = datetime.UTC
 
-# 2026 to 2037: twelve years, both clock changes in each.
+# 2026 to 2037: twelve years, both clock changes in each. Hypothesis takes naive bounds and
+# makes the moments aware through ``timezones``.
 moments = st.datetimes(
-    min_value=datetime.datetime(2026, 1, 1),
-    max_value=datetime.datetime(2037, 12, 31, 23, 59),
+    min_value=datetime.datetime(2026, 1, 1),  # noqa: DTZ001
+    max_value=datetime.datetime(2037, 12, 31, 23, 59),  # noqa: DTZ001
     timezones=st.just(UTC),
 )
 

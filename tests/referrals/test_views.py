@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from csf_portal.models import AccessEvent, Role
 from referrals.models import Referral, ReferralReason
@@ -115,7 +116,7 @@ def _assert_error(response, message, kept=None):
         ({"nhs_number": "485 777 3456"}, "Enter a real NHS number"),
         ({"nhs_number": "12345"}, "Enter an NHS number with 10 digits"),
         (
-            {"date_of_birth_2": str(datetime.date.today().year + 1)},
+            {"date_of_birth_2": str(timezone.localdate().year + 1)},
             "Date of birth must be today or in the past",
         ),
         ({"date_of_birth_0": "31", "date_of_birth_1": "2"}, "Date of birth must be a real date"),

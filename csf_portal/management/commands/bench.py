@@ -434,12 +434,12 @@ def render_table(results: dict[str, Any]) -> str:
         "| p95 vs baseline | Targets |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for row in results["pages"].values():
-        lines.append(
-            f"| {row['title']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
-            f"| {row['queries']} | {row['throughput_ratio']:.0%} | {row['p95_ratio']:.1f}× "
-            f"| {_verdict(row.get('meets_targets'))} |"
-        )
+    lines.extend(
+        f"| {row['title']} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} "
+        f"| {row['queries']} | {row['throughput_ratio']:.0%} | {row['p95_ratio']:.1f}× "
+        f"| {_verdict(row.get('meets_targets'))} |"
+        for row in results["pages"].values()
+    )
     workers = results.get("workers") or []
     if workers:
         peak = max(w.get("peak_rss_mb", 0) for w in workers)
