@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -11,6 +12,9 @@ from django.db.models import QuerySet
 import access
 from cases.models import Case, Person
 from csf_portal.models import User
+
+if TYPE_CHECKING:
+    from cases.models import BreakGlassAccess, CarePlan, Risk
 
 
 def people_by_identifiers(
@@ -70,7 +74,9 @@ def person_cases(*, user: User, person: Person) -> list[Case]:
 # --- single records inside a case, and emergency access -------------------------------
 
 
-def risk_for(*, user: User, case_id: Any, risk_id: Any) -> tuple[Case, Any]:
+def risk_for(
+    *, user: User, case_id: uuid.UUID | str, risk_id: uuid.UUID | str
+) -> tuple[Case, Risk]:
     """A case the user may see and one of its risks; the same 404 for missing and not allowed."""
     from django.http import Http404
 
@@ -83,14 +89,14 @@ def risk_for(*, user: User, case_id: Any, risk_id: Any) -> tuple[Case, Any]:
         raise Http404 from None
 
 
-def emergency_accesses_of(*, case: Case) -> list[Any]:
+def emergency_accesses_of(*, case: Case) -> list[BreakGlassAccess]:
     """The latest emergency accesses to a case, for its page."""
     from cases.models import BreakGlassAccess
 
     return list(BreakGlassAccess.objects.filter(case=case).select_related("user", "agency")[:20])
 
 
-def emergency_grants_to_review(*, user: User) -> list[Any]:
+def emergency_grants_to_review(*, user: User) -> list[BreakGlassAccess]:
     """Emergency accesses for the chair to review, those not yet reviewed first."""
     from cases.models import BreakGlassAccess
 
@@ -103,7 +109,7 @@ def emergency_grants_to_review(*, user: User) -> list[Any]:
     )
 
 
-def emergency_grant_for(*, user: User, grant_id: Any) -> Any:
+def emergency_grant_for(*, user: User, grant_id: uuid.UUID | str) -> BreakGlassAccess:
     """One emergency access, for the chair who reviews it; a 404 for anyone else."""
     from django.http import Http404
 
@@ -117,7 +123,7 @@ def emergency_grant_for(*, user: User, grant_id: Any) -> Any:
         raise Http404 from None
 
 
-def agreed_care_plan(*, case: Case) -> Any:
+def agreed_care_plan(*, case: Case) -> CarePlan | None:
     """The care plan in force, if one has been agreed."""
     from cases.models import CarePlan
 
