@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import segno
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -59,48 +61,42 @@ class SignOutView(auth_views.LogoutView):
     template_name = "registration/logged_out.html"
 
 
+WRONG_CODE = "The security code is wrong or has expired. Enter the code your app shows now"
+
+
 @method_decorator(never_cache, name="dispatch")
 class MfaSetupView(View):
     """Enrol an authenticator app: show a QR code, confirm with a first code."""
 
     request: AuthenticatedHttpRequest
-
     template_name = "mfa/setup.html"
 
-    def _context(self, request: AuthenticatedHttpRequest, form: TokenForm) -> dict[str, object]:
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if any(devices_for_user(request.user, confirmed=True)):  # already enrolled
+            return redirect(f"{reverse('mfa_verify')}?next={_safe_next(request)}")
+        return super().dispatch(request, *args, **kwargs)
+
+    def _render(self, request: AuthenticatedHttpRequest, form: TokenForm) -> HttpResponse:
         device = services.totp_device_for_enrolment(user=request.user)
-        qr = segno.make(device.config_url, error="m")
-        return {
-            "form": form,
-            "qr_svg": qr.svg_data_uri(scale=5, border=2),
-            "secret": services.totp_secret_for_display(device=device),
-            "next": _safe_next(request),
-        }
+        qr = segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
+        secret = services.totp_secret_for_display(device=device)
+        context = {"form": form, "qr_svg": qr, "secret": secret, "next": _safe_next(request)}
+        return render(request, self.template_name, context)
 
     def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
-        if any(devices_for_user(request.user, confirmed=True)):
-            return redirect(f"{reverse('mfa_verify')}?next={_safe_next(request)}")
-        return render(
-            request, self.template_name, self._context(request, TokenForm(submit_label="Confirm"))
-        )
+        return self._render(request, TokenForm(submit_label="Confirm"))
 
     def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
-        if any(devices_for_user(request.user, confirmed=True)):
-            return redirect(f"{reverse('mfa_verify')}?next={_safe_next(request)}")
         form = TokenForm(request.POST, submit_label="Confirm")
         if form.is_valid():
-            device = services.totp_device_confirm(
-                user=request.user, token=form.cleaned_data["token"]
-            )
+            token = form.cleaned_data["token"]
+            device = services.totp_device_confirm(user=request.user, token=token)
             if device is not None:
                 otp_login(request, device)
                 messages.success(request, "Your authenticator app is set up.")
                 return redirect(_safe_next(request))
-            form.add_error(
-                "token",
-                "The security code is wrong or has expired. Enter the code your app shows now",
-            )
-        return render(request, self.template_name, self._context(request, form))
+            form.add_error("token", WRONG_CODE)
+        return self._render(request, form)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -123,8 +119,5 @@ class MfaVerifyView(View):
             if device is not None:
                 otp_login(request, device)
                 return redirect(_safe_next(request))
-            form.add_error(
-                "token",
-                "The security code is wrong or has expired. Enter the code your app shows now",
-            )
+            form.add_error("token", WRONG_CODE)
         return render(request, self.template_name, {"form": form, "next": _safe_next(request)})

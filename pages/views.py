@@ -16,6 +16,7 @@ from assessments.selectors import latest_completed, person_assessment_summary
 from cases import selectors as case_selectors
 from cases import services
 from cases.forms import AgreePlanForm, LeaveCaseForm, OutcomeReviewForm
+from cases.models import Case
 from cases.views import _plan_context
 from consent.selectors import sharing_bases_waiting_count
 from csf_portal.errors import DomainError
@@ -147,32 +148,34 @@ class OutcomeReviewView(View):
         return render(request, "cases/outcome_review.html", {"case": case, "form": form})
 
 
+def _practitioner_asks_to_leave(request: AuthenticatedHttpRequest, case: Case) -> HttpResponse:
+    """A practitioner asking for their agency to step away: refused, and counted as a hand-off
+    attempt (DESIGN §4 rule 2)."""
+    agency = request.user.agency
+    if agency is None:
+        raise Http404
+    try:
+        services.case_agency_leave(actor=request.user, case=case, agency=agency)
+    except DomainError as exc:
+        messages.info(request, exc.message)
+    return redirect("cases:detail", case.pk)
+
+
 class LeaveCaseView(View):
     """Practitioners asking to leave are refused (and counted); the chair records the decision."""
 
     template_name = "cases/leave_case.html"
 
-    def _render(self, request, case, form) -> HttpResponse:
-        return render(request, self.template_name, {"case": case, "form": form})
-
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         case = access.case_for(user=request.user, case_id=pk)
         if not access.can_triage_referrals(request.user):
             raise Http404
-        return self._render(request, case, LeaveCaseForm(case=case))
+        return render(request, self.template_name, {"case": case, "form": LeaveCaseForm(case=case)})
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         case = access.case_for(user=request.user, case_id=pk)
         if not access.can_triage_referrals(request.user):
-            # A practitioner asking for their agency to step away: a hand-off attempt.
-            agency = request.user.agency
-            if agency is None:
-                raise Http404
-            try:
-                services.case_agency_leave(actor=request.user, case=case, agency=agency)
-            except DomainError as exc:
-                messages.info(request, exc.message)
-            return redirect("cases:detail", case.pk)
+            return _practitioner_asks_to_leave(request, case)
         form = LeaveCaseForm(request.POST, case=case)
         if form.is_valid():
             data = form.cleaned_data
@@ -190,4 +193,4 @@ class LeaveCaseView(View):
                     request, f"{data['agency']} is no longer involved, by forum decision."
                 )
                 return redirect("cases:detail", case.pk)
-        return self._render(request, case, form)
+        return render(request, self.template_name, {"case": case, "form": form})
