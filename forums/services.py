@@ -45,40 +45,11 @@ DEFAULT_MEETING_LENGTH = datetime.timedelta(hours=2)
 S = Meeting.State
 
 
-# --- who may do what --------------------------------------------------------
-
-
-def can_run_forum(user: User, forum: Forum) -> bool:
-    """The forum chair role, or the chair named in this forum's standing membership."""
-    if access.has_role(user, Role.FORUM_CHAIR):
-        return True
-    return ForumMembership.objects.filter(
-        ForumMembership.sitting(timezone.localdate()),
-        forum=forum,
-        user=user,
-        role=ForumMembership.Role.CHAIR,
-    ).exists()
-
-
-def can_work_system_issues(user: User) -> bool:
-    return access.has_role(user, Role.FORUM_CHAIR) or access.has_role(user, Role.SOG_MEMBER)
-
-
-def can_update_action(user: User, action: Action) -> bool:
-    """The owner, a colleague in the owning agency, or whoever runs the forum."""
-    if not getattr(user, "is_active", False):
-        return False
-    if action.owner_id == user.pk or (
-        user.agency_id is not None
-        and action.owner_agency_id == user.agency_id
-        and not access.has_role(user, Role.COMMISSIONER)
-    ):
-        return True
-    return can_run_forum(user, action.forum)
+# --- who may do what (the rules are in ``access``) ------------------------------
 
 
 def _require_runner(actor: User, forum: Forum) -> None:
-    if not can_run_forum(actor, forum):
+    if not access.can_run_forum(actor, forum):
         raise NotAllowed(f"Only the chair of the {forum} does this.")
 
 
@@ -927,7 +898,7 @@ def action_update(
     due_on: datetime.date | None = None,
 ) -> Action:
     """An owner reports progress; done and dropped close it (dropped says why)."""
-    if not can_update_action(actor, action):
+    if not access.can_update_action(actor, action):
         raise NotAllowed("Only the owning agency or the forum chair updates this action.")
     action = Action.objects.select_for_update(of=("self",)).get(pk=action.pk)
     if action.version != expected_version:
@@ -940,7 +911,7 @@ def action_update(
     # A dropped action says why; reopened, it no longer carries the old reason.
     action.status_reason = note if status == Action.Status.DROPPED else ""
     if due_on is not None and due_on != action.due_on:
-        if not can_run_forum(actor, action.forum):
+        if not access.can_run_forum(actor, action.forum):
             raise NotAllowed("Only the forum chair changes a due date.")
         action.due_on = due_on
     if status == Action.Status.DONE and action.status != Action.Status.DONE:
@@ -1035,7 +1006,7 @@ def system_issue_raise(
     SOG members see the issue, not the person: the text may not name anyone
     whose case it comes from.
     """
-    if not can_work_system_issues(actor):
+    if not access.can_work_system_issues(actor):
         raise NotAllowed("Forum chairs and SOG members raise system issues.")
     title = _text(title, field="title", message="Give the issue a short title")
     if len(title) > 200:
@@ -1077,7 +1048,7 @@ def system_issue_update(
     recommendation: str,
     expected_version: int,
 ) -> SystemIssue:
-    if not can_work_system_issues(actor):
+    if not access.can_work_system_issues(actor):
         raise NotAllowed("Forum chairs and SOG members update system issues.")
     issue = SystemIssue.objects.select_for_update().get(pk=issue.pk)
     if issue.version != expected_version:
@@ -1136,7 +1107,7 @@ def membership_check(
     ask again inside their transaction.
     """
     is_admin = access.has_role(actor, Role.ADMINISTRATOR)
-    if not (is_admin or access.has_role(actor, Role.FORUM_CHAIR)):
+    if not access.can_manage_standing_membership(actor):
         raise NotAllowed("Forum chairs and administrators manage standing membership.")
     if is_admin and actor.pk == user.pk:
         # Separation of duties: an administrator never gives themselves case access.
