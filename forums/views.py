@@ -83,8 +83,6 @@ def forum_index(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             **selectors.meeting_list(user=user),
             "forums_run": forums_run,
-            "sees_actions": selectors.action_log_visible_to(user),
-            "sees_issues": selectors.issues_visible_to(user),
         },
     )
 
@@ -829,7 +827,6 @@ def issue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "statuses": SystemIssue.Status.choices,
             "theme": theme,
             "status": status,
-            "may_raise": access.can_work_system_issues(request.user),
         },
     )
 
