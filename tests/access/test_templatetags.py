@@ -16,7 +16,7 @@ from access.templatetags import OFFERS
 from csf_portal.models import Role
 from forums.models import Forum
 from tests.conftest import signed_in_client
-from tests.factories import UserFactory, set_up
+from tests.factories import AgencyFactory, UserFactory, set_up, visible_case
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -123,3 +123,34 @@ def test_the_issues_page_offers_raising_one_only_to_who_may():
     assert reverse("forums:issue_new") in sog.text
     assert commissioner.status_code == 200
     assert reverse("forums:issue_new") not in commissioner.text
+
+
+@pytest.mark.django_db
+def test_the_consent_page_links_back_to_the_person_only_for_who_may_see_them():
+    practitioner = UserFactory(roles=[Role.PRACTITIONER])
+    case = visible_case(practitioner.agency)
+    chair = UserFactory(roles=[Role.FORUM_CHAIR])  # may record consent, not see the person
+    url = reverse("consent:overview", args=[case.person.pk])
+    person = f'href="{reverse("cases:person", args=[case.person.pk])}" class="govuk-back-link"'
+    seen = signed_in_client(practitioner).get(url)
+    unseen = signed_in_client(chair).get(url)
+    assert seen.status_code == unseen.status_code == 200
+    assert person in seen.text
+    assert person not in unseen.text
+
+
+@pytest.mark.django_db
+def test_a_completed_assessment_offers_a_correction_to_who_may_see_the_person():
+    from assessments import services as assessment_services
+
+    hostel, mental_health = AgencyFactory(), AgencyFactory()
+    case = visible_case(hostel, mental_health)
+    assessor, colleague = UserFactory(agency=hostel), UserFactory(agency=mental_health)
+    assessment = assessment_services.assessment_start(actor=assessor, person=case.person)
+    answers = {item.pk: (2, "") for item in assessment.template.items.all()}
+    assessment_services.assessment_save(actor=assessor, assessment=assessment, answers=answers)
+    url = reverse("assessments:detail", args=[assessment.pk])
+    correct = reverse("assessments:correct", args=[assessment.pk])
+    assert correct not in signed_in_client(assessor).get(url).text  # a draft: not yet
+    assessment_services.assessment_complete(actor=assessor, assessment=assessment)
+    assert correct in signed_in_client(colleague).get(url).text
