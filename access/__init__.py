@@ -537,30 +537,30 @@ def can_confirm_person_match(user: Any, referral: Referral) -> bool:
     return has_role(user, Role.FORUM_CHAIR) and referral.state == referral.State.SUBMITTED
 
 
-def can_record_forum_decisions(user: Any) -> bool:
+def can_record_forum_decisions(user: User) -> bool:
     """Record on the case what the forum decided - its status, an agreed care plan, an
     agency joining or leaving - as the forum's chair: the forum chair role."""
     return has_role(user, Role.FORUM_CHAIR)
 
 
-def can_review_emergency_access(user: Any) -> bool:
+def can_review_emergency_access(user: User) -> bool:
     """Review emergency accesses after the event: forum chairs."""
     return has_role(user, Role.FORUM_CHAIR)
 
 
-def can_decide_sharing_bases(user: Any) -> bool:
+def can_decide_sharing_bases(user: User) -> bool:
     """Be shown requests to share without consent, to decide them: forum chairs (each
     request is then put to ``can_approve_sharing_basis``)."""
     return has_role(user, Role.FORUM_CHAIR)
 
 
-def can_manage_standing_membership(user: Any) -> bool:
+def can_manage_standing_membership(user: User) -> bool:
     """Add or change forums' standing members: forum chairs and administrators (an
     administrator never their own membership: ``forums.services``)."""
     return has_role(user, Role.ADMINISTRATOR) or has_role(user, Role.FORUM_CHAIR)
 
 
-def can_view_outcomes(user: Any) -> bool:
+def can_view_outcomes(user: User) -> bool:
     """The commissioners' dashboard and outcome exports (de-identified aggregates):
     commissioners, forum chairs and System Optimisation Group members."""
     return any(
@@ -665,14 +665,17 @@ def can_add_to_agenda(user: Any, case: Case, forum: Any) -> bool:
 
 # --- forums: who runs them, actions, system issues, the meeting pack -------------
 
+if TYPE_CHECKING:
+    from forums.models import Action, AgendaItem, Forum, Meeting
 
-def can_run_any_forum(user: Any) -> bool:
+
+def can_run_any_forum(user: User) -> bool:
     """Run every forum's meetings: the forum chair role (a standing chair runs only
     their own forum's: ``can_run_forum``)."""
     return has_role(user, Role.FORUM_CHAIR)
 
 
-def can_run_forum(user: Any, forum: Any) -> bool:
+def can_run_forum(user: User, forum: Forum) -> bool:
     """Run this forum's meetings (agenda, invitations, minutes, decisions, actions): the
     forum chair role, or the chair named in this forum's standing membership."""
     from forums.models import ForumMembership
@@ -687,17 +690,17 @@ def can_run_forum(user: Any, forum: Any) -> bool:
     ).exists()
 
 
-def can_work_system_issues(user: Any) -> bool:
+def can_work_system_issues(user: User) -> bool:
     """Raise and update system issues: forum chairs and System Optimisation Group members."""
     return has_role(user, Role.FORUM_CHAIR) or has_role(user, Role.SOG_MEMBER)
 
 
-def can_view_system_issues(user: Any) -> bool:
+def can_view_system_issues(user: User) -> bool:
     """The system issues log: those who work it, and commissioners."""
     return can_work_system_issues(user) or has_role(user, Role.COMMISSIONER)
 
 
-def can_view_action_log(user: Any) -> bool:
+def can_view_action_log(user: User) -> bool:
     """The forums' action log: staff of an agency; a commissioner only if they also work
     system issues. (A case action says what it is only to those who may see the case.)"""
     if not getattr(user, "is_active", False) or user.agency_id is None:
@@ -705,7 +708,7 @@ def can_view_action_log(user: Any) -> bool:
     return not has_role(user, Role.COMMISSIONER) or can_work_system_issues(user)
 
 
-def can_update_action(user: Any, action: Any) -> bool:
+def can_update_action(user: User, action: Action) -> bool:
     """Update an action's progress: its owner, a colleague in the owning agency (not a
     commissioner), or whoever runs the forum."""
     if not getattr(user, "is_active", False):
@@ -719,7 +722,7 @@ def can_update_action(user: Any, action: Any) -> bool:
     return can_run_forum(user, action.forum)
 
 
-def action_owners_for(*, item: Any) -> QuerySet[User]:
+def action_owners_for(*, item: AgendaItem) -> QuerySet[User]:
     """Who may be given an action on this agenda item: active staff of an agency; for a
     case, only people (not commissioners) of the agencies involved in it or invited to
     the item. By agency, then name."""
@@ -732,13 +735,18 @@ def action_owners_for(*, item: Any) -> QuerySet[User]:
     return users.order_by("agency__name", "last_name", "first_name")
 
 
-def can_own_action(user: Any, item: Any) -> bool:
+def can_own_action(user: User, item: AgendaItem) -> bool:
     """Whether this user may be given an action on this agenda item (``action_owners_for``)."""
     return action_owners_for(item=item).filter(pk=user.pk).exists()
 
 
 def can_have_meeting_pack(
-    meeting: Any, *, user: Any, runs: bool, case_ids: set[Any], visible_case_ids: set[Any]
+    meeting: Meeting,
+    *,
+    user: User,
+    runs: bool,
+    case_ids: set[uuid.UUID],
+    visible_case_ids: set[uuid.UUID],
 ) -> bool:
     """The meeting pack rule, for a meeting the user may see (DESIGN §4 rules 1 and 3).
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Iterable
+from typing import Any
 
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,14 +45,14 @@ def _text(value: str, *, field: str, message: str, required: bool = True) -> str
     return value
 
 
-def _choice(choices, value: str, *, field: str, message: str):
+def _choice[C: models.TextChoices](choices: type[C], value: str, *, field: str, message: str) -> C:
     try:
         return choices(value)
     except ValueError:
         raise DomainError(message, field=field) from None
 
 
-def _save(obj, actor: User, **kwargs) -> None:
+def _save(obj: models.Model, actor: User, **kwargs: Any) -> None:
     with acting_as(actor):
         obj.save(**kwargs)
 
@@ -89,7 +91,7 @@ def _meeting_people(meeting: Meeting) -> list[User]:
     return list(people.values())
 
 
-def _agency_practitioners(agencies) -> list[User]:
+def _agency_practitioners(agencies: Iterable[Agency]) -> list[User]:
     return list(
         User.objects.filter(
             agency__in=agencies,

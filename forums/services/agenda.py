@@ -41,7 +41,7 @@ def _check_editable_agenda(meeting: Meeting) -> None:
         raise InvalidTransition("The agenda cannot change once the meeting has been held")
 
 
-def _check_presenter(presenter: User | None, case: Case | None, agencies: Iterable[Agency]):
+def _check_presenter(presenter: User | None, case: Case | None, agencies: Iterable[Agency]) -> None:
     if presenter is None or case is None:
         return
     allowed = {a.pk for a in agencies}

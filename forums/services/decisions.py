@@ -3,6 +3,8 @@ no hand-offs), and what they change on the case."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,6 +27,9 @@ from forums.services._common import (
     _state_now,
     _text,
 )
+
+if TYPE_CHECKING:
+    from cases.models import CarePlan
 
 
 @transaction.atomic
@@ -171,7 +176,7 @@ def forum_decision_record(
 
 
 @transaction.atomic
-def item_care_plan_agree(*, actor: User, item: AgendaItem):
+def item_care_plan_agree(*, actor: User, item: AgendaItem) -> CarePlan:
     """The forum agrees the case's draft care plan in this item's discussion.
 
     The agreement is a decision on the item (it shows on the minutes); the case

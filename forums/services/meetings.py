@@ -26,7 +26,13 @@ from forums.services._common import (
 
 
 def _check_meeting_fields(
-    *, forum: Forum, starts_at, ends_at, location: str, online_link: str, exclude=None
+    *,
+    forum: Forum,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime | None,
+    location: str,
+    online_link: str,
+    exclude: Meeting | None = None,
 ) -> datetime.datetime:
     if not location.strip() and not online_link.strip():
         raise DomainError("Give a place or an online link for the meeting", field="location")
