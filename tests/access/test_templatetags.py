@@ -154,3 +154,25 @@ def test_a_completed_assessment_offers_a_correction_to_who_may_see_the_person():
     assert correct not in signed_in_client(assessor).get(url).text  # a draft: not yet
     assessment_services.assessment_complete(actor=assessor, assessment=assessment)
     assert correct in signed_in_client(colleague).get(url).text
+
+
+@pytest.mark.django_db
+def test_the_case_page_offers_the_forums_decisions_only_to_a_chair():
+    chair = UserFactory(roles=[Role.FORUM_CHAIR])
+    practitioner = UserFactory(roles=[Role.PRACTITIONER], agency=chair.agency)
+    case = visible_case(chair.agency)
+    url = reverse("cases:detail", args=[case.pk])
+    status = reverse("cases:state", args=[case.pk])
+    assert status in signed_in_client(chair).get(url).text
+    assert status not in signed_in_client(practitioner).get(url).text
+
+
+@pytest.mark.django_db
+def test_the_case_list_offers_emergency_access_only_to_practitioners():
+    emergency = "Emergency access to a record you cannot see"
+    cases = reverse("cases:list")
+    practitioner = signed_in_client(UserFactory(roles=[Role.PRACTITIONER])).get(cases)
+    chair = signed_in_client(UserFactory(roles=[Role.FORUM_CHAIR])).get(cases)
+    assert emergency in practitioner.text
+    assert chair.status_code == 200
+    assert emergency not in chair.text
