@@ -613,6 +613,37 @@ def can_confirm_person_match(user: User, referral: Referral) -> bool:
     return has_role(user, Role.FORUM_CHAIR) and referral.state == referral.State.SUBMITTED
 
 
+def can_record_forum_decisions(user: User) -> bool:
+    """Record on the case what the forum decided - its status, an agreed care plan, an
+    agency joining or leaving - as the forum's chair: the forum chair role."""
+    return has_role(user, Role.FORUM_CHAIR)
+
+
+def can_review_emergency_access(user: User) -> bool:
+    """Review emergency accesses after the event: forum chairs."""
+    return has_role(user, Role.FORUM_CHAIR)
+
+
+def can_decide_sharing_bases(user: User) -> bool:
+    """Be shown requests to share without consent, to decide them: forum chairs (each
+    request is then put to ``can_approve_sharing_basis``)."""
+    return has_role(user, Role.FORUM_CHAIR)
+
+
+def can_manage_standing_membership(user: User) -> bool:
+    """Add or change forums' standing members: forum chairs and administrators (an
+    administrator never their own membership: ``forums.services``)."""
+    return has_role(user, Role.ADMINISTRATOR) or has_role(user, Role.FORUM_CHAIR)
+
+
+def can_view_outcomes(user: User) -> bool:
+    """The commissioners' dashboard and outcome exports (de-identified aggregates):
+    commissioners, forum chairs and System Optimisation Group members."""
+    return any(
+        has_role(user, role) for role in (Role.COMMISSIONER, Role.FORUM_CHAIR, Role.SOG_MEMBER)
+    )
+
+
 # --- the forum's decisions: no hand-offs (DESIGN §4 rule 2, ADR 0004) ----------
 
 #: Decisions that change who carries a case. Each belongs to the agenda item of that
@@ -711,6 +742,114 @@ def agenda_cases_for(*, user: User, forum: Forum) -> QuerySet[Case]:
 def can_add_to_agenda(user: User, case: Case, forum: Forum) -> bool:
     """Whether this user may put this case on this forum's agenda (see ``agenda_cases_for``)."""
     return agenda_cases_for(user=user, forum=forum).filter(pk=case.pk).exists()
+
+
+# --- forums: who runs them, actions, system issues, the meeting pack -------------
+
+if TYPE_CHECKING:
+    from forums.models import Action, AgendaItem, Forum, Meeting
+
+
+def can_run_any_forum(user: User) -> bool:
+    """Run every forum's meetings: the forum chair role (a standing chair runs only
+    their own forum's: ``can_run_forum``)."""
+    return has_role(user, Role.FORUM_CHAIR)
+
+
+def can_run_forum(user: User, forum: Forum) -> bool:
+    """Run this forum's meetings (agenda, invitations, minutes, decisions, actions): the
+    forum chair role, or the chair named in this forum's standing membership."""
+    from forums.models import ForumMembership
+
+    if can_run_any_forum(user):
+        return True
+    return ForumMembership.objects.filter(
+        ForumMembership.sitting(timezone.localdate()),
+        forum=forum,
+        user=user,
+        role=ForumMembership.Role.CHAIR,
+    ).exists()
+
+
+def can_work_system_issues(user: User) -> bool:
+    """Raise and update system issues: forum chairs and System Optimisation Group members."""
+    return has_role(user, Role.FORUM_CHAIR) or has_role(user, Role.SOG_MEMBER)
+
+
+def can_view_system_issues(user: User) -> bool:
+    """The system issues log: those who work it, and commissioners."""
+    return can_work_system_issues(user) or has_role(user, Role.COMMISSIONER)
+
+
+def can_view_action_log(user: User) -> bool:
+    """The forums' action log: staff of an agency; a commissioner only if they also work
+    system issues. (A case action says what it is only to those who may see the case.)"""
+    if not getattr(user, "is_active", False) or user.agency_id is None:
+        return False
+    return not has_role(user, Role.COMMISSIONER) or can_work_system_issues(user)
+
+
+def can_update_action(user: User, action: Action) -> bool:
+    """Update an action's progress: its owner, a colleague in the owning agency (not a
+    commissioner), or whoever runs the forum."""
+    if not getattr(user, "is_active", False):
+        return False
+    if action.owner_id == user.pk or (
+        user.agency_id is not None
+        and action.owner_agency_id == user.agency_id
+        and not has_role(user, Role.COMMISSIONER)
+    ):
+        return True
+    return can_run_forum(user, action.forum)
+
+
+def action_owners_for(*, item: AgendaItem) -> QuerySet[User]:
+    """Who may be given an action on this agenda item: active staff of an agency; for a
+    case, only people (not commissioners) of the agencies involved in it or invited to
+    the item. By agency, then name."""
+    users = User.objects.filter(is_active=True, agency__isnull=False).select_related("agency")
+    if item.case is not None:
+        agencies = list(
+            item.case.involvements.filter(left_at__isnull=True).values_list("agency_id", flat=True)
+        ) + list(item.invitations.values_list("agency_id", flat=True))
+        users = users.filter(agency_id__in=agencies).exclude(groups__name=Role.COMMISSIONER)
+    return users.order_by("agency__name", "last_name", "first_name")
+
+
+def can_own_action(user: User, item: AgendaItem) -> bool:
+    """Whether this user may be given an action on this agenda item (``action_owners_for``)."""
+    return action_owners_for(item=item).filter(pk=user.pk).exists()
+
+
+def can_have_meeting_pack(
+    meeting: Meeting,
+    *,
+    user: User,
+    runs: bool,
+    case_ids: set[uuid.UUID],
+    visible_case_ids: set[uuid.UUID],
+) -> bool:
+    """The meeting pack rule, for a meeting the user may see (DESIGN §4 rules 1 and 3).
+
+    A planned meeting's pack is only for those who run it (``runs``); and the pack is
+    only for someone who may see every case on the agenda (``case_ids`` within
+    ``visible_case_ids``, from ``case_ids_visible_among``) and whose agency each
+    person's consent, or a sharing basis, covers for the meeting pack (ADR 0008). The
+    meeting page works the first inputs out with what it reads anyway.
+    """
+    from cases.models import Case
+
+    if meeting.state == meeting.State.PLANNED and not runs:
+        return False
+    if not case_ids <= visible_case_ids:
+        return False
+    if not case_ids:
+        return True
+    if user.agency_id is None:
+        return False
+    people = set(Case.objects.filter(pk__in=case_ids).values_list("person_id", flat=True))
+    covered = people_covered(person_ids=people, agency_id=user.agency_id, use=Use.MEETING_PACK)
+    return people <= covered
 
 
 # --- scoped reads -------------------------------------------------------------

@@ -37,8 +37,6 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpRespons
         {
             "assessment": assessment,
             "answers": answers,
-            "can_correct": assessment.state == Assessment.State.COMPLETED
-            and access.can_view_person(request.user, assessment.person),
         },
     )
 

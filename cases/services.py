@@ -66,7 +66,7 @@ def case_agency_join(
     *, actor: User, case: Case, agency: Agency, role: str = "", named_worker: User | None = None
 ) -> CaseAgency:
     """Involve an agency in a case (it then sees the case where consent covers it)."""
-    if not (access.can_view_case(actor, case) or access.can_triage_referrals(actor)):
+    if not (access.can_view_case(actor, case) or access.can_record_forum_decisions(actor)):
         raise NotAllowed("You cannot change who is involved in this case.")
     if named_worker is not None and named_worker.agency_id != agency.pk:
         raise DomainError("The named worker must work for that agency", field="named_worker")
@@ -95,7 +95,7 @@ def case_agency_leave(
     Asked by the chair, or by someone of the leaving agency who can see the case.
     """
     if not (
-        access.can_triage_referrals(actor)
+        access.can_record_forum_decisions(actor)
         or (actor.agency_id == agency.pk and access.can_view_case(actor, case))
     ):
         raise NotAllowed("You cannot change this agency's involvement.")
@@ -429,7 +429,7 @@ def break_glass_review(*, actor: User, grant: BreakGlassAccess, note: str = "") 
     """The chair's review of an emergency access: recorded once, never overwritten."""
     from cases.models import BreakGlassAccess
 
-    if not access.can_triage_referrals(actor):
+    if not access.can_review_emergency_access(actor):
         raise NotAllowed("Only a forum chair reviews emergency access.")
     grant = (
         BreakGlassAccess.objects.select_for_update(of=("self",))
@@ -560,7 +560,7 @@ def care_plan_agree(*, actor: User, plan: CarePlan, decision: ForumDecision) -> 
     """
     from cases.models import CarePlan
 
-    if not access.can_triage_referrals(actor):
+    if not access.can_record_forum_decisions(actor):
         raise NotAllowed("The forum chair records that a care plan was agreed.")
     if not access.forum_decision_allows(decision, case=plan.case, kind="care_plan_agreed"):
         raise DomainError(
@@ -625,7 +625,7 @@ def case_set_state(*, actor: User, case: Case, state: str, closure_outcome: str 
     """Move a case on (the chair): awaiting forum -> active -> monitoring -> closed."""
     from csf_portal.errors import InvalidTransition
 
-    if not access.can_triage_referrals(actor):
+    if not access.can_record_forum_decisions(actor):
         raise NotAllowed("Only the forum chair changes a case's status.")
     case = Case.objects.select_for_update().get(pk=case.pk)
     target = Case.State(state)

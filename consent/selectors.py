@@ -12,7 +12,7 @@ from django.utils import timezone
 import access
 from cases.models import Person
 from consent.models import ConsentRecord, SharingBasis
-from csf_portal.models import Role, User
+from csf_portal.models import User
 
 
 def person_for_consent(*, user: User, person_id: uuid.UUID | str) -> Person:
@@ -67,7 +67,7 @@ def sharing_bases_waiting_for(*, user: User) -> list[SharingBasis]:
     Pending requests are few: each is put to the one rule,
     ``access.can_approve_sharing_basis``.
     """
-    if not access.has_role(user, Role.FORUM_CHAIR):
+    if not access.can_decide_sharing_bases(user):
         return []
     pending = (
         SharingBasis.objects.pending()
@@ -81,7 +81,7 @@ def sharing_bases_waiting_for(*, user: User) -> list[SharingBasis]:
 
 def sharing_bases_waiting_count(*, user: User) -> int | None:
     """For My work: how many requests wait for this user; None for someone who decides none."""
-    if not access.has_role(user, Role.FORUM_CHAIR):
+    if not access.can_decide_sharing_bases(user):
         return None
     return len(sharing_bases_waiting_for(user=user))
 

@@ -24,7 +24,6 @@ def overview(request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
         "consent/overview.html",
         {
             "person": person,
-            "can_view_person": access.can_view_person(request.user, person),
             **selectors.consent_overview(person=person),
         },
     )

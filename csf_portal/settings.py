@@ -119,6 +119,9 @@ TEMPLATES = [
             # long_date and short_date: cheap equivalents of two date formats; {% url %}
             # building object pages' paths without walking the URLconf each time (ADR 0006).
             "builtins": ["csf_portal.templatetags.dates", "csf_portal.templatetags.urlpaths"],
+            # {% load access %}: what a page may offer, from the access rules (access is
+            # not an installed app: its package imports models).
+            "libraries": {"access": "access.templatetags"},
         },
     },
 ]

@@ -33,17 +33,14 @@ from forums.models import (
     MinutesAmendment,
     SystemIssue,
 )
-from forums.services import can_run_forum, can_work_system_issues
+
+AGENDA_NORM = (3, 6)  # cases per CSF meeting: warn outside it, never forbid
 
 # A case is due for review when it has not been discussed for this long.
 REVIEW_AFTER = {
     Case.State.ACTIVE: datetime.timedelta(days=56),
     Case.State.MONITORING: datetime.timedelta(days=91),
 }
-
-
-def _runs_any_forum(user: User) -> bool:
-    return access.has_role(user, Role.FORUM_CHAIR)
 
 
 def _member_forum_ids(user: User) -> set[int]:
@@ -76,7 +73,7 @@ def meetings_visible_to(*, user: User) -> QuerySet[Meeting]:
     if not getattr(user, "is_active", False):
         return Meeting.objects.none()
     meetings = Meeting.objects.select_related("forum", "chair")
-    if _runs_any_forum(user):
+    if access.can_run_any_forum(user):
         return meetings
     return meetings.filter(Q(forum_id__in=_member_forum_ids(user)) | _invited_meetings(user))
 
@@ -110,7 +107,7 @@ def meeting_list(*, user: User) -> dict[str, list[Meeting]]:
 def items_visible(*, user: User, meeting: Meeting) -> QuerySet[AgendaItem]:
     """The items of a meeting the user may see listed."""
     items = AgendaItem.objects.filter(meeting=meeting)
-    if can_run_forum(user, meeting.forum):
+    if access.can_run_forum(user, meeting.forum):
         return items
     if meeting.state == Meeting.State.PLANNED:
         return items.none()
@@ -164,8 +161,6 @@ def meeting_page(
     (amendments with the minutes' own), and the cases on the agenda are checked once,
     for the items shown and for the meeting pack (ADR 0006).
     """
-    from reports.services import meeting_pack_allowed
-
     items = list(
         items_visible(user=user, meeting=meeting)
         .select_related("case__person", "system_issue", "presenter__agency")
@@ -177,7 +172,7 @@ def meeting_page(
         )
         .order_by("order")
     )
-    runner = can_run_forum(user, meeting.forum)
+    runner = access.can_run_forum(user, meeting.forum)
     # The pack is for those who may see every case on the agenda, shown to them or not.
     if runner:  # sees every item
         agenda_case_ids = {i.case_id for i in items if i.case_id is not None}
@@ -220,8 +215,6 @@ def meeting_page(
     if not runner:
         shown = {i.pk for i in items}
         attendance = [a for a in attendance if a.item_id is None or a.item_id in shown]
-    from forums.services import agenda_warnings
-
     return {
         "items": items,
         "runner": runner,
@@ -230,7 +223,7 @@ def meeting_page(
         "amendments": [a for a in amendments if a.item_id is None],
         "case_count": sum(1 for i in items if i.case_id),
         "may_have_pack": has_items
-        and meeting_pack_allowed(
+        and access.can_have_meeting_pack(
             meeting, user=user, runs=runner, case_ids=agenda_case_ids, visible_case_ids=visible
         ),
     }
@@ -269,9 +262,7 @@ def agenda_candidates(*, user: User, meeting: Meeting) -> dict[str, list[Any]]:
 
 
 def action_log_visible_to(user: User) -> bool:
-    if not getattr(user, "is_active", False) or user.agency_id is None:
-        return False
-    return not access.has_role(user, Role.COMMISSIONER) or can_work_system_issues(user)
+    return access.can_view_action_log(user)
 
 
 def _mark_readable(user: User, actions: list[Action]) -> list[Action]:
@@ -364,7 +355,7 @@ def my_actions(*, user: User) -> dict[str, Any]:
 
 
 def issues_visible_to(user: User) -> bool:
-    return can_work_system_issues(user) or access.has_role(user, Role.COMMISSIONER)
+    return access.can_view_system_issues(user)
 
 
 def system_issues(*, user: User, theme: str = "", status: str = "") -> QuerySet[SystemIssue]:
@@ -431,3 +422,37 @@ def case_forum_history(*, user: User, case: Case) -> dict[str, Any]:
         "open_actions": [a for a in actions if a.is_open],
         "actions": actions,
     }
+
+
+def agenda_warnings(meeting: Meeting, items: list[AgendaItem] | None = None) -> list[str]:
+    """Advice for the chair: the 3-to-6-cases norm, and invitations consent does not cover."""
+    if not meeting.forum.discusses_cases:
+        return []
+    items = items if items is not None else list(meeting.items.all())
+    warnings = []
+    cases = sum(1 for i in items if i.case_id)
+    low, high = AGENDA_NORM
+    if cases < low:
+        warnings.append(
+            f"This agenda has {cases} case{'s' if cases != 1 else ''}: {low} to {high} is usual"
+        )
+    elif cases > high:
+        warnings.append(
+            f"This agenda has {cases} cases: more than {high} leaves little time for each "
+            "full case discussion"
+        )
+    invitations = Invitation.objects.filter(item__in=[i for i in items if i.case_id]).values_list(
+        "item__order", "item__case__person_id", "agency_id", "agency__name"
+    )
+    rows = list(invitations)
+    covered = access.covered_pairs(
+        ((person_id, agency_id) for _, person_id, agency_id, _ in rows),
+        use=access.Use.FORUM_DISCUSSION,
+    )
+    for order, person_id, agency_id, name in sorted(rows):
+        if (person_id, agency_id) not in covered:
+            warnings.append(
+                f"{name} is invited to item {order}, but the person's consent or sharing "
+                "basis does not cover them: they will not see the case"
+            )
+    return warnings

@@ -15,7 +15,7 @@ from django.views import View
 
 import access
 from csf_portal.errors import ConcurrentEdit, DomainError
-from csf_portal.models import Agency, Role, User
+from csf_portal.models import Agency
 from csf_portal.types import AuthenticatedHttpRequest
 from forums import forms, selectors, services
 from forums.models import AgendaItem, Attendance, Forum, Meeting, SystemIssue
@@ -53,7 +53,7 @@ def _forum(kind: str) -> Forum:
 def _run_meeting(request: AuthenticatedHttpRequest, pk: Any) -> Meeting:
     """The meeting, for whoever runs its forum; 404 for everyone else."""
     meeting = selectors.meeting_for(user=request.user, meeting_id=pk)
-    if not services.can_run_forum(request.user, meeting.forum):
+    if not access.can_run_forum(request.user, meeting.forum):
         raise Http404("No such page")
     return meeting
 
@@ -76,15 +76,13 @@ def _item_url(item: AgendaItem) -> str:
 
 def forum_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    forums_run = [f for f in Forum.objects.all() if services.can_run_forum(user, f)]
+    forums_run = [f for f in Forum.objects.all() if access.can_run_forum(user, f)]
     return render(
         request,
         "forums/index.html",
         {
             **selectors.meeting_list(user=user),
             "forums_run": forums_run,
-            "sees_actions": selectors.action_log_visible_to(user),
-            "sees_issues": selectors.issues_visible_to(user),
         },
     )
 
@@ -92,7 +90,7 @@ def forum_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 class MeetingPlanView(View):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         self.forum = _forum(kwargs["kind"])
-        if not services.can_run_forum(request.user, self.forum):
+        if not access.can_run_forum(request.user, self.forum):
             raise Http404("No such page")
         return super().dispatch(request, *args, **kwargs)
 
@@ -269,7 +267,7 @@ class PublishView(StepView):
     def context(self, request, meeting):
         items = list(meeting.items.all())
         return {
-            "warnings": services.agenda_warnings(meeting, items),
+            "warnings": selectors.agenda_warnings(meeting, items),
             "people": len(services._meeting_people(meeting)),
             "intro": "Members and invited services are told, in the portal and by email. "
             "Invited services can see their case from now until the end of the meeting day.",
@@ -550,7 +548,7 @@ class ItemView(View):
         item = self._item(request, pk, item_id)
         form = None
         if (
-            services.can_run_forum(request.user, item.meeting.forum)
+            access.can_run_forum(request.user, item.meeting.forum)
             and not item.meeting.minutes_locked
         ):
             form = forms.MinutesForm(
@@ -624,23 +622,12 @@ class DecisionView(View):
         return self._page(request, pk, item_id, request.POST)
 
 
-def _action_owners(item: AgendaItem):
-    """Who can own an action: for a case, people of the involved and invited agencies."""
-    users = User.objects.filter(is_active=True, agency__isnull=False).select_related("agency")
-    if item.case is not None:
-        agencies = list(
-            item.case.involvements.filter(left_at__isnull=True).values_list("agency_id", flat=True)
-        ) + list(item.invitations.values_list("agency_id", flat=True))
-        users = users.filter(agency_id__in=agencies).exclude(groups__name=Role.COMMISSIONER)
-    return users.order_by("agency__name", "last_name", "first_name")
-
-
 class ActionAddView(View):
     def _page(self, request, pk, item_id, data=None) -> HttpResponse:
         item = _run_item(request, pk, item_id)
         if item.case is not None and not access.can_view_case(request.user, item.case):
             raise Http404
-        form = forms.ActionForm(data, owners=_action_owners(item))
+        form = forms.ActionForm(data, owners=access.action_owners_for(item=item))
 
         def run(d: dict[str, Any]) -> HttpResponse:
             owner = d["owner"]
@@ -777,11 +764,11 @@ class ActionView(View):
         )
 
     def _form(self, request, action, data=None):
-        if not services.can_update_action(request.user, action):
+        if not access.can_update_action(request.user, action):
             return None
         return forms.ActionUpdateForm(
             data,
-            may_change_due=services.can_run_forum(request.user, action.forum),
+            may_change_due=access.can_run_forum(request.user, action.forum),
             initial={"status": action.status, "version": action.version, "due_on": action.due_on},
         )
 
@@ -840,14 +827,13 @@ def issue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "statuses": SystemIssue.Status.choices,
             "theme": theme,
             "status": status,
-            "may_raise": services.can_work_system_issues(request.user),
         },
     )
 
 
 class IssueNewView(View):
     def _page(self, request, data=None) -> HttpResponse:
-        if not services.can_work_system_issues(request.user):
+        if not access.can_work_system_issues(request.user):
             raise Http404
         form = forms.SystemIssueForm(data)
 
@@ -887,7 +873,7 @@ class IssueView(View):
         )
 
     def _form(self, request, issue, data=None):
-        if not services.can_work_system_issues(request.user):
+        if not access.can_work_system_issues(request.user):
             return None
         return forms.SystemIssueUpdateForm(
             data,

@@ -297,7 +297,6 @@ def referral_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
     chair = access.can_triage_referrals(request.user)
     context: dict[str, Any] = {
         "referral": referral,
-        "can_edit": access.can_edit_referral(request.user, referral),
         "can_triage": chair and referral.state == Referral.State.SUBMITTED,
         "history": selectors.timeline(referral=referral, user=request.user),
         "earlier": selectors.earlier_referrals(user=request.user, referral=referral),

@@ -22,16 +22,9 @@ from django.views import View
 import access
 from cases.models import MeamDomain
 from csf_portal.forms import GovukDateField, GovukFormMixin
-from csf_portal.models import AgencyKind, Role, User
+from csf_portal.models import AgencyKind, User
 from csf_portal.types import AuthenticatedHttpRequest
 from reports import charts, dashboard
-
-
-def can_view_outcomes(user: User) -> bool:
-    return any(
-        access.has_role(user, role)
-        for role in (Role.COMMISSIONER, Role.FORUM_CHAIR, Role.SOG_MEMBER)
-    )
 
 
 class PeriodForm(GovukFormMixin, forms.Form):
@@ -174,7 +167,7 @@ def _sections(tables: list[dashboard.Table]) -> list[tuple[str, list[dashboard.T
 
 
 def outcomes_dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not can_view_outcomes(request.user):
+    if not access.can_view_outcomes(request.user):
         raise Http404
     form, filters = _period(request)
     query = "&".join(f"{k}={v}" for k, v in _query(filters).items())
@@ -224,7 +217,7 @@ def _query(filters: dashboard.Filters) -> dict[str, Any]:
 
 
 def export_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not can_view_outcomes(request.user):
+    if not access.can_view_outcomes(request.user):
         raise Http404
     _, filters = _period(request)
     tables = {t.key: t for t in tables_for(filters, with_charts=False)}
@@ -247,7 +240,7 @@ def export_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
 def export_xlsx(request: AuthenticatedHttpRequest) -> HttpResponse:
     import xlsxwriter
 
-    if not can_view_outcomes(request.user):
+    if not access.can_view_outcomes(request.user):
         raise Http404
     _, filters = _period(request)
     buffer = io.BytesIO()
@@ -285,7 +278,7 @@ class OutcomesReportView(View):
     def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         from reports import services
 
-        if not can_view_outcomes(request.user):
+        if not access.can_view_outcomes(request.user):
             raise Http404
         form = PeriodForm(request.POST)
         filters = form.filters() if form.is_valid() else dashboard.Filters.default()

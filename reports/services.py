@@ -83,50 +83,14 @@ def may_have_meeting_pack(user: User, meeting: Meeting) -> bool:
 
     if not meetings_visible_to(user=user).filter(pk=meeting.pk).exists():
         return False
-    runs = _runs(user, meeting)
+    runs = access.can_run_forum(user, meeting.forum)
     if meeting.state == meeting.State.PLANNED and not runs:
         return False
     case_ids = set(_meeting_case_ids(meeting))
     visible = access.case_ids_visible_among(user=user, case_ids=case_ids)
-    return meeting_pack_allowed(
+    return access.can_have_meeting_pack(
         meeting, user=user, runs=runs, case_ids=case_ids, visible_case_ids=visible
     )
-
-
-def meeting_pack_allowed(
-    meeting: Meeting,
-    *,
-    user: User,
-    runs: bool,
-    case_ids: set[uuid.UUID],
-    visible_case_ids: set[uuid.UUID],
-) -> bool:
-    """The pack rule, for a meeting the user may see: a planned meeting's only for
-    those who run it, and only for someone who may see every case on the agenda and
-    whose agency each person's consent (or a sharing basis) covers for the meeting
-    pack (ADR 0008). The meeting page works the first inputs out with what it reads
-    anyway."""
-    from cases.models import Case
-
-    if meeting.state == meeting.State.PLANNED and not runs:
-        return False
-    if not case_ids <= visible_case_ids:
-        return False
-    if not case_ids:
-        return True
-    if user.agency_id is None:
-        return False
-    people = set(Case.objects.filter(pk__in=case_ids).values_list("person_id", flat=True))
-    covered = access.people_covered(
-        person_ids=people, agency_id=user.agency_id, use=access.Use.MEETING_PACK
-    )
-    return people <= covered
-
-
-def _runs(user: User, meeting: Meeting) -> bool:
-    from forums.services import can_run_forum
-
-    return can_run_forum(user, meeting.forum)
 
 
 def meeting_pack_request(*, actor: User, meeting: Meeting) -> D:
@@ -159,9 +123,7 @@ def care_plan_pdf_request(*, actor: User, plan: CarePlan, easy_read: bool = Fals
 
 def outcomes_report_request(*, actor: User, filters: Filters) -> D:
     """The dashboard as a PDF for the period and filters (aggregate figures only)."""
-    from reports.outcomes import can_view_outcomes
-
-    if not can_view_outcomes(actor):
+    if not access.can_view_outcomes(actor):
         raise NotAllowed("Only commissioners, forum chairs and SOG members see the outcomes.")
     params = filters.as_params()
     key = f"{D.Kind.OUTCOMES_REPORT}:{actor.pk}:" + ":".join(params.values())
@@ -179,9 +141,7 @@ def may_download(user: User, document: D) -> bool:
             user, document.care_plan.case
         )
     if document.kind == D.Kind.OUTCOMES_REPORT:
-        from reports.outcomes import can_view_outcomes
-
-        return can_view_outcomes(user)
+        return access.can_view_outcomes(user)
     return access.can_request_subject_access(user)
 
 

@@ -101,23 +101,21 @@ def compare(plan: WorldPlan, *, pages: bool = True) -> list[str]:
             may_pack = frozenset(
                 m for m in world.meetings if spec.may_have_pack(world, key, m, plan.now)
             )
-            differences += _diff(who, "meeting_pack_allowed", packs, may_pack)
+            differences += _diff(who, "can_have_meeting_pack", packs, may_pack)
             if pages:
                 differences += _pages(who, user, built, key_of, sight, world.users[key].is_active)
     return differences
 
 
 def _pack_allowed(user, meeting) -> bool:
-    """What the meeting page asks before it offers the pack (reports.services)."""
+    """What the meeting page asks before it offers the pack (access.can_have_meeting_pack)."""
     import access
-    from forums.services import can_run_forum
-    from reports.services import meeting_pack_allowed
 
     case_ids = set(meeting.items.exclude(case=None).values_list("case_id", flat=True))
-    return meeting_pack_allowed(
+    return access.can_have_meeting_pack(
         meeting,
         user=user,
-        runs=can_run_forum(user, meeting.forum),
+        runs=access.can_run_forum(user, meeting.forum),
         case_ids=case_ids,
         visible_case_ids=access.case_ids_visible_among(user=user, case_ids=case_ids),
     )

@@ -143,14 +143,13 @@ def bring_any_visible_case_to_the_forum(monkeypatch):
 
 def give_the_pack_to_whoever_sees_the_cases(monkeypatch):
     """The pack rule without its consent check for the meeting pack (ADR 0008)."""
-    from reports import services as report_services
 
-    def meeting_pack_allowed(meeting, *, user, runs, case_ids, visible_case_ids):
+    def can_have_meeting_pack(meeting, *, user, runs, case_ids, visible_case_ids):
         if meeting.state == meeting.State.PLANNED and not runs:
             return False
         return case_ids <= visible_case_ids
 
-    monkeypatch.setattr(report_services, "meeting_pack_allowed", meeting_pack_allowed)
+    monkeypatch.setattr(access, "can_have_meeting_pack", can_have_meeting_pack)
 
 
 MUTANTS = [

@@ -12,7 +12,7 @@ from django.utils import timezone
 from cases.models import Case
 from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
 from csf_portal.models import Notification
-from forums import services
+from forums import selectors, services
 from forums.models import AgendaItem, Invitation, Meeting, SystemIssue
 from tests.factories import CaseFactory, set_up
 from tests.forums.conftest import (
@@ -191,7 +191,7 @@ def _with_cases(w, meeting, count):
 )
 def test_fewer_than_three_cases_is_warned(w, meeting, count, expected):
     _with_cases(w, meeting, count)
-    warnings = services.agenda_warnings(meeting)
+    warnings = selectors.agenda_warnings(meeting)
     assert len(warnings) == 1
     assert expected in warnings[0] and "3 to 6 is usual" in warnings[0]
 
@@ -199,27 +199,27 @@ def test_fewer_than_three_cases_is_warned(w, meeting, count, expected):
 @pytest.mark.parametrize("count", [3, 4, 5, 6])
 def test_three_to_six_cases_is_the_norm(w, meeting, count):
     _with_cases(w, meeting, count)
-    assert services.agenda_warnings(meeting) == []
+    assert selectors.agenda_warnings(meeting) == []
 
 
 def test_a_seventh_case_is_added_with_a_warning(w, meeting):
     _with_cases(w, meeting, 6)
     seventh = add_case(w.chair, meeting, w.case)
     assert seventh.order == 7
-    warnings = services.agenda_warnings(meeting)
+    warnings = selectors.agenda_warnings(meeting)
     assert len(warnings) == 1 and "7 cases" in warnings[0] and "more than 6" in warnings[0]
 
 
 def test_topics_do_not_count_as_cases(w, meeting):
     _with_cases(w, meeting, 2)
     services.agenda_item_add(actor=w.chair, meeting=meeting, topic="Learning from a review")
-    assert "2 cases" in services.agenda_warnings(meeting)[0]
+    assert "2 cases" in selectors.agenda_warnings(meeting)[0]
 
 
 def test_the_sog_has_no_case_norm(w):
     sog_meeting = plan(w.chair, w.sog, in_days(2))
     services.agenda_item_add(actor=w.chair, meeting=sog_meeting, topic="Thresholds")
-    assert services.agenda_warnings(sog_meeting) == []
+    assert selectors.agenda_warnings(sog_meeting) == []
 
 
 # --- order and removal -----------------------------------------------------------------

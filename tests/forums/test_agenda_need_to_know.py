@@ -17,7 +17,7 @@ from cases.models import Case
 from consent import services as consent_services
 from csf_portal.errors import DomainError
 from csf_portal.models import AccessEvent, Role
-from forums import selectors, services
+from forums import selectors
 from forums.models import AgendaItem, Forum, ForumMembership
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, CaseFactory, UserFactory, give_consent, set_up
@@ -89,7 +89,7 @@ def test_a_practitioner_forum_chair_sees_only_their_own_agencys_cases(w, cases):
         ForumMembership.objects.create(
             forum=forum, user=lead, agency=w.housing, role=ForumMembership.Role.CHAIR
         )
-    assert services.can_run_forum(lead, forum)
+    assert access.can_run_forum(lead, forum)
     meeting = plan(lead, forum, in_days(5))
     assert _names(selectors.agenda_candidates(user=lead, meeting=meeting)) == set()
     with pytest.raises(DomainError, match="Choose a case from the list"):
