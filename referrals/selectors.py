@@ -250,7 +250,7 @@ def identity_comparisons(*, user: User, referral: Referral) -> list[dict]:
     The person it is linked to (identifiers agree), the person proposed at submission
     (NHS number matches, name or date of birth do not), and anyone else the matching
     rules find. Chairs only, before the decision (``access.can_confirm_person_match``).
-    The caller records the read of each person in the access log.
+    The page that shows them records each read through ``identity_comparisons_shown``.
     """
     if not access.can_confirm_person_match(user, referral):
         return []
@@ -276,6 +276,19 @@ def identity_comparisons(*, user: User, referral: Referral) -> list[dict]:
             }
         )
     return comparisons
+
+
+def identity_comparisons_shown(
+    *, user: User, referral: Referral, comparisons: list[dict], request=None
+) -> None:
+    """Each existing person's identifiers shown to the chair are a read of their record."""
+    for comparison in comparisons:
+        access.record_access(
+            user=user,
+            obj=comparison["person"],
+            request=request,
+            reason=f"Identity check for referral {referral.short_ref}",
+        )
 
 
 def earlier_referrals(*, user: User, referral: Referral) -> list[Referral]:
