@@ -203,7 +203,7 @@ def meeting_reschedule(
     if meeting.state == S.AGENDA_PUBLISHED:
         _notify_people(
             meeting,
-            _meeting_people(meeting),
+            meeting_people(meeting),
             f"The {meeting.forum} meeting has moved to "
             f"{timezone.localtime(starts_at):%-d %B %Y at %H:%M}.",
         )
@@ -479,7 +479,7 @@ def agenda_warnings(meeting: Meeting, items: list[AgendaItem] | None = None) -> 
     return warnings
 
 
-def _meeting_people(meeting: Meeting) -> list[User]:
+def meeting_people(meeting: Meeting) -> list[User]:
     """Standing members, presenters and the users of invited agencies."""
     people: dict[int, User] = {}
     for m in ForumMembership.objects.filter(
@@ -542,7 +542,7 @@ def agenda_publish(*, actor: User, meeting: Meeting) -> Meeting:
     _save(meeting, actor)
     _notify_people(
         meeting,
-        [u for u in _meeting_people(meeting) if u.pk != actor.pk],
+        [u for u in meeting_people(meeting) if u.pk != actor.pk],
         f"The agenda for the {meeting.forum} on {_when(meeting)} has been published.",
     )
     return meeting
@@ -575,7 +575,7 @@ def meeting_mark_held(*, actor: User, meeting: Meeting) -> Meeting:
 
 def attendance_candidates(meeting: Meeting) -> list[User]:
     """People who may be recorded as attending: members, invitees, presenters, the chair."""
-    people = {u.pk: u for u in _meeting_people(meeting)}
+    people = {u.pk: u for u in meeting_people(meeting)}
     if meeting.chair is not None:
         people.setdefault(meeting.chair.pk, meeting.chair)
     return sorted(people.values(), key=lambda u: (u.last_name, u.first_name, u.username))

@@ -242,10 +242,8 @@ class PublishView(StepView):
     button = "Publish the agenda"
 
     def context(self, request, meeting):
-        items = list(meeting.items.all())
         return {
-            "warnings": services.agenda_warnings(meeting, items),
-            "people": len(services._meeting_people(meeting)),
+            **selectors.publish_preview(meeting=meeting),
             "intro": "Members and invited services are told, in the portal and by email. "
             "Invited services can see their case from now until the end of the meeting day.",
         }
@@ -282,7 +280,7 @@ class ApproveView(StepView):
 class AmendView(View):
     def _page(self, request, pk, data=None) -> HttpResponse:
         meeting = _run_meeting(request, pk)
-        form = forms.AmendmentForm(data, items=list(meeting.items.order_by("order")))
+        form = forms.AmendmentForm(data, items=selectors.meeting_items(meeting=meeting))
 
         def run(d: dict[str, Any]) -> HttpResponse:
             services.minutes_amend(
@@ -426,7 +424,7 @@ class ItemRemoveView(View):
 class AttendanceView(View):
     def _page(self, request, pk, data=None) -> HttpResponse:
         meeting = _run_meeting(request, pk)
-        items = list(meeting.items.order_by("order"))
+        items = selectors.meeting_items(meeting=meeting)
         form = forms.AttendanceForm(
             data, people=services.attendance_candidates(meeting), items=items
         )

@@ -382,3 +382,8 @@ def timeline(*, referral: Referral, user: User) -> list[dict]:
                 )
         prior = row
     return events
+
+
+def referral_risks(*, referral: Referral) -> list[ReferralRisk]:
+    """The main risks added to a draft so far."""
+    return list(referral.risks.all())

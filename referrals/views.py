@@ -203,7 +203,7 @@ class ReferralRisksView(View):
         referral = _editable(request, pk)
         if "add_risk" not in request.POST:
             # Continue or save as draft, with the risks added so far.
-            if referral.risks.exists() or "save_draft" in request.POST:
+            if "save_draft" in request.POST or selectors.referral_risks(referral=referral):
                 return redirect(_after(request, referral, "risks"))
             return self._page(request, referral, forms.RiskForm.needing_a_risk())
         form = forms.RiskForm(request.POST)
@@ -218,7 +218,7 @@ class ReferralRisksView(View):
             "referrals/risks.html",
             referral,
             form=form,
-            risks=list(referral.risks.all()),
+            risks=selectors.referral_risks(referral=referral),
             title=STEP_TITLES["risks"],
             back=_back(referral, "risks"),
             change=request.GET.get("change"),

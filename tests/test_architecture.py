@@ -4,10 +4,11 @@ A static check over each checked app's ``views.py``, read with :mod:`ast` so for
 cannot hide a call:
 
 1. **No model queries in views.** No function or method in a ``views.py`` touches a
-   model manager (``<anything>.objects``) or fetches a model by
-   ``get_object_or_404``/``get_list_or_404``: reads go through the app's selectors or
-   the access layer (scoped to the user, one 404 for "missing" and "not allowed"),
-   writes through its services.
+   model manager (``<anything>.objects``), builds a queryset on a relation
+   (``meeting.items.filter(...)``: the methods in ``QUERYSET_METHODS``) or fetches a
+   model by ``get_object_or_404``/``get_list_or_404``: reads go through the app's
+   selectors or the access layer (scoped to the user, one 404 for "missing" and "not
+   allowed"; the selector owns ``select_related``), writes through its services.
 2. **No view over 40 lines.** A view function, or a class-based view summed over its
    methods, is at most ``MAX_VIEW_LINES`` lines long. A longer one is split into a thin
    view and form, selector or service helpers.
@@ -32,6 +33,26 @@ CHECKED_APPS = ("assessments", "consent", "forums", "referrals", "reports")
 MAX_VIEW_LINES = 40
 
 FETCHES = frozenset({"get_object_or_404", "get_list_or_404"})
+
+# Queryset methods no other object in a view has (``.get``, ``.first``, ``.count`` and
+# ``.values`` are left out: dicts, query strings and lists have them too).
+QUERYSET_METHODS = frozenset(
+    {
+        "aggregate",
+        "all",
+        "annotate",
+        "defer",
+        "distinct",
+        "exclude",
+        "exists",
+        "filter",
+        "only",
+        "order_by",
+        "prefetch_related",
+        "select_related",
+        "values_list",
+    }
+)
 
 # Functions allowed to query for now, each with its reason.
 QUERY_ALLOWED = {
@@ -71,6 +92,12 @@ def query_violations(path: Path, relative: str) -> list[str]:
         for node in ast.walk(function):
             if isinstance(node, ast.Attribute) and node.attr == "objects":
                 found.append(f"{relative}:{node.lineno}: {name} uses .objects")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in QUERYSET_METHODS
+            ):
+                found.append(f"{relative}:{node.lineno}: {name} queries .{node.func.attr}()")
             elif (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name | ast.Attribute)
@@ -124,6 +151,8 @@ def test_the_checks_catch_a_fat_view(tmp_path):
         "class ItemView:\n"
         "    def get(self, request, pk):\n"
         "        return get_object_or_404(Item, pk=pk)\n\n"
+        "    def put(self, request, pk):\n"
+        "        return list(self.meeting.items.order_by('order'))\n\n"
         "    def post(self, request, pk):\n"
         f"{method_body}\n"
     )
@@ -132,8 +161,9 @@ def test_the_checks_catch_a_fat_view(tmp_path):
     assert query_violations(path, "x/views.py") == [
         "x/views.py:4: case_page uses .objects",
         "x/views.py:49: ItemView.get fetches a model itself",
+        "x/views.py:52: ItemView.put queries .order_by()",
     ]
     assert length_violations(path, "x/views.py") == [
         "x/views.py:3: case_page is 43 lines long",
-        "x/views.py:47: ItemView is 43 lines long",
+        "x/views.py:47: ItemView is 45 lines long",
     ]
