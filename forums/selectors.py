@@ -32,7 +32,7 @@ from forums.models import (
     MinutesAmendment,
     SystemIssue,
 )
-from forums.services import agenda_warnings, can_run_forum, can_work_system_issues, meeting_people
+from forums.services import can_run_forum, can_work_system_issues
 
 # A case is due for review when it has not been discussed for this long.
 REVIEW_AFTER = {
@@ -476,11 +476,3 @@ def item_draft_care_plan(*, item: AgendaItem) -> CarePlan | None:
 def meeting_items(*, meeting: Meeting) -> list[AgendaItem]:
     """The meeting's agenda in order, for its runner's own pages."""
     return list(meeting.items.order_by("order"))
-
-
-def publish_preview(*, meeting: Meeting) -> dict[str, Any]:
-    """What the chair sees before publishing: advice on the agenda, and how many are told."""
-    return {
-        "warnings": agenda_warnings(meeting, meeting_items(meeting=meeting)),
-        "people": len(meeting_people(meeting)),
-    }

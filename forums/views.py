@@ -243,7 +243,8 @@ class PublishView(StepView):
 
     def context(self, request, meeting):
         return {
-            **selectors.publish_preview(meeting=meeting),
+            "warnings": services.agenda_warnings(meeting, selectors.meeting_items(meeting=meeting)),
+            "people": len(services.meeting_people(meeting)),
             "intro": "Members and invited services are told, in the portal and by email. "
             "Invited services can see their case from now until the end of the meeting day.",
         }

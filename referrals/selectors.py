@@ -291,6 +291,11 @@ def identity_comparisons_shown(
         )
 
 
+def referral_risks(*, referral: Referral) -> list[ReferralRisk]:
+    """The main risks added to a draft so far."""
+    return list(referral.risks.all())
+
+
 def earlier_referrals(*, user: User, referral: Referral) -> list[Referral]:
     """Earlier referrals of the same person that the user may see (the revolving door)."""
     same = Q(match_key=referral.match_key) if referral.match_key else Q(pk__in=[])
@@ -382,8 +387,3 @@ def timeline(*, referral: Referral, user: User) -> list[dict]:
                 )
         prior = row
     return events
-
-
-def referral_risks(*, referral: Referral) -> list[ReferralRisk]:
-    """The main risks added to a draft so far."""
-    return list(referral.risks.all())
