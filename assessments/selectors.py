@@ -29,11 +29,6 @@ def assessment_for(*, user: User, assessment_id: Any) -> Assessment:
     return assessment
 
 
-def assessment_answers(*, assessment: Assessment) -> list[Any]:
-    """The assessment's answers, each with its question."""
-    return list(assessment.answers.select_related("item"))
-
-
 def _standing(person: Person):
     """Completed assessments that have not been replaced by a completed correction."""
     return Assessment.objects.filter(person=person, state=Assessment.State.COMPLETED).exclude(
@@ -90,3 +85,8 @@ def person_assessment_summary(*, user: User, person: Person) -> dict[str, Any]:
         "assessment_drafts": drafts,
         "latest_assessment": completed[-1] if completed else None,
     }
+
+
+def assessment_answers(*, assessment: Assessment) -> list[Any]:
+    """The assessment's answers, each with its question."""
+    return list(assessment.answers.select_related("item"))

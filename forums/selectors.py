@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 import access
@@ -378,15 +378,6 @@ def system_issues(*, user: User, theme: str = "", status: str = "") -> QuerySet[
     return issues.order_by("-created_at")
 
 
-def action_page(*, user: User, action: Action, request=None) -> dict[str, Any]:
-    """The action's recent history, and whether its case may be read (the read is logged)."""
-    history = list(action.history.select_related("history_user").order_by("-history_date")[:20])
-    readable = action.case is not None and access.can_view_case(user, action.case)
-    if readable and action.case is not None:
-        access.record_access(user=user, obj=action.case, request=request, reason="forum action")
-    return {"history": history, "readable": readable or action.case_id is None}
-
-
 def issue_for(*, user: User, issue_id: Any) -> SystemIssue:
     if not issues_visible_to(user):
         raise Http404("No such issue")
@@ -476,3 +467,14 @@ def item_draft_care_plan(*, item: AgendaItem) -> CarePlan | None:
 def meeting_items(*, meeting: Meeting) -> list[AgendaItem]:
     """The meeting's agenda in order, for its runner's own pages."""
     return list(meeting.items.order_by("order"))
+
+
+def action_page(
+    *, user: User, action: Action, request: HttpRequest | None = None
+) -> dict[str, Any]:
+    """The action's recent history, and whether its case may be read (the read is logged)."""
+    history = list(action.history.select_related("history_user").order_by("-history_date")[:20])
+    readable = action.case is not None and access.can_view_case(user, action.case)
+    if readable and action.case is not None:
+        access.record_access(user=user, obj=action.case, request=request, reason="forum action")
+    return {"history": history, "readable": readable or action.case_id is None}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import NullIf
+from django.http import HttpRequest
 from django.utils import timezone
 
 import access
@@ -279,7 +282,11 @@ def identity_comparisons(*, user: User, referral: Referral) -> list[dict]:
 
 
 def identity_comparisons_shown(
-    *, user: User, referral: Referral, comparisons: list[dict], request=None
+    *,
+    user: User,
+    referral: Referral,
+    comparisons: list[dict[str, Any]],
+    request: HttpRequest | None = None,
 ) -> None:
     """Each existing person's identifiers shown to the chair are a read of their record."""
     for comparison in comparisons:
