@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import NullIf
 from django.http import HttpRequest
@@ -285,7 +283,7 @@ def identity_comparisons_shown(
     *,
     user: User,
     referral: Referral,
-    comparisons: list[dict[str, Any]],
+    comparisons: list[dict[str, object]],
     request: HttpRequest | None = None,
 ) -> None:
     """Each existing person's identifiers shown to the chair are a read of their record."""
