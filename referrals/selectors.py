@@ -283,14 +283,14 @@ def identity_comparisons_shown(
     *,
     user: User,
     referral: Referral,
-    comparisons: list[dict[str, object]],
+    people: list[Person],
     request: HttpRequest | None = None,
 ) -> None:
     """Each existing person's identifiers shown to the chair are a read of their record."""
-    for comparison in comparisons:
+    for person in people:
         access.record_access(
             user=user,
-            obj=comparison["person"],
+            obj=person,
             request=request,
             reason=f"Identity check for referral {referral.short_ref}",
         )

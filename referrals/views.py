@@ -422,7 +422,10 @@ class ReferralAcceptView(_DecisionView):
 
     def context(self, request, referral) -> dict[str, Any]:
         selectors.identity_comparisons_shown(
-            user=request.user, referral=referral, comparisons=self.comparisons, request=request
+            user=request.user,
+            referral=referral,
+            people=[c["person"] for c in self.comparisons],
+            request=request,
         )
         return {"comparisons": self.comparisons}
 
