@@ -480,6 +480,10 @@ def _item_context(request: AuthenticatedHttpRequest, item: AgendaItem) -> dict[s
     return {"meeting": item.meeting, "item": shown, "runner": page["runner"]}
 
 
+def _saved_minutes(item: AgendaItem) -> dict[str, Any]:
+    return {"minutes": item.minutes, "minutes_version": item.minutes_version}
+
+
 class ItemView(VersionedEditView):
     """One agenda item: its minutes (editable by the chair until approval), decisions, actions.
 
@@ -503,10 +507,10 @@ class ItemView(VersionedEditView):
             or not services.can_run_forum(request.user, item.meeting.forum)
         ):
             return None
-        return forms.MinutesForm(data, initial=self.stale_data(request, item))
+        return forms.MinutesForm(data, initial=_saved_minutes(item))
 
     def stale_data(self, request, item) -> dict[str, Any]:
-        return {"minutes": item.minutes, "minutes_version": item.minutes_version}
+        return _saved_minutes(item)
 
     def stale_form(self, request, item):
         form = super().stale_form(request, item)
