@@ -87,3 +87,8 @@ def person_assessment_summary(*, user: User, person: Person) -> dict[str, Any]:
         "assessment_drafts": drafts,
         "latest_assessment": completed[-1] if completed else None,
     }
+
+
+def assessment_answers(*, assessment: Assessment) -> list[Any]:
+    """The assessment's answers, each with its question."""
+    return list(assessment.answers.select_related("item"))

@@ -30,7 +30,7 @@ class AssessmentStartView(View):
 def assessment_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
     assessment = selectors.assessment_for(user=request.user, assessment_id=pk)
     access.record_access(user=request.user, obj=assessment, request=request)
-    answers = list(assessment.answers.select_related("item"))
+    answers = selectors.assessment_answers(assessment=assessment)
     return render(
         request,
         "assessments/detail.html",

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 import access
@@ -99,3 +100,13 @@ def sharing_basis_for_decision(*, user: User, basis_id: uuid.UUID | str) -> Shar
     if not access.can_approve_sharing_basis(user, basis):
         raise Http404("No such request")
     return basis
+
+
+def consent_of(*, person: Person, consent_id: Any) -> ConsentRecord:
+    """One of the person's consent records (the person already read through person_for_consent)."""
+    return get_object_or_404(ConsentRecord, pk=consent_id, person=person)
+
+
+def sharing_basis_of(*, person: Person, basis_id: Any) -> SharingBasis:
+    """One of the person's sharing bases (the person already read through person_for_consent)."""
+    return get_object_or_404(SharingBasis, pk=basis_id, person=person)

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views import View
 
 import access
 from consent import forms, selectors, services
-from consent.models import ConsentRecord, SharingBasis
+from consent.models import ConsentRecord
+from csf_portal.edits import add_domain_error
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 
@@ -57,7 +58,7 @@ class ConsentRecordView(_PersonFormView):
             try:
                 services.consent_record(actor=request.user, person=person, **form.cleaned_data)
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_domain_error(form, exc)
             else:
                 return self._done(request, person, "Consent recorded.")
         return self._render(request, person, form)
@@ -68,7 +69,7 @@ class ConsentWithdrawView(_PersonFormView):
 
     def _consent(self, request, person_id, consent_id) -> tuple[Any, ConsentRecord]:
         person = selectors.person_for_consent(user=request.user, person_id=person_id)
-        return person, get_object_or_404(ConsentRecord, pk=consent_id, person=person)
+        return person, selectors.consent_of(person=person, consent_id=consent_id)
 
     def get(
         self, request: AuthenticatedHttpRequest, person_id: Any, consent_id: Any
@@ -123,7 +124,7 @@ class SharingBasisRecordView(_PersonFormView):
                     actor=request.user, person=person, **form.cleaned_data
                 )
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_domain_error(form, exc)
             else:
                 return self._done(
                     request,
@@ -138,7 +139,7 @@ class SharingBasisEndView(View):
         self, request: AuthenticatedHttpRequest, person_id: Any, basis_id: Any
     ) -> HttpResponse:
         person = selectors.person_for_consent(user=request.user, person_id=person_id)
-        basis = get_object_or_404(SharingBasis, pk=basis_id, person=person)
+        basis = selectors.sharing_basis_of(person=person, basis_id=basis_id)
         services.sharing_basis_end(actor=request.user, basis=basis)
         messages.success(request, "Sharing basis ended.")
         return redirect("consent:overview", person.pk)
@@ -176,28 +177,22 @@ class SharingBasisDecideView(View):
 
     def post(self, request: AuthenticatedHttpRequest, basis_id: Any) -> HttpResponse:
         basis = selectors.sharing_basis_for_decision(user=request.user, basis_id=basis_id)
-        if request.POST.get("decision") == "refuse":
-            refuse = forms.RefuseSharingBasisForm(request.POST)
-            if refuse.is_valid():
-                try:
-                    services.sharing_basis_refuse(
-                        actor=request.user, basis=basis, reason=refuse.cleaned_data["reason"]
-                    )
-                except DomainError as exc:
-                    refuse.add_error(None, exc.message)
-                else:
-                    messages.success(request, "Request refused. The requester has been told.")
-                    return redirect("sharing_bases:waiting")
-            return self._render(request, basis, refuse=refuse)
-        approve = forms.ApproveSharingBasisForm(request.POST)
-        if approve.is_valid():
+        refusing = request.POST.get("decision") == "refuse"
+        form_class = forms.RefuseSharingBasisForm if refusing else forms.ApproveSharingBasisForm
+        form = form_class(request.POST)
+        if form.is_valid():
             try:
-                services.sharing_basis_approve(actor=request.user, basis=basis)
+                message = self._decide(request, basis, refusing, form.cleaned_data)
             except DomainError as exc:
-                approve.add_error(None, exc.message)
+                form.add_error(None, exc.message)
             else:
-                messages.success(
-                    request, "Sharing without consent approved. It applies from its start date."
-                )
+                messages.success(request, message)
                 return redirect("sharing_bases:waiting")
-        return self._render(request, basis, approve=approve)
+        return self._render(request, basis, **{"refuse" if refusing else "approve": form})
+
+    def _decide(self, request, basis, refusing: bool, data: dict[str, Any]) -> str:
+        if refusing:
+            services.sharing_basis_refuse(actor=request.user, basis=basis, reason=data["reason"])
+            return "Request refused. The requester has been told."
+        services.sharing_basis_approve(actor=request.user, basis=basis)
+        return "Sharing without consent approved. It applies from its start date."

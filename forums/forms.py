@@ -68,6 +68,25 @@ class MeetingForm(GovukFormMixin, forms.Form):
             Field.text("online_link"),
         )
 
+    @classmethod
+    def for_change(cls, meeting: Any, data: Any = None) -> MeetingForm:
+        """The form over a planned meeting, to move it or change where it is."""
+        starts = timezone.localtime(meeting.starts_at)
+        ends = timezone.localtime(meeting.ends_at or meeting.starts_at)
+        form = cls(
+            data,
+            initial={
+                "day": starts.date(),
+                "starts": starts.strftime("%H:%M"),
+                "ends": ends.strftime("%H:%M"),
+                "location": meeting.location,
+                "online_link": meeting.online_link,
+            },
+        )
+        form.submit_label = "Save changes"
+        form.helper = form.build_helper(*form.helper.layout.fields[:-1])
+        return form
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("day") and data.get("starts") and data.get("ends"):
@@ -197,11 +216,20 @@ class ItemSettingsForm(GovukFormMixin, forms.Form):
     )
 
     def __init__(self, *args: Any, item: Any, involved: list[Agency], **kwargs: Any) -> None:
+        invited_ids = list(item.invitations.values_list("agency_id", flat=True))
+        kwargs.setdefault(
+            "initial",
+            {
+                "starts_at": item.starts_at,
+                "minutes_allowed": item.minutes_allowed,
+                "presenter": item.presenter_id,
+                "invited_agencies": invited_ids,
+            },
+        )
         super().__init__(*args, **kwargs)
         involved_ids = [a.pk for a in involved]
         invitable = Agency.objects.filter(is_active=True).exclude(pk__in=involved_ids)
         self.fields["invited_agencies"].queryset = invitable  # type: ignore[attr-defined]
-        invited_ids = list(item.invitations.values_list("agency_id", flat=True))
         self.fields["presenter"].queryset = (  # type: ignore[attr-defined]
             User.objects.filter(is_active=True, agency_id__in=involved_ids + invited_ids)
             .select_related("agency")

@@ -19,8 +19,8 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 import access
-from cases.models import Case
-from csf_portal.models import AccessEvent, Role, User
+from cases.models import CarePlan, Case
+from csf_portal.models import AccessEvent, Agency, Role, User
 from forums.models import (
     Action,
     AgendaItem,
@@ -456,3 +456,57 @@ def agenda_warnings(meeting: Meeting, items: list[AgendaItem] | None = None) -> 
                 "basis does not cover them: they will not see the case"
             )
     return warnings
+
+
+def forum_for(*, kind: str) -> Forum:
+    try:
+        return Forum.objects.get(kind=kind)
+    except Forum.DoesNotExist as exc:
+        raise Http404("No such forum") from exc
+
+
+def forums_run_by(*, user: User) -> list[Forum]:
+    return [f for f in Forum.objects.all() if access.can_run_forum(user, f)]
+
+
+def item_involved_agencies(*, item: AgendaItem) -> list[Agency]:
+    """The agencies involved in the item's case now (none for a topic)."""
+    if item.case is None:
+        return []
+    return list(
+        Agency.objects.filter(
+            pk__in=item.case.involvements.filter(left_at__isnull=True).values("agency_id")
+        )
+    )
+
+
+def meeting_attendance(*, meeting: Meeting) -> list[Attendance]:
+    return list(Attendance.objects.filter(meeting=meeting).select_related("user", "agency", "item"))
+
+
+def attendance_for(*, meeting: Meeting, attendance_id: Any) -> Attendance:
+    attendance = Attendance.objects.filter(meeting=meeting, pk=attendance_id).first()
+    if attendance is None:
+        raise Http404("No such attendance")
+    return attendance
+
+
+def item_draft_care_plan(*, item: AgendaItem) -> CarePlan | None:
+    """The draft care plan of the item's case, for whoever may see the case."""
+    return CarePlan.objects.filter(case=item.case, state=CarePlan.State.DRAFT).first()
+
+
+def meeting_items(*, meeting: Meeting) -> list[AgendaItem]:
+    """The meeting's agenda in order, for its runner's own pages."""
+    return list(meeting.items.order_by("order"))
+
+
+def action_page(
+    *, user: User, action: Action, request: HttpRequest | None = None
+) -> dict[str, Any]:
+    """The action's recent history, and whether its case may be read (the read is logged)."""
+    history = list(action.history.select_related("history_user").order_by("-history_date")[:20])
+    readable = action.case is not None and access.can_view_case(user, action.case)
+    if readable and action.case is not None:
+        access.record_access(user=user, obj=action.case, request=request, reason="forum action")
+    return {"history": history, "readable": readable or action.case_id is None}

@@ -14,17 +14,13 @@ from django.urls import reverse
 from django.views import View
 
 import access
-from csf_portal.errors import ConcurrentEdit, DomainError
-from csf_portal.models import Agency
+from csf_portal.edits import VersionedEditView, add_domain_error
+from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 from forums import forms, selectors, services
-from forums.models import AgendaItem, Attendance, Forum, Meeting, SystemIssue
+from forums.models import Action, AgendaItem, Meeting, SystemIssue
 
 FORM_TEMPLATE = "forums/form.html"
-
-
-def _fail(form: django_forms.Form, exc: DomainError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _form_page(
@@ -39,15 +35,8 @@ def _form_page(
         try:
             return run(form.cleaned_data)
         except DomainError as exc:
-            _fail(form, exc)
+            add_domain_error(form, exc)
     return render(request, template, {"form": form, **context})
-
-
-def _forum(kind: str) -> Forum:
-    try:
-        return Forum.objects.get(kind=kind)
-    except Forum.DoesNotExist as exc:
-        raise Http404("No such forum") from exc
 
 
 def _run_meeting(request: AuthenticatedHttpRequest, pk: Any) -> Meeting:
@@ -76,7 +65,7 @@ def _item_url(item: AgendaItem) -> str:
 
 def forum_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    forums_run = [f for f in Forum.objects.all() if access.can_run_forum(user, f)]
+    forums_run = selectors.forums_run_by(user=user)
     return render(
         request,
         "forums/index.html",
@@ -89,7 +78,7 @@ def forum_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 class MeetingPlanView(View):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        self.forum = _forum(kwargs["kind"])
+        self.forum = selectors.forum_for(kind=kwargs["kind"])
         if not access.can_run_forum(request.user, self.forum):
             raise Http404("No such page")
         return super().dispatch(request, *args, **kwargs)
@@ -174,23 +163,8 @@ def meeting_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
 
 class MeetingChangeView(View):
     def _page(self, request: AuthenticatedHttpRequest, pk: Any, data: Any = None) -> HttpResponse:
-        from django.utils import timezone
-
         meeting = _run_meeting(request, pk)
-        starts = timezone.localtime(meeting.starts_at)
-        ends = timezone.localtime(meeting.ends_at or meeting.starts_at)
-        form = forms.MeetingForm(
-            data,
-            initial={
-                "day": starts.date(),
-                "starts": starts.strftime("%H:%M"),
-                "ends": ends.strftime("%H:%M"),
-                "location": meeting.location,
-                "online_link": meeting.online_link,
-            },
-        )
-        form.submit_label = "Save changes"
-        form.helper = form.build_helper(*form.helper.layout.fields[:-1])
+        form = forms.MeetingForm.for_change(meeting, data)
 
         def run(d: dict[str, Any]) -> HttpResponse:
             services.meeting_reschedule(
@@ -265,10 +239,11 @@ class PublishView(StepView):
     button = "Publish the agenda"
 
     def context(self, request, meeting):
-        items = list(meeting.items.all())
         return {
-            "warnings": selectors.agenda_warnings(meeting, items),
-            "people": len(services._meeting_people(meeting)),
+            "warnings": selectors.agenda_warnings(
+                meeting, selectors.meeting_items(meeting=meeting)
+            ),
+            "people": len(services.meeting_people(meeting)),
             "intro": "Members and invited services are told, in the portal and by email. "
             "Invited services can see their case from now until the end of the meeting day.",
         }
@@ -305,7 +280,7 @@ class ApproveView(StepView):
 class AmendView(View):
     def _page(self, request, pk, data=None) -> HttpResponse:
         meeting = _run_meeting(request, pk)
-        form = forms.AmendmentForm(data, items=list(meeting.items.order_by("order")))
+        form = forms.AmendmentForm(data, items=selectors.meeting_items(meeting=meeting))
 
         def run(d: dict[str, Any]) -> HttpResponse:
             services.minutes_amend(
@@ -384,26 +359,8 @@ class AgendaAddView(View):
 class ItemSettingsView(View):
     def _page(self, request, pk, item_id, data=None) -> HttpResponse:
         item = _run_item(request, pk, item_id)
-        involved = (
-            list(
-                Agency.objects.filter(
-                    pk__in=item.case.involvements.filter(left_at__isnull=True).values("agency_id")
-                )
-            )
-            if item.case is not None
-            else []
-        )
-        form = forms.ItemSettingsForm(
-            data,
-            item=item,
-            involved=involved,
-            initial={
-                "starts_at": item.starts_at,
-                "minutes_allowed": item.minutes_allowed,
-                "presenter": item.presenter_id,
-                "invited_agencies": list(item.invitations.values_list("agency_id", flat=True)),
-            },
-        )
+        involved = selectors.item_involved_agencies(item=item)
+        form = forms.ItemSettingsForm(data, item=item, involved=involved)
 
         def run(d: dict[str, Any]) -> HttpResponse:
             services.agenda_item_update(
@@ -467,7 +424,7 @@ class ItemRemoveView(View):
 class AttendanceView(View):
     def _page(self, request, pk, data=None) -> HttpResponse:
         meeting = _run_meeting(request, pk)
-        items = list(meeting.items.order_by("order"))
+        items = selectors.meeting_items(meeting=meeting)
         form = forms.AttendanceForm(
             data, people=services.attendance_candidates(meeting), items=items
         )
@@ -490,11 +447,7 @@ class AttendanceView(View):
             {
                 "meeting": meeting,
                 "title": "Attendance",
-                "attendance": list(
-                    Attendance.objects.filter(meeting=meeting).select_related(
-                        "user", "agency", "item"
-                    )
-                ),
+                "attendance": selectors.meeting_attendance(meeting=meeting),
                 "back": _meeting_url(meeting),
             },
             "forums/attendance.html",
@@ -510,9 +463,7 @@ class AttendanceView(View):
 class AttendanceRemoveView(View):
     def post(self, request: AuthenticatedHttpRequest, pk: Any, attendance_id: int) -> HttpResponse:
         meeting = _run_meeting(request, pk)
-        attendance = Attendance.objects.filter(meeting=meeting, pk=attendance_id).first()
-        if attendance is None:
-            raise Http404
+        attendance = selectors.attendance_for(meeting=meeting, attendance_id=attendance_id)
         try:
             services.attendance_remove(actor=request.user, attendance=attendance)
         except DomainError as exc:
@@ -528,59 +479,60 @@ def _item_context(request: AuthenticatedHttpRequest, item: AgendaItem) -> dict[s
     return {"meeting": item.meeting, "item": shown, "runner": page["runner"]}
 
 
-class ItemView(View):
-    """One agenda item: its minutes (editable by the chair until approval), decisions, actions."""
+def _saved_minutes(item: AgendaItem) -> dict[str, Any]:
+    return {"minutes": item.minutes, "minutes_version": item.minutes_version}
 
-    def _render(self, request, item, form) -> HttpResponse:
-        context = _item_context(request, item)
-        draft = None
-        if item.case_id and context["item"].can_see_case:
-            from cases.models import CarePlan
 
-            draft = CarePlan.objects.filter(case=item.case, state=CarePlan.State.DRAFT).first()
-        return render(request, "forums/item.html", {**context, "form": form, "draft_plan": draft})
+class ItemView(VersionedEditView):
+    """One agenda item: its minutes (editable by the chair until approval), decisions, actions.
 
-    def _item(self, request, pk, item_id) -> AgendaItem:
+    A stale save shows the minutes as now saved, and what this user wrote beside them.
+    """
+
+    version_field = "minutes_version"
+    stale_error_field = "minutes"
+    success_message = "Minutes saved."
+
+    def get_object(self, request, pk, item_id) -> AgendaItem:
         meeting = selectors.meeting_for(user=request.user, meeting_id=pk)
         return selectors.item_for(user=request.user, meeting=meeting, item_id=item_id)
 
-    def get(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
-        item = self._item(request, pk, item_id)
-        form = None
-        if (
-            access.can_run_forum(request.user, item.meeting.forum)
-            and not item.meeting.minutes_locked
-        ):
-            form = forms.MinutesForm(
-                initial={"minutes": item.minutes, "minutes_version": item.minutes_version}
-            )
-        return self._render(request, item, form)
+    def get_object_for_edit(self, request, pk, item_id) -> AgendaItem:
+        return _run_item(request, pk, item_id)
 
-    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
-        item = _run_item(request, pk, item_id)
-        form = forms.MinutesForm(request.POST)
-        if form.is_valid():
-            try:
-                services.item_minutes_save(
-                    actor=request.user,
-                    item=item,
-                    minutes=form.cleaned_data["minutes"],
-                    expected_version=form.cleaned_data["minutes_version"],
-                )
-            except ConcurrentEdit as exc:
-                item.refresh_from_db()
-                form = forms.MinutesForm(
-                    {"minutes": item.minutes, "minutes_version": item.minutes_version}
-                )
-                form.is_valid()
-                form.add_error("minutes", exc.message)
-                form.your_text = request.POST.get("minutes", "")  # type: ignore[attr-defined]
-            except DomainError as exc:
-                _fail(form, exc)
-            else:
-                messages.success(request, "Minutes saved.")
-                return redirect(_item_url(item))
-        return self._render(request, item, form)
+    def get_form(self, request, item, data=None):
+        if data is None and (
+            item.meeting.minutes_locked
+            or not access.can_run_forum(request.user, item.meeting.forum)
+        ):
+            return None
+        return forms.MinutesForm(data, initial=_saved_minutes(item))
+
+    def stale_data(self, request, item) -> dict[str, Any]:
+        return _saved_minutes(item)
+
+    def stale_form(self, request, item):
+        form = super().stale_form(request, item)
+        form.your_text = request.POST.get("minutes", "")
+        return form
+
+    def save(self, request, item, data) -> None:
+        services.item_minutes_save(
+            actor=request.user,
+            item=item,
+            minutes=data["minutes"],
+            expected_version=data["minutes_version"],
+        )
+
+    def success_url(self, item) -> str:
+        return _item_url(item)
+
+    def render_page(self, request, item, form) -> HttpResponse:
+        context = _item_context(request, item)
+        draft = None
+        if item.case_id and context["item"].can_see_case:
+            draft = selectors.item_draft_care_plan(item=item)
+        return render(request, "forums/item.html", {**context, "form": form, "draft_plan": draft})
 
 
 class DecisionView(View):
@@ -748,22 +700,13 @@ def action_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-class ActionView(View):
-    def _render(self, request, action, form) -> HttpResponse:
-        history = list(action.history.select_related("history_user").order_by("-history_date")[:20])
-        readable = action.case is not None and access.can_view_case(request.user, action.case)
-        if readable and action.case is not None:
-            access.record_access(
-                user=request.user, obj=action.case, request=request, reason="forum action"
-            )
-        readable = readable or action.case_id is None
-        return render(
-            request,
-            "forums/action.html",
-            {"action": action, "form": form, "history": history, "readable": readable},
-        )
+class ActionView(VersionedEditView):
+    success_message = "Action updated."
 
-    def _form(self, request, action, data=None):
+    def get_object(self, request, pk) -> Action:
+        return selectors.action_for(user=request.user, action_id=pk)
+
+    def get_form(self, request, action, data=None):
         if not access.can_update_action(request.user, action):
             return None
         return forms.ActionUpdateForm(
@@ -772,39 +715,22 @@ class ActionView(View):
             initial={"status": action.status, "version": action.version, "due_on": action.due_on},
         )
 
-    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        action = selectors.action_for(user=request.user, action_id=pk)
-        return self._render(request, action, self._form(request, action))
+    def save(self, request, action, data) -> None:
+        services.action_update(
+            actor=request.user,
+            action=action,
+            status=data["status"],
+            note=data["note"],
+            expected_version=data["version"],
+            due_on=data.get("due_on"),
+        )
 
-    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        action = selectors.action_for(user=request.user, action_id=pk)
-        form = self._form(request, action, request.POST)
-        if form is None:
-            raise Http404
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                services.action_update(
-                    actor=request.user,
-                    action=action,
-                    status=d["status"],
-                    note=d["note"],
-                    expected_version=d["version"],
-                    due_on=d.get("due_on"),
-                )
-            except ConcurrentEdit as exc:
-                action.refresh_from_db()
-                data = request.POST.copy()
-                data["version"] = str(action.version)
-                form = self._form(request, action, data)
-                form.is_valid()
-                form.add_error(None, exc.message)
-            except DomainError as exc:
-                _fail(form, exc)
-            else:
-                messages.success(request, "Action updated.")
-                return redirect("forums:action", action.pk)
-        return self._render(request, action, form)
+    def success_url(self, action) -> str:
+        return reverse("forums:action", args=[action.pk])
+
+    def render_page(self, request, action, form) -> HttpResponse:
+        page = selectors.action_page(user=request.user, action=action, request=request)
+        return render(request, "forums/action.html", {"action": action, "form": form, **page})
 
 
 # --- system issues -----------------------------------------------------------------------------
@@ -860,19 +786,13 @@ class IssueNewView(View):
         return self._page(request, request.POST)
 
 
-class IssueView(View):
-    def _render(self, request, issue, form) -> HttpResponse:
-        return render(
-            request,
-            "forums/issue.html",
-            {
-                "issue": issue,
-                "form": form,
-                **selectors.issue_page(user=request.user, issue=issue, request=request),
-            },
-        )
+class IssueView(VersionedEditView):
+    success_message = "Issue updated."
 
-    def _form(self, request, issue, data=None):
+    def get_object(self, request, pk) -> SystemIssue:
+        return selectors.issue_for(user=request.user, issue_id=pk)
+
+    def get_form(self, request, issue, data=None):
         if not access.can_work_system_issues(request.user):
             return None
         return forms.SystemIssueUpdateForm(
@@ -884,28 +804,18 @@ class IssueView(View):
             },
         )
 
-    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        issue = selectors.issue_for(user=request.user, issue_id=pk)
-        return self._render(request, issue, self._form(request, issue))
+    def save(self, request, issue, data) -> None:
+        services.system_issue_update(
+            actor=request.user,
+            issue=issue,
+            status=data["status"],
+            recommendation=data["recommendation"],
+            expected_version=data["version"],
+        )
 
-    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        issue = selectors.issue_for(user=request.user, issue_id=pk)
-        form = self._form(request, issue, request.POST)
-        if form is None:
-            raise Http404
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                services.system_issue_update(
-                    actor=request.user,
-                    issue=issue,
-                    status=d["status"],
-                    recommendation=d["recommendation"],
-                    expected_version=d["version"],
-                )
-            except DomainError as exc:
-                _fail(form, exc)
-            else:
-                messages.success(request, "Issue updated.")
-                return redirect("forums:issue", issue.pk)
-        return self._render(request, issue, form)
+    def success_url(self, issue) -> str:
+        return reverse("forums:issue", args=[issue.pk])
+
+    def render_page(self, request, issue, form) -> HttpResponse:
+        page = selectors.issue_page(user=request.user, issue=issue, request=request)
+        return render(request, "forums/issue.html", {"issue": issue, "form": form, **page})

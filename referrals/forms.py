@@ -482,3 +482,28 @@ class DeclineForm(GovukFormMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = self.build_helper(Field.textarea("reason", rows=5))
+
+
+def step_initial(referral: Referral, form_class: type[StepForm]) -> dict[str, Any]:
+    """What a wizard page shows of the draft so far."""
+    initial: dict[str, Any] = {}
+    for name in form_class.base_fields:
+        if name == "domains":
+            initial[name] = [
+                f
+                for f in (
+                    "meam_homelessness",
+                    "meam_substance_misuse",
+                    "meam_offending",
+                    "meam_mental_health",
+                )
+                if getattr(referral, f)
+            ]
+        elif name in ("reasons", "services_involved", "sharing_agencies"):
+            initial[name] = list(getattr(referral, name).all())
+        elif hasattr(referral, name):
+            initial[name] = getattr(referral, name)
+    for name in ("consent_method", "consent_given_on", "consent_person_informed"):
+        initial[name] = getattr(referral, name)
+    initial["basis_justification"] = referral.basis_justification
+    return initial

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import NullIf
+from django.http import HttpRequest
 from django.utils import timezone
 
 import access
@@ -254,7 +255,7 @@ def identity_comparisons(*, user: User, referral: Referral) -> list[dict[str, An
     The person it is linked to (identifiers agree), the person proposed at submission
     (NHS number matches, name or date of birth do not), and anyone else the matching
     rules find. Chairs only, before the decision (``access.can_confirm_person_match``).
-    The caller records the read of each person in the access log.
+    The page that shows them records each read through ``identity_comparisons_shown``.
     """
     if not access.can_confirm_person_match(user, referral):
         return []
@@ -280,6 +281,28 @@ def identity_comparisons(*, user: User, referral: Referral) -> list[dict[str, An
             }
         )
     return comparisons
+
+
+def identity_comparisons_shown(
+    *,
+    user: User,
+    referral: Referral,
+    people: list[Person],
+    request: HttpRequest | None = None,
+) -> None:
+    """Each existing person's identifiers shown to the chair are a read of their record."""
+    for person in people:
+        access.record_access(
+            user=user,
+            obj=person,
+            request=request,
+            reason=f"Identity check for referral {referral.short_ref}",
+        )
+
+
+def referral_risks(*, referral: Referral) -> list[ReferralRisk]:
+    """The main risks added to a draft so far."""
+    return list(referral.risks.all())
 
 
 def earlier_referrals(*, user: User, referral: Referral) -> list[Referral]:

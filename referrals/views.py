@@ -6,12 +6,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
 import access
+from csf_portal.edits import add_domain_error
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 from referrals import forms, selectors, services
@@ -81,30 +82,6 @@ def _after(request: AuthenticatedHttpRequest, referral: Referral, step: str) -> 
     return reverse("referrals:check", args=[referral.pk])
 
 
-def _initial(referral: Referral, form_class: type[forms.StepForm]) -> dict[str, Any]:
-    initial: dict[str, Any] = {}
-    for name in form_class.base_fields:
-        if name == "domains":
-            initial[name] = [
-                f
-                for f in (
-                    "meam_homelessness",
-                    "meam_substance_misuse",
-                    "meam_offending",
-                    "meam_mental_health",
-                )
-                if getattr(referral, f)
-            ]
-        elif name in ("reasons", "services_involved", "sharing_agencies"):
-            initial[name] = list(getattr(referral, name).all())
-        elif hasattr(referral, name):
-            initial[name] = getattr(referral, name)
-    for name in ("consent_method", "consent_given_on", "consent_person_informed"):
-        initial[name] = getattr(referral, name)
-    initial["basis_justification"] = referral.basis_justification
-    return initial
-
-
 def _page(request, template: str, referral: Referral, **context: Any) -> HttpResponse:
     return render(
         request,
@@ -139,41 +116,50 @@ class ReferralStartView(View):
         return redirect("referrals:step", referral.pk, STEP_NAMES[0])
 
 
-class ReferralStepView(View):
-    template_name = "referrals/step.html"
+def _back(referral: Referral, step: str) -> str:
+    index = STEP_NAMES.index(step)
+    if index == 0:
+        return reverse("referrals:list")
+    previous = STEP_NAMES[index - 1]
+    if previous == "match":
+        previous = STEP_NAMES[index - 2]
+    return reverse("referrals:step", args=[referral.pk, previous])
 
-    def _form(self, request, referral: Referral, step: str, data=None):
+
+def _step_page(request, referral: Referral, step: str, form) -> HttpResponse:
+    return _page(
+        request,
+        "referrals/step.html",
+        referral,
+        form=form,
+        step=step,
+        title=form.title or STEP_TITLES[step],
+        back=_back(referral, step),
+    )
+
+
+class ReferralStepView(View):
+    """A wizard page of questions, saved into the draft."""
+
+    def _form(self, referral: Referral, step: str, data=None):
         form_class = dict(STEPS)[step]
-        assert form_class is not None  # "match" and "risks" have their own handlers
-        kwargs: dict[str, Any] = {"data": data, "initial": _initial(referral, form_class)}
+        assert form_class is not None  # "match" and "risks" have their own views
+        kwargs: dict[str, Any] = {"data": data, "initial": forms.step_initial(referral, form_class)}
         if step == "sharing":
             kwargs["basis"] = referral.lawful_basis
         return form_class(**kwargs)
 
-    def dispatch(self, request, *args, **kwargs):
-        if kwargs["step"] not in STEP_NAMES:
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
-
     def get(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponse:
         referral = _editable(request, pk)
-        if step == "match":
-            return self._match(request, referral)
-        if step == "risks":
-            return self._risks(request, referral, forms.RiskForm())
         if step == "sharing" and not referral.lawful_basis:
             return redirect("referrals:step", referral.pk, "basis")
-        return self._render(request, referral, step, self._form(request, referral, step))
+        return _step_page(request, referral, step, self._form(referral, step))
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponse:
         referral = _editable(request, pk)
-        if step == "match":
-            return self._match(request, referral)
-        if step == "risks":
-            return self._risks(request, referral, forms.RiskForm(request.POST))
         if step == "sharing" and not referral.lawful_basis:
             return redirect("referrals:step", referral.pk, "basis")
-        form = self._form(request, referral, step, data=request.POST)
+        form = self._form(referral, step, data=request.POST)
         if form.is_valid():
             try:
                 referral = services.referral_update(
@@ -183,29 +169,14 @@ class ReferralStepView(View):
                 form.add_error(None, exc.message)
             else:
                 return redirect(_after(request, referral, step))
-        return self._render(request, referral, step, form)
+        return _step_page(request, referral, step, form)
 
-    def _render(self, request, referral: Referral, step: str, form) -> HttpResponse:
-        return _page(
-            request,
-            self.template_name,
-            referral,
-            form=form,
-            step=step,
-            title=form.title or STEP_TITLES[step],
-            back=self._back(referral, step),
-        )
 
-    def _back(self, referral: Referral, step: str) -> str:
-        index = STEP_NAMES.index(step)
-        if index == 0:
-            return reverse("referrals:list")
-        previous = STEP_NAMES[index - 1]
-        if previous == "match":
-            previous = STEP_NAMES[index - 2]
-        return reverse("referrals:step", args=[referral.pk, previous])
+class ReferralMatchView(View):
+    """Is the person someone the portal already knows? Shown only when they may be."""
 
-    def _match(self, request: AuthenticatedHttpRequest, referral: Referral) -> HttpResponse:
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponse:
+        referral = _editable(request, pk)
         people = selectors.person_matches_for_referrer(user=request.user, referral=referral)
         if not people:
             return redirect(_after(request, referral, "match"))
@@ -217,29 +188,55 @@ class ReferralStepView(View):
             if form.chosen() is not None:
                 messages.success(request, "We have added what is already known about this person.")
             return redirect(_after(request, referral, "match"))
-        return self._render(request, referral, "match", form)
+        return _step_page(request, referral, "match", form)
 
-    def _risks(self, request: AuthenticatedHttpRequest, referral: Referral, form) -> HttpResponse:
-        if request.method == "POST" and "add_risk" not in request.POST:
+    post = get
+
+
+class ReferralRisksView(View):
+    """The main risks: add them one by one, then carry on (at least one is needed)."""
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponse:
+        return self._page(request, _editable(request, pk), forms.RiskForm())
+
+    def post(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponse:
+        referral = _editable(request, pk)
+        if "add_risk" not in request.POST:
             # Continue or save as draft, with the risks added so far.
-            if referral.risks.exists():
+            if "save_draft" in request.POST or selectors.referral_risks(referral=referral):
                 return redirect(_after(request, referral, "risks"))
-            if "save_draft" in request.POST:
-                return redirect(_after(request, referral, "risks"))
-            form = forms.RiskForm.needing_a_risk()
-        elif request.method == "POST" and form.is_valid():
+            return self._page(request, referral, forms.RiskForm.needing_a_risk())
+        form = forms.RiskForm(request.POST)
+        if form.is_valid():
             services.referral_risk_add(actor=request.user, referral=referral, **form.cleaned_data)
             return redirect("referrals:step", referral.pk, "risks")
+        return self._page(request, referral, form)
+
+    def _page(self, request: AuthenticatedHttpRequest, referral: Referral, form) -> HttpResponse:
         return _page(
             request,
             "referrals/risks.html",
             referral,
             form=form,
-            risks=list(referral.risks.all()),
+            risks=selectors.referral_risks(referral=referral),
             title=STEP_TITLES["risks"],
-            back=self._back(referral, "risks"),
+            back=_back(referral, "risks"),
             change=request.GET.get("change"),
         )
+
+
+_STEP_VIEWS = {
+    "match": ReferralMatchView.as_view(),
+    "risks": ReferralRisksView.as_view(),
+}
+_QUESTIONS_VIEW = ReferralStepView.as_view()
+
+
+def referral_step(request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponseBase:
+    """One page of the referral wizard, by its slug."""
+    if step not in STEP_NAMES:
+        raise Http404
+    return _STEP_VIEWS.get(step, _QUESTIONS_VIEW)(request, pk=pk, step=step)
 
 
 def referral_resume(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
@@ -351,98 +348,112 @@ def triage_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "referrals/triage.html", {"page": page, "referrals": page.object_list})
 
 
-class DecisionView(View):
+class _DecisionView(View):
     """Accept, redirect or decline: the chair's three decisions share one shape."""
 
-    decision = ""
-    titles = {
-        "accept": "Accept referral",
-        "redirect": "Redirect referral",
-        "decline": "Decline referral",
-    }
+    title = ""
 
-    def _referral(self, request: AuthenticatedHttpRequest, pk: Any) -> Referral:
-        if not access.can_triage_referrals(request.user):
-            raise Http404
-        return access.referral_for(user=request.user, referral_id=pk)
+    def get_form(self, request: AuthenticatedHttpRequest, referral: Referral, data=None) -> Any:
+        raise NotImplementedError
 
-    def _comparisons(self, request, referral: Referral) -> list[dict]:
-        """Accepting: everyone the referral may be about, beside its own identifiers."""
-        if self.decision != "accept":
-            return []
-        return selectors.identity_comparisons(user=request.user, referral=referral)
+    def decide(self, request: AuthenticatedHttpRequest, referral: Referral, form: Any) -> str:
+        """Carry out the decision (one service call); the message to show."""
+        raise NotImplementedError
 
-    def _form(self, request, referral: Referral, comparisons: list[dict], data=None):
-        if self.decision == "accept":
-            return forms.AcceptForm(data, people=[c["person"] for c in comparisons])
-        return {"redirect": forms.RedirectForm, "decline": forms.DeclineForm}[self.decision](data)
-
-    def _render(self, request, referral: Referral, form, comparisons: list[dict]) -> HttpResponse:
-        # Each existing person's identifiers shown to the chair are a read of their record.
-        for comparison in comparisons:
-            access.record_access(
-                user=request.user,
-                obj=comparison["person"],
-                request=request,
-                reason=f"Identity check for referral {referral.short_ref}",
-            )
-        return render(
-            request,
-            "referrals/decision.html",
-            {
-                "referral": referral,
-                "form": form,
-                "title": self.titles[self.decision],
-                "comparisons": comparisons,
-            },
-        )
+    def context(self, request: AuthenticatedHttpRequest, referral: Referral) -> dict[str, Any]:
+        return {}
 
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        referral = self._referral(request, pk)
+        referral = _for_triage(request, pk)
         if referral.state != Referral.State.SUBMITTED:
             messages.info(request, "This referral has already been decided.")
             return redirect("referrals:detail", referral.pk)
-        comparisons = self._comparisons(request, referral)
-        return self._render(
-            request, referral, self._form(request, referral, comparisons), comparisons
-        )
+        return self._render(request, referral, self.get_form(request, referral))
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        referral = self._referral(request, pk)
-        comparisons = self._comparisons(request, referral)
-        form = self._form(request, referral, comparisons, request.POST)
+        referral = _for_triage(request, pk)
+        form = self.get_form(request, referral, request.POST)
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                if self.decision == "accept":
-                    referral = services.referral_accept(
-                        actor=request.user,
-                        referral=referral,
-                        person=form.chosen(),
-                        new_person=form.new_person(),
-                        reason=data.get("note", ""),
-                        meeting=data.get("meeting"),
-                    )
-                    message = "Referral accepted. A case is open and awaiting the forum." + (
-                        " It is on the meeting's agenda." if data.get("meeting") else ""
-                    )
-                elif self.decision == "redirect":
-                    services.referral_redirect(
-                        actor=request.user,
-                        referral=referral,
-                        destination=data["destination"],
-                        service=data.get("service", ""),
-                        advice=data["advice"],
-                    )
-                    message = "Referral redirected. The referrer has been told."
-                else:
-                    services.referral_decline(
-                        actor=request.user, referral=referral, reason=data["reason"]
-                    )
-                    message = "Referral declined. The referrer has been told."
+                message = self.decide(request, referral, form)
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, message)
                 return redirect("referrals:triage")
-        return self._render(request, referral, form, comparisons)
+        return self._render(request, referral, form)
+
+    def _render(self, request, referral: Referral, form) -> HttpResponse:
+        context = {"referral": referral, "form": form, "title": self.title, "comparisons": []}
+        return render(
+            request, "referrals/decision.html", {**context, **self.context(request, referral)}
+        )
+
+
+def _for_triage(request: AuthenticatedHttpRequest, pk: Any) -> Referral:
+    if not access.can_triage_referrals(request.user):
+        raise Http404
+    return access.referral_for(user=request.user, referral_id=pk)
+
+
+class ReferralAcceptView(_DecisionView):
+    """Accepting shows everyone the referral may be about, beside its own identifiers."""
+
+    title = "Accept referral"
+
+    def get_form(self, request, referral, data=None):
+        self.comparisons = selectors.identity_comparisons(user=request.user, referral=referral)
+        return forms.AcceptForm(data, people=[c["person"] for c in self.comparisons])
+
+    def decide(self, request, referral, form) -> str:
+        data = form.cleaned_data
+        services.referral_accept(
+            actor=request.user,
+            referral=referral,
+            person=form.chosen(),
+            new_person=form.new_person(),
+            reason=data.get("note", ""),
+            meeting=data.get("meeting"),
+        )
+        return "Referral accepted. A case is open and awaiting the forum." + (
+            " It is on the meeting's agenda." if data.get("meeting") else ""
+        )
+
+    def context(self, request, referral) -> dict[str, Any]:
+        selectors.identity_comparisons_shown(
+            user=request.user,
+            referral=referral,
+            people=[c["person"] for c in self.comparisons],
+            request=request,
+        )
+        return {"comparisons": self.comparisons}
+
+
+class ReferralRedirectView(_DecisionView):
+    title = "Redirect referral"
+
+    def get_form(self, request, referral, data=None):
+        return forms.RedirectForm(data)
+
+    def decide(self, request, referral, form) -> str:
+        services.referral_redirect(
+            actor=request.user,
+            referral=referral,
+            destination=form.cleaned_data["destination"],
+            service=form.cleaned_data.get("service", ""),
+            advice=form.cleaned_data["advice"],
+        )
+        return "Referral redirected. The referrer has been told."
+
+
+class ReferralDeclineView(_DecisionView):
+    title = "Decline referral"
+
+    def get_form(self, request, referral, data=None):
+        return forms.DeclineForm(data)
+
+    def decide(self, request, referral, form) -> str:
+        services.referral_decline(
+            actor=request.user, referral=referral, reason=form.cleaned_data["reason"]
+        )
+        return "Referral declined. The referrer has been told."

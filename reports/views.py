@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
@@ -12,10 +11,9 @@ from django.views import View
 import access
 from cases.forms import PersonIdentifiersForm
 from cases.models import Person
-from cases.selectors import people_by_identifiers
 from csf_portal.errors import DomainError, NotAllowed
 from csf_portal.types import AuthenticatedHttpRequest
-from reports import services
+from reports import selectors, services
 from reports.models import GeneratedDocument
 
 
@@ -33,13 +31,10 @@ def subject_access(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PersonIdentifiersForm(request.GET or None)
     people: list[Person] = []
     if form.is_bound and form.is_valid():
-        people = list(people_by_identifiers(**form.cleaned_data)[:20])
-        access.record_list_access(
-            user=request.user, request=request, what="reports.subject_access_search"
+        people = selectors.subject_access_search(
+            user=request.user, request=request, **form.cleaned_data
         )
-    documents = GeneratedDocument.objects.filter(requested_by=request.user).select_related(
-        "person"
-    )[:20]
+    documents = selectors.documents_requested_by(user=request.user)
     return render(
         request,
         "reports/subject_access.html",
@@ -49,11 +44,7 @@ def subject_access(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 class SubjectAccessRequestView(View):
     def post(self, request: AuthenticatedHttpRequest, person_id: Any) -> HttpResponse:
-        _require_sar(request)
-        try:
-            person = Person.objects.get(pk=person_id)
-        except Person.DoesNotExist:
-            raise Http404 from None
+        person = selectors.person_for_subject_access(user=request.user, person_id=person_id)
         try:
             document = services.subject_access_request(
                 actor=request.user, person=person, pdf=request.POST.get("format") != "json"
@@ -64,15 +55,7 @@ class SubjectAccessRequestView(View):
 
 
 def _own_document(request: AuthenticatedHttpRequest, pk: Any) -> GeneratedDocument:
-    try:
-        document = GeneratedDocument.objects.select_related(
-            "person", "meeting__forum", "care_plan__case__person"
-        ).get(pk=pk)
-    except (GeneratedDocument.DoesNotExist, ValidationError, ValueError):
-        raise Http404 from None
-    if document.requested_by_id != request.user.pk:
-        raise Http404
-    return document
+    return selectors.own_document(user=request.user, document_id=pk)
 
 
 def document_status(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
@@ -122,13 +105,7 @@ class MeetingPackRequestView(View):
 
 class CarePlanPdfRequestView(View):
     def post(self, request: AuthenticatedHttpRequest, plan_id: Any) -> HttpResponse:
-        from cases.models import CarePlan
-
-        try:
-            plan = CarePlan.objects.select_related("case__person").get(pk=plan_id)
-        except (CarePlan.DoesNotExist, ValidationError, ValueError):
-            raise Http404 from None
-        access.case_for(user=request.user, case_id=plan.case_id)  # 404 unless visible
+        plan = selectors.care_plan_for(user=request.user, plan_id=plan_id)
         document = services.care_plan_pdf_request(
             actor=request.user, plan=plan, easy_read=request.POST.get("layout") == "easy_read"
         )

@@ -5,7 +5,7 @@ Every write is here, one function per use case, in a transaction, raising a
 ``access.can_run_forum``.
 """
 
-from forums.services._common import DEFAULT_MEETING_LENGTH, MAX_TEXT, _meeting_people
+from forums.services._common import DEFAULT_MEETING_LENGTH, MAX_TEXT, meeting_people
 from forums.services.actions import action_add, action_update, overdue_digest_send
 from forums.services.agenda import (
     agenda_item_add,
@@ -36,7 +36,6 @@ from forums.services.system_issues import system_issue_raise, system_issue_updat
 __all__ = [
     "DEFAULT_MEETING_LENGTH",
     "MAX_TEXT",
-    "_meeting_people",
     "action_add",
     "action_update",
     "agency_leaves_case_decide",
@@ -53,6 +52,7 @@ __all__ = [
     "item_decision_record",
     "item_minutes_save",
     "meeting_mark_held",
+    "meeting_people",
     "meeting_plan",
     "meeting_reschedule",
     "meetings_discussing",

@@ -74,7 +74,7 @@ def _state_now(meeting: Meeting) -> str:
     return Meeting.objects.select_for_update().values_list("state", flat=True).get(pk=meeting.pk)
 
 
-def _meeting_people(meeting: Meeting) -> list[User]:
+def meeting_people(meeting: Meeting) -> list[User]:
     """Standing members, presenters and the users of invited agencies."""
     people: dict[int, User] = {}
     for m in ForumMembership.objects.filter(

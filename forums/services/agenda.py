@@ -25,13 +25,13 @@ from forums.services._common import (
     S,
     _agency_practitioners,
     _end_of_day,
-    _meeting_people,
     _notify_people,
     _require_runner,
     _save,
     _state_now,
     _text,
     _when,
+    meeting_people,
 )
 
 
@@ -229,7 +229,7 @@ def agenda_publish(*, actor: User, meeting: Meeting) -> Meeting:
     _save(meeting, actor)
     _notify_people(
         meeting,
-        [u for u in _meeting_people(meeting) if u.pk != actor.pk],
+        [u for u in meeting_people(meeting) if u.pk != actor.pk],
         f"The agenda for the {meeting.forum} on {_when(meeting)} has been published.",
     )
     return meeting

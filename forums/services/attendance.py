@@ -12,12 +12,12 @@ from forums.models import (
     Attendance,
     Meeting,
 )
-from forums.services._common import _check_minutes_open, _meeting_people, _require_runner, _save
+from forums.services._common import _check_minutes_open, _require_runner, _save, meeting_people
 
 
 def attendance_candidates(meeting: Meeting) -> list[User]:
     """People who may be recorded as attending: members, invitees, presenters, the chair."""
-    people = {u.pk: u for u in _meeting_people(meeting)}
+    people = {u.pk: u for u in meeting_people(meeting)}
     if meeting.chair is not None:
         people.setdefault(meeting.chair.pk, meeting.chair)
     return sorted(people.values(), key=lambda u: (u.last_name, u.first_name, u.username))

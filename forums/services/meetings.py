@@ -18,10 +18,10 @@ from forums.services._common import (
     S,
     _end_of_day,
     _local_date,
-    _meeting_people,
     _notify_people,
     _require_runner,
     _save,
+    meeting_people,
 )
 
 
@@ -115,7 +115,7 @@ def meeting_reschedule(
     if meeting.state == S.AGENDA_PUBLISHED:
         _notify_people(
             meeting,
-            _meeting_people(meeting),
+            meeting_people(meeting),
             f"The {meeting.forum} meeting has moved to "
             f"{timezone.localtime(starts_at):%-d %B %Y at %H:%M}.",
         )

@@ -221,6 +221,27 @@ def test_a_stale_update_is_refused(w, meeting):
     assert (action.status, action.last_update_note, action.version) == ("in_progress", "First", 2)
 
 
+def test_a_stale_update_on_the_page_keeps_the_note_and_offers_the_new_version(w, meeting, as_user):
+    action = add(w, meeting)
+    services.action_update(
+        actor=w.hostel_worker, action=action, status="in_progress", note="First", expected_version=1
+    )
+    url = reverse("forums:action", args=[action.pk])
+    typed = {"status": "done", "note": "Visited on Tuesday", "version": 1}
+    page = as_user(w.hostel_colleague).post(url, typed).content.decode()
+    assert "Someone else updated this action" in page
+    assert "Visited on Tuesday" in page and 'name="version" value="2"' in page
+    action.refresh_from_db()
+    assert (action.status, action.version) == ("in_progress", 2)
+    assert as_user(w.hostel_colleague).post(url, typed | {"version": 2}).status_code == 302
+    action.refresh_from_db()
+    assert (action.status, action.last_update_note, action.version) == (
+        "done",
+        "Visited on Tuesday",
+        3,
+    )
+
+
 def test_an_update_needs_a_note(w, meeting):
     action = add(w, meeting)
     with pytest.raises(DomainError, match="Say what has happened") as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 import access
@@ -162,6 +163,20 @@ def test_a_stale_edit_of_the_minutes_is_refused(w, meeting):
         services.item_minutes_save(
             actor=w.chair, item=w.item, minutes="Sam's version.", expected_version=0
         )
+    w.item.refresh_from_db()
+    assert (w.item.minutes, w.item.minutes_version) == ("Jo's version.", 1)
+
+
+def test_a_stale_edit_on_the_page_shows_their_minutes_and_keeps_yours_beside(w, meeting, as_user):
+    services.item_minutes_save(
+        actor=w.chair, item=w.item, minutes="Jo's version.", expected_version=0
+    )
+    url = reverse("forums:item", args=[meeting.pk, w.item.pk])
+    page = as_user(w.chair).post(url, {"minutes": "Sam's text.", "minutes_version": 0})
+    body = page.content.decode()
+    assert "Someone else changed these minutes" in body
+    assert "What you wrote (not saved)" in body and "Sam&#x27;s text." in body
+    assert "Jo&#x27;s version.</textarea>" in body and 'name="minutes_version" value="1"' in body
     w.item.refresh_from_db()
     assert (w.item.minutes, w.item.minutes_version) == ("Jo's version.", 1)
 

@@ -234,3 +234,20 @@ def test_a_stale_update_is_refused(w):
         update(w.chair, issue, status="closed", expected_version=1)
     issue.refresh_from_db()
     assert (issue.status, issue.version) == (SystemIssue.Status.IN_PROGRESS, 2)
+
+
+def test_a_stale_save_on_the_page_shows_the_change_and_keeps_what_was_typed(w, as_user):
+    issue = raise_issue(w.chair)
+    update(w.sog_member, issue, status="in_progress")
+    url = reverse("forums:issue", args=[issue.pk])
+    typed = {"status": "closed", "recommendation": "Chair's note", "version": 1}
+    page = as_user(w.chair).post(url, typed).content.decode()
+    assert "Someone else changed this issue" in page
+    assert 'name="version" value="2"' in page  # saving again is a conscious choice
+    assert "Chair&#x27;s note" in page
+    issue.refresh_from_db()
+    assert issue.status == SystemIssue.Status.IN_PROGRESS
+    again = as_user(w.chair).post(url, typed | {"version": 2})
+    assert again.status_code == 302
+    issue.refresh_from_db()
+    assert (issue.status, issue.version) == (SystemIssue.Status.CLOSED, 3)
