@@ -14,7 +14,7 @@ from cases.models import Case, Person
 from csf_portal.models import User
 
 if TYPE_CHECKING:
-    from cases.models import BreakGlassAccess, CarePlan, Risk
+    from cases.models import BreakGlassAccess, CarePlan, CarePlanItem, Risk
 
 
 def people_by_identifiers(
@@ -100,7 +100,7 @@ def emergency_grants_to_review(*, user: User) -> list[BreakGlassAccess]:
     """Emergency accesses for the chair to review, those not yet reviewed first."""
     from cases.models import BreakGlassAccess
 
-    if not access.can_triage_referrals(user):
+    if not access.can_review_emergency_access(user):
         return []
     return list(
         BreakGlassAccess.objects.select_related(
@@ -115,7 +115,7 @@ def emergency_grant_for(*, user: User, grant_id: uuid.UUID | str) -> BreakGlassA
 
     from cases.models import BreakGlassAccess
 
-    if not access.can_triage_referrals(user):
+    if not access.can_review_emergency_access(user):
         raise Http404
     try:
         return BreakGlassAccess.objects.get(pk=grant_id)
@@ -151,7 +151,12 @@ def care_plan_version(*, case: Case, version: int) -> dict[str, Any]:
     )
     return {
         "plan": plan,
-        "items": list(plan.items.select_related("agency", "named_worker")),
+        "items": care_plan_items(plan=plan),
         "previous": previous,
         "versions": sorted(plans.values(), key=lambda p: -p.version),
     }
+
+
+def care_plan_items(*, plan: CarePlan) -> list[CarePlanItem]:
+    """A care plan's items, with their agencies and named workers."""
+    return list(plan.items.select_related("agency", "named_worker"))

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 import access
@@ -20,6 +21,8 @@ from cases.forms import (
     ReviewForm,
     RiskForm,
 )
+from cases.models import CarePlan, Risk
+from csf_portal.edits import VersionedEditView
 from csf_portal.errors import DomainError
 from csf_portal.pagination import LookaheadPaginator
 from csf_portal.types import AuthenticatedHttpRequest
@@ -31,14 +34,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     access.record_list_access(user=request.user, request=request, what="cases.case")
-    return render(
-        request,
-        "cases/case_list.html",
-        {
-            "page": page,
-            "can_request_emergency_access": access.can_request_emergency_access(request.user),
-        },
-    )
+    return render(request, "cases/case_list.html", {"page": page})
 
 
 def _case_risk(request: AuthenticatedHttpRequest, pk: Any, risk_id: Any):
@@ -70,45 +66,37 @@ class RiskAddView(View):
         return render(request, "cases/risk_form.html", {"case": case, "form": form})
 
 
-class RiskEditView(View):
-    def get(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: Any) -> HttpResponse:
-        case, risk = _case_risk(request, pk, risk_id)
-        access.record_access(user=request.user, obj=case, request=request, reason="risk")
-        form = RiskForm(
-            initial={
-                "level": risk.level,
-                "description": risk.description,
-                "mitigations": risk.mitigations,
-                "version": risk.version,
-            }
-        )
-        return render(request, "cases/risk_form.html", {"case": case, "risk": risk, "form": form})
+class RiskEditView(VersionedEditView):
+    """Edit a risk against the version read (a concurrent edit is shown, never overwritten)."""
 
-    def post(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: Any) -> HttpResponse:
-        case, risk = _case_risk(request, pk, risk_id)
-        form = RiskForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.risk_update(
-                    actor=request.user,
-                    risk=risk,
-                    expected_version=data["version"] or 0,
-                    level=data["level"],
-                    description=data["description"],
-                    mitigations=data["mitigations"],
-                )
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-                risk.refresh_from_db()
-                # Keep what they typed; saving again now means they have seen the change.
-                data = request.POST.copy()
-                data["version"] = str(risk.version)
-                form.data = data
-            else:
-                messages.success(request, "Risk updated.")
-                return redirect("cases:detail", case.pk)
-        return render(request, "cases/risk_form.html", {"case": case, "risk": risk, "form": form})
+    success_message = "Risk updated."
+
+    def get_object(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: Any) -> Risk:
+        self.case, risk = _case_risk(request, pk, risk_id)
+        return risk
+
+    def get_form(self, request: AuthenticatedHttpRequest, risk: Risk, data: Any = None) -> RiskForm:
+        fields = ("level", "description", "mitigations", "version")
+        return RiskForm(data, initial={f: getattr(risk, f) for f in fields})
+
+    def save(self, request: AuthenticatedHttpRequest, risk: Risk, data: dict[str, Any]) -> None:
+        services.risk_update(
+            actor=request.user,
+            risk=risk,
+            expected_version=data["version"] or 0,
+            level=data["level"],
+            description=data["description"],
+            mitigations=data["mitigations"],
+        )
+
+    def success_url(self, risk: Risk) -> str:
+        return reverse("cases:detail", args=[self.case.pk])
+
+    def render_page(self, request: AuthenticatedHttpRequest, risk: Risk, form: Any) -> HttpResponse:
+        if not form.is_bound:
+            access.record_access(user=request.user, obj=self.case, request=request, reason="risk")
+        context = {"case": self.case, "risk": risk, "form": form}
+        return render(request, "cases/risk_form.html", context)
 
 
 class RiskAcceptView(View):
@@ -167,7 +155,7 @@ class EmergencyAccessView(View):
 
 
 def emergency_review(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not access.can_triage_referrals(request.user):
+    if not access.can_review_emergency_access(request.user):
         raise Http404
     grants = selectors.emergency_grants_to_review(user=request.user)
     return render(request, "cases/emergency_review.html", {"grants": grants})
@@ -192,63 +180,64 @@ def _plan_context(request: AuthenticatedHttpRequest, case: Any, plan: Any, form:
     return {
         "case": case,
         "plan": plan,
-        "items": list(plan.items.select_related("agency", "named_worker")),
+        "items": selectors.care_plan_items(plan=plan),
         "form": form or CarePlanItemForm(case=case, initial={"edit_version": plan.edit_version}),
         "changes": services.care_plan_changes(before=agreed, after=plan),
         "blocking": services.risks_blocking_care_plan(case=case),
-        "can_agree": access.can_triage_referrals(request.user),
         "agree_form": AgreePlanForm(case=case),
     }
 
 
-class CarePlanDraftView(View):
+class CarePlanDraftView(VersionedEditView):
     """The draft care plan: add and remove items; the chair records it as agreed."""
 
-    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
-        plan = services.care_plan_draft(actor=request.user, case=case)
-        access.record_access(user=request.user, obj=case, request=request, reason="care plan")
-        return render(request, "cases/care_plan_draft.html", _plan_context(request, case, plan))
+    version_field = "edit_version"
+    success_message = "Added to the draft plan."
 
-    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
-        plan = services.care_plan_draft(actor=request.user, case=case)
-        if "remove" in request.POST:
-            try:
-                services.care_plan_item_remove(
-                    actor=request.user,
-                    plan=plan,
-                    expected_edit_version=int(request.POST.get("edit_version") or 0),
-                    item_id=int(request.POST.get("remove") or 0),
-                )
-            except DomainError as exc:
-                messages.info(request, exc.message)
-            return redirect("cases:care_plan", case.pk)
-        form = CarePlanItemForm(request.POST, case=case)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.care_plan_item_add(
-                    actor=request.user,
-                    plan=plan,
-                    expected_edit_version=data["edit_version"],
-                    what=data["what"],
-                    agency=data["agency"],
-                    named_worker=data["named_worker"],
-                    by_when=data["by_when"],
-                )
-            except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-                plan.refresh_from_db()
-                data = request.POST.copy()
-                data["edit_version"] = str(plan.edit_version)
-                form.data = data
-            else:
-                messages.success(request, "Added to the draft plan.")
-                return redirect("cases:care_plan", case.pk)
-        return render(
-            request, "cases/care_plan_draft.html", _plan_context(request, case, plan, form)
+    def get_object(self, request: AuthenticatedHttpRequest, pk: Any) -> CarePlan:
+        self.case = access.case_for(user=request.user, case_id=pk)
+        return services.care_plan_draft(actor=request.user, case=self.case)
+
+    def get_form(self, request: AuthenticatedHttpRequest, plan: CarePlan, data: Any = None) -> Any:
+        initial = {"edit_version": plan.edit_version}
+        return CarePlanItemForm(data, case=self.case, initial=initial)
+
+    def save(self, request: AuthenticatedHttpRequest, plan: CarePlan, data: dict[str, Any]) -> None:
+        fields = ("what", "agency", "named_worker", "by_when")
+        services.care_plan_item_add(
+            actor=request.user,
+            plan=plan,
+            expected_edit_version=data["edit_version"],
+            **{f: data[f] for f in fields},
         )
+
+    def success_url(self, plan: CarePlan) -> str:
+        return reverse("cases:care_plan", args=[self.case.pk])
+
+    def render_page(
+        self, request: AuthenticatedHttpRequest, plan: CarePlan, form: Any
+    ) -> HttpResponse:
+        if not form.is_bound:
+            access.record_access(
+                user=request.user, obj=self.case, request=request, reason="care plan"
+            )
+        context = _plan_context(request, self.case, plan, form)
+        return render(request, "cases/care_plan_draft.html", context)
+
+    def post(self, request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "remove" not in request.POST:
+            return super().post(request, *args, **kwargs)
+        plan = self.get_object(request, *args, **kwargs)
+        try:
+            services.care_plan_item_remove(
+                actor=request.user,
+                plan=plan,
+                expected_edit_version=int(request.POST.get("edit_version") or 0),
+                item_id=int(request.POST.get("remove") or 0),
+            )
+        except DomainError as exc:
+            messages.info(request, exc.message)
+        return redirect("cases:care_plan", self.case.pk)
 
 
 def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) -> HttpResponse:
@@ -266,7 +255,7 @@ def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) 
 class CaseStateView(View):
     def _case(self, request: AuthenticatedHttpRequest, pk: Any):
         case = access.case_for(user=request.user, case_id=pk)
-        if not access.can_triage_referrals(request.user):
+        if not access.can_record_forum_decisions(request.user):
             raise Http404
         return case
 

@@ -81,9 +81,6 @@ def case_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         "cases/case_detail.html",
         {
             "case": case,
-            # The forum's chair records decisions; a role predicate, never ``perms``
-            # (superuser status must not widen anything about a case).
-            "decides_for_forum": access.can_triage_referrals(request.user),
             "my_emergency_access": access.break_glass_active(request.user, case=case)
             if not case.viewer_is_involved  # type: ignore[attr-defined]  # set by case_for
             else None,
@@ -111,7 +108,7 @@ def person_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
 class CarePlanAgreeView(View):
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         case = access.case_for(user=request.user, case_id=pk)
-        if not access.can_triage_referrals(request.user):
+        if not access.can_record_forum_decisions(request.user):
             raise Http404
         plan = services.care_plan_draft(actor=request.user, case=case)
         form = AgreePlanForm(request.POST, case=case)
@@ -168,13 +165,13 @@ class LeaveCaseView(View):
 
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         case = access.case_for(user=request.user, case_id=pk)
-        if not access.can_triage_referrals(request.user):
+        if not access.can_record_forum_decisions(request.user):
             raise Http404
         return render(request, self.template_name, {"case": case, "form": LeaveCaseForm(case=case)})
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
         case = access.case_for(user=request.user, case_id=pk)
-        if not access.can_triage_referrals(request.user):
+        if not access.can_record_forum_decisions(request.user):
             return _practitioner_asks_to_leave(request, case)
         form = LeaveCaseForm(request.POST, case=case)
         if form.is_valid():
