@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "consent",
     "forums",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """The demo city's calendar, checked over generated moments across more than ten years.
 
 ``seed_demo`` builds its year of meetings from ``csf_portal.dates.demo_diary`` and
-spreads each issue's SOG discussions with ``forums.demo.plan_issue_stages``; both
+spreads each issue's SOG discussions with ``demo.forums.plan_issue_stages``; both
 are pure, so they are checked here at thousands of moments without a database.
 """
 
@@ -30,7 +30,7 @@ from csf_portal.dates import (
     working_day_on_or_before,
     years_before,
 )
-from forums.demo import ISSUES, SOG_MOST_ITEMS, SOG_TOPICS, plan_issue_stages
+from demo.forums import ISSUES, SOG_MOST_ITEMS, SOG_TOPICS, plan_issue_stages
 from forums.models import SystemIssue
 
 UK = zoneinfo.ZoneInfo("Europe/London")

@@ -2,7 +2,7 @@
 
 Each capability extends this command with its own part of the city.
 
-``--scale N`` then adds city-scale data for benchmarks (``csf_portal.scale``):
+``--scale N`` then adds city-scale data for benchmarks (``demo.scale``):
 N more fictional people with five years of referrals, cases and forum work.
 It can be added once: on a database that already has it, ``--scale`` refuses
 with an error before changing anything (start again from an empty database).
@@ -19,15 +19,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
-from assessments.demo import build_demo_assessments_and_consent
-from cases.demo import build_demo_case_records
 from csf_portal import services
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, AgencyKind, Role, User
-from csf_portal.scale import build_scale_city, scale_data_present
-from forums.demo import build_demo_forums
-from referrals.demo import build_demo_referrals
-from reports.demo import build_demo_documents
+from demo.assessments import build_demo_assessments_and_consent
+from demo.cases import build_demo_case_records
+from demo.forums import build_demo_forums
+from demo.referrals import build_demo_referrals
+from demo.reports import build_demo_documents
+from demo.scale import build_scale_city, scale_data_present
 
 NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
 

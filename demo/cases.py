@@ -439,7 +439,7 @@ class _Builder:
 
         The year is written after the fact: the chair put the case on the agenda before
         the meeting, so the item is added with the meeting briefly back at planned
-        (forums/demo then builds the rest of the agenda, the minutes and attendance).
+        (demo/forums then builds the rest of the agenda, the minutes and attendance).
         """
         item = AgendaItem.objects.filter(meeting=meeting, case=case).first()
         if item is not None:

@@ -2277,7 +2277,7 @@ class _City:
     # --- the forums' five years ------------------------------------------------------------
 
     def forums(self) -> None:
-        from cases.demo import CSF_LOCATION, SOG_LOCATION
+        from demo.cases import CSF_LOCATION, SOG_LOCATION
 
         self.t_meeting = self.table(
             Meeting,

@@ -1,6 +1,6 @@
 """The demo city's forums: a year of the CSF's and the SOG's own records (DESIGN §6).
 
-``cases/demo.py`` held the year's meetings and did the case work at them: risks
+``demo/cases.py`` held the year's meetings and did the case work at them: risks
 shared, care plans agreed, agencies let go by a decision, cases moved on or
 closed. This module writes up what the forums themselves recorded around that
 work: the standing memberships; for every past meeting an agenda built and
@@ -32,14 +32,6 @@ from django.db import transaction
 from django.utils import timezone
 
 import access
-from cases.demo import (
-    CSF_LOCATION,
-    PRACTITIONER_OF,
-    SOG_LOCATION,
-    _at,
-    _backdate,
-    _working,
-)
 from cases.models import (
     CarePlan,
     CarePlanItem,
@@ -58,6 +50,14 @@ from csf_portal import services as identity
 from csf_portal.dates import demo_diary, working_day_after
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, Notification, Role, User
+from demo.cases import (
+    CSF_LOCATION,
+    PRACTITIONER_OF,
+    SOG_LOCATION,
+    _at,
+    _backdate,
+    _working,
+)
 from forums import services
 from forums.models import (
     Action,
@@ -1430,7 +1430,7 @@ class _Builder:
     # --- a past meeting, from agenda to approved minutes -------------------------------
 
     def _reopen(self, meeting: Meeting) -> None:
-        """Back to before the agenda was built: planned five weeks ahead (cases/demo held it)."""
+        """Back to before the agenda was built: planned five weeks ahead (demo/cases held it)."""
         day = timezone.localtime(meeting.starts_at).date()
         planned = _at(_working(day - datetime.timedelta(days=35)), 9, 40)
         Meeting.objects.filter(pk=meeting.pk).update(
@@ -1451,7 +1451,7 @@ class _Builder:
         case = fields.get("case")
         existing = AgendaItem.objects.filter(meeting=meeting, case=case).first() if case else None
         if existing is not None:
-            # cases/demo put the case on the agenda for the forum's decisions about it.
+            # demo/cases put the case on the agenda for the forum's decisions about it.
             item = services.agenda_item_update(
                 actor=self.chair,
                 item=existing,
@@ -1704,7 +1704,7 @@ class _Builder:
                     changes[case_id].append((category, before, level))
 
         new = [c for c in eligible if not self.discussed.get(c)]
-        # Cases cases/demo put on the agenda for the forum's decisions about them stay on it.
+        # Cases demo/cases put on the agenda for the forum's decisions about them stay on it.
         on_agenda = list(
             AgendaItem.objects.filter(meeting=meeting, case__isnull=False)
             .order_by("order")
@@ -1940,7 +1940,7 @@ class _Builder:
         return " ".join(parts)
 
     def _decisions(self, meeting: Meeting, item: AgendaItem, plan: _CaseItem) -> None:
-        # Decisions cases/demo recorded at the meeting belong to this item.
+        # Decisions demo/cases recorded at the meeting belong to this item.
         for decision in plan.decisions:
             ForumDecision.objects.filter(pk=decision.pk).update(item=item)
             ForumDecision.history.filter(id=decision.pk).update(item_id=item.pk)
