@@ -67,6 +67,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime
+import functools
 import io
 import itertools
 import json
@@ -132,38 +133,22 @@ from forums.models import (
     SystemIssue,
 )
 from referrals.models import Referral, ReferralReason, ReferralRisk
+from referrals.services import EDITABLE_FIELDS
 
 Progress = Callable[[str], None]
 
+# The referral columns the builder fills: the wizard's own fields (the domain's
+# list, referrals.services.EDITABLE_FIELDS) and those a referral's way through
+# triage sets. A row starts from the model's defaults (``_referral_blank``), as a
+# new draft does in the portal.
 REFERRAL_FIELDS = (
     "id",
     "state",
     "referrer_id",
     "referring_agency_id",
     "person_id",
-    "given_name",
-    "family_name",
-    "other_names",
-    "date_of_birth",
-    "nhs_number",
-    "gender",
-    "accommodation_status",
-    "gp_practice",
     "match_key",
-    "meam_homelessness",
-    "meam_substance_misuse",
-    "meam_offending",
-    "meam_mental_health",
-    "reason_other",
-    "tried_so_far",
-    "hoped_outcome",
-    "urgency",
-    "lawful_basis",
-    "consent_method",
-    "consent_given_on",
-    "consent_person_informed",
-    "basis_justification",
-    "sharing_all_members",
+    *sorted(EDITABLE_FIELDS),
     "submitted_at",
     "decided_at",
     "decided_by_id",
@@ -178,6 +163,16 @@ REFERRAL_FIELDS = (
     "created_at",
     "updated_at",
 )
+
+
+@functools.cache
+def _referral_blank() -> dict[str, Any]:
+    """Each of ``REFERRAL_FIELDS`` at the model's default (the primary key left to the caller)."""
+    fields = {f.attname: f for f in Referral._meta.concrete_fields}
+    return {
+        name: fields[name].get_default() for name in REFERRAL_FIELDS if not fields[name].primary_key
+    }
+
 
 BATCH_SIZE = 5_000  # rows per INSERT for bulk_create
 FLUSH_ROWS = 20_000  # rows held per table before they are written
@@ -2119,6 +2114,7 @@ class _City:
         rng = self.rng
         domains = prof["domains"]
         row = {
+            **_referral_blank(),
             "given_name": who["given"],
             "family_name": who["family"],
             "other_names": who["alias"],
@@ -2138,23 +2134,6 @@ class _City:
             "tried_so_far": rng.choice(TRIED),
             "hoped_outcome": rng.choice(HOPED),
             "urgency": rng.choices(URGENCIES, (55, 38, 7))[0],
-            "lawful_basis": "",
-            "consent_method": "",
-            "consent_given_on": None,
-            "consent_person_informed": False,
-            "basis_justification": "",
-            "sharing_all_members": False,
-            "submitted_at": None,
-            "decided_at": None,
-            "decided_by_id": None,
-            "decision_reason": "",
-            "redirect_destination": "",
-            "redirect_service": "",
-            "withdrawn_at": None,
-            "withdrawal_reason": "",
-            "case_id": None,
-            "assessment_id": None,
-            "is_repeat": False,
         }
         row.update(values)
         self.t_referral.add(tuple(row[name] for name in REFERRAL_FIELDS))
