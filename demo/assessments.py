@@ -44,7 +44,7 @@ from csf_portal.dates import at as _at
 from csf_portal.dates import working_day_after, working_day_on_or_before
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, User
-from demo.tables import table
+from demo import tables
 from referrals.models import Referral
 
 Note = tuple[int, str]
@@ -91,7 +91,7 @@ class Draft:
     answers: Mapping[str, tuple[int | None, str]]
 
 
-_DATA = table("assessments")
+_DATA = tables.load("assessments")
 
 
 def _notes(notes: Mapping[str, list[Any]]) -> dict[str, Note]:

@@ -50,6 +50,7 @@ from csf_portal import services as identity
 from csf_portal.dates import demo_diary, working_day_after
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, Notification, Role, User
+from demo import tables
 from demo.cases import (
     CSF_LOCATION,
     PRACTITIONER_OF,
@@ -58,7 +59,6 @@ from demo.cases import (
     _backdate,
     _working,
 )
-from demo.tables import table
 from forums import services
 from forums.models import (
     Action,
@@ -95,7 +95,7 @@ class Staff:
     roles: tuple[Role, ...]
 
 
-_DATA = table("forums")
+_DATA = tables.load("forums")
 
 STAFF: tuple[Staff, ...] = tuple(
     Staff(**{**staff, "roles": tuple(map(Role, staff["roles"]))}) for staff in _DATA["staff"]

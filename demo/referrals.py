@@ -31,7 +31,7 @@ from csf_portal import services as identity
 from csf_portal.dates import working_day_on_or_before
 from csf_portal.history import acting_as, unattributed
 from csf_portal.models import Agency, Notification, Role, User
-from demo.tables import table
+from demo import tables
 from referrals import services
 from referrals.models import Referral, ReferralReason, ReferralRisk
 
@@ -162,7 +162,7 @@ def _referral(entry: dict[str, Any]) -> DemoReferral:
     return DemoReferral(**values)
 
 
-REFERRALS: tuple[DemoReferral, ...] = tuple(map(_referral, table("referrals")["referral"]))
+REFERRALS: tuple[DemoReferral, ...] = tuple(map(_referral, tables.load("referrals")["referral"]))
 
 
 def demo_nhs_numbers(count: int) -> list[str]:

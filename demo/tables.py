@@ -14,7 +14,7 @@ from typing import Any
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def table(name: str) -> dict[str, Any]:
+def load(name: str) -> dict[str, Any]:
     """The contents of ``demo/data/<name>.toml``."""
     with (DATA / f"{name}.toml").open("rb") as file:
         return tomllib.load(file)
