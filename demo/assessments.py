@@ -18,15 +18,12 @@ from __future__ import annotations
 import datetime
 import enum
 import random
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 import access
 from assessments import services
@@ -45,6 +42,7 @@ from csf_portal.dates import working_day_after, working_day_on_or_before
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, User
 from demo import tables
+from demo.steps import backdate, signed_in
 from referrals.models import Referral
 
 Note = tuple[int, str]
@@ -332,27 +330,6 @@ def _working_day(days_ago: int) -> datetime.date:
 _next_working_day = working_day_after
 
 
-@contextmanager
-def _signed_in(user: User) -> Iterator[None]:
-    """Changes made as ``user`` in the portal: history rows name them, as in a request."""
-    request = HttpRequest()
-    request.user = user
-    HistoricalRecords.context.request = request
-    try:
-        yield
-    finally:
-        del HistoricalRecords.context.request
-
-
-def _backdate(
-    model: Any, pk: Any, *, since: datetime.datetime, at: datetime.datetime, **dates: Any
-) -> None:
-    """Move the step just taken, and its history rows, back to when it happened."""
-    if dates:
-        model.objects.filter(pk=pk).update(**dates)
-    model.history.filter(id=pk, history_date__gte=since).update(history_date=at)
-
-
 class _Builder:
     def __init__(self, *, users: Mapping[str, User]) -> None:
         self.users = users
@@ -442,13 +419,13 @@ class _Builder:
         started = done - datetime.timedelta(minutes=45)
         saved = done - datetime.timedelta(minutes=4)
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             if correcting is None:
                 assessment = services.assessment_start(actor=actor, person=person)
             else:
                 assessment = services.assessment_correct(actor=actor, assessment=correcting)
         self._backdate_answers(assessment, since=since, at=started)
-        _backdate(
+        backdate(
             Assessment,
             assessment.pk,
             since=since,
@@ -457,15 +434,15 @@ class _Builder:
             updated_at=started,
         )
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             services.assessment_save(
                 actor=actor, assessment=assessment, answers=self._answers(answers)
             )
         self._backdate_answers(assessment, since=since, at=saved)
-        _backdate(Assessment, assessment.pk, since=since, at=saved, updated_at=saved)
+        backdate(Assessment, assessment.pk, since=since, at=saved, updated_at=saved)
         since = timezone.now()
         assessment = services.assessment_complete(actor=actor, assessment=assessment)
-        _backdate(
+        backdate(
             Assessment, assessment.pk, since=since, at=done, updated_at=done, completed_at=done
         )
         self.latest[person.pk] = max(done, self.latest.get(person.pk, done))
@@ -498,7 +475,7 @@ class _Builder:
         saved = started + datetime.timedelta(minutes=25)
         since = timezone.now()
         assessment = services.assessment_start(actor=actor, person=person)
-        _backdate(
+        backdate(
             Assessment,
             assessment.pk,
             since=since,
@@ -507,12 +484,12 @@ class _Builder:
             updated_at=started,
         )
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             services.assessment_save(
                 actor=actor, assessment=assessment, answers=self._answers(draft.answers)
             )
         self._backdate_answers(assessment, since=since, at=saved)
-        _backdate(Assessment, assessment.pk, since=since, at=saved, updated_at=saved)
+        backdate(Assessment, assessment.pk, since=since, at=saved, updated_at=saved)
 
     # --- common core confidentiality ---------------------------------------------
 
@@ -538,7 +515,7 @@ class _Builder:
             what_may_be_shared=renewal.what_may_be_shared,
             persons_own_words=renewal.words,
         )
-        _backdate(ConsentRecord, record.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(ConsentRecord, record.pk, since=since, at=at, created_at=at, updated_at=at)
         self.latest[person.pk] = max(at, self.latest.get(person.pk, at))
 
     def _withdrawal_with_safeguarding(self) -> None:
@@ -555,7 +532,7 @@ class _Builder:
         consent_services.consent_withdraw(
             actor=worker, consent=consent, recorded_by=manager, note=WITHDRAWAL_NOTE
         )
-        _backdate(
+        backdate(
             ConsentRecord,
             consent.pk,
             since=since,
@@ -576,10 +553,10 @@ class _Builder:
             agencies=self._agencies(SAFEGUARDING_AGENCIES),
             tell_approvers=False,  # decided months ago: nothing is waiting now
         )
-        _backdate(SharingBasis, basis.pk, since=since, at=requested, requested_at=requested)
+        backdate(SharingBasis, basis.pk, since=since, at=requested, requested_at=requested)
         since = timezone.now()
         consent_services.sharing_basis_approve(actor=self.users["chair"], basis=basis)
-        _backdate(
+        backdate(
             SharingBasis,
             basis.pk,
             since=since,

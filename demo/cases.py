@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 import access
 from assessments.models import Assessment
@@ -53,6 +50,7 @@ from csf_portal.dates import at, demo_diary, working_day_on_or_before
 from csf_portal.errors import HandOffRefused
 from csf_portal.history import unattributed
 from csf_portal.models import AccessEvent, Agency, Notification, User
+from demo.steps import backdate, signed_in
 from forums import services as forum_services
 from forums.models import AgendaItem, Forum, ForumDecision, Meeting
 from referrals.models import Referral
@@ -300,27 +298,6 @@ _at = at
 _working = working_day_on_or_before
 
 
-@contextmanager
-def _signed_in(user: User) -> Iterator[None]:
-    """Changes made as ``user`` in the portal: history rows name them, as in a request."""
-    request = HttpRequest()
-    request.user = user
-    HistoricalRecords.context.request = request
-    try:
-        yield
-    finally:
-        del HistoricalRecords.context.request
-
-
-def _backdate(
-    model: Any, pk: Any, *, since: datetime.datetime, at: datetime.datetime, **dates: Any
-) -> None:
-    """Move the step just taken, and its history rows, back to when it happened."""
-    if dates:
-        model.objects.filter(pk=pk).update(**dates)
-    model.history.filter(id=pk, history_date__gte=since).update(history_date=at)
-
-
 # --- the year of one case --------------------------------------------------------
 
 
@@ -413,7 +390,7 @@ class _Builder:
             Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.HELD)
             meeting.state = Meeting.State.HELD
             typed_up = starts + datetime.timedelta(hours=3)
-            _backdate(
+            backdate(
                 Meeting,
                 meeting.pk,
                 since=since,
@@ -455,17 +432,17 @@ class _Builder:
         state = Meeting.objects.values_list("state", flat=True).get(pk=meeting.pk)
         Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.PLANNED)
         since = timezone.now()
-        with _signed_in(self.chair):
+        with signed_in(self.chair):
             item = forum_services.agenda_item_add(actor=self.chair, meeting=meeting, case=case)
         Meeting.objects.filter(pk=meeting.pk).update(state=state)
         built = meeting.starts_at - datetime.timedelta(days=9)
-        _backdate(AgendaItem, item.pk, since=since, at=built, created_at=built, updated_at=built)
+        backdate(AgendaItem, item.pk, since=since, at=built, created_at=built, updated_at=built)
         return item
 
     def _backdate_decisions(self, since: datetime.datetime, at: datetime.datetime) -> None:
         """The decisions just recorded were taken at the meeting, at ``at``."""
         for pk in ForumDecision.objects.filter(created_at__gte=since).values_list("pk", flat=True):
-            _backdate(
+            backdate(
                 ForumDecision, pk, since=since, at=at, decided_at=at, created_at=at, updated_at=at
             )
 
@@ -684,11 +661,11 @@ class _Builder:
             for agency, user in chosen:
                 at += datetime.timedelta(minutes=1)
                 since = timezone.now()
-                with _signed_in(user):
+                with signed_in(user):
                     owner = services.risk_owner_add(
                         actor=user, risk=risk, agency=agency, accepted_by=user
                     )
-                _backdate(
+                backdate(
                     RiskOwner,
                     owner.pk,
                     since=since,
@@ -735,7 +712,7 @@ class _Builder:
         if not access.can_view_case(actor, case):
             actor = self.chair
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             risk = services.risk_update(
                 actor=actor,
                 risk=risk,
@@ -744,7 +721,7 @@ class _Builder:
                 description=risk.description,
                 mitigations=MITIGATIONS.get(risk.category, MITIGATIONS[RC.OTHER]),
             )
-        _backdate(Risk, risk.pk, since=since, at=at, updated_at=at)
+        backdate(Risk, risk.pk, since=since, at=at, updated_at=at)
         RiskLevelChange.objects.filter(risk=risk, changed_at__gte=since).update(changed_at=at)
         self._touch(case, at)
 
@@ -833,7 +810,7 @@ class _Builder:
             return
         actor = self._planner(case)
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             plan = services.care_plan_draft(actor=actor, case=case)
             if version > 1 and plan.items.count() > 2:
                 # The first thing on the plan has been done.
@@ -860,7 +837,7 @@ class _Builder:
                 )
                 plan.refresh_from_db()
         if not plan.items.exists():
-            with _signed_in(actor):
+            with signed_in(actor):
                 services.care_plan_item_add(
                     actor=actor,
                     plan=plan,
@@ -877,10 +854,10 @@ class _Builder:
         )
         item = self._agenda_item(meeting, case)
         since = timezone.now()
-        with _signed_in(self.chair):
+        with signed_in(self.chair):
             plan = forum_services.item_care_plan_agree(actor=self.chair, item=item)
         self._backdate_decisions(since, meeting.starts_at + datetime.timedelta(minutes=40))
-        _backdate(CarePlan, plan.pk, since=since, at=agreed, agreed_at=agreed, updated_at=agreed)
+        backdate(CarePlan, plan.pk, since=since, at=agreed, agreed_at=agreed, updated_at=agreed)
         self._touch(case, agreed)
 
     def _draft_in_progress(self, story: _Story, at: datetime.datetime) -> None:
@@ -890,7 +867,7 @@ class _Builder:
         if not access.can_view_case(actor, case):
             return
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             plan = services.care_plan_draft(actor=actor, case=case)
             for slug, (what, days) in (
                 ("hostel", PLAN_ITEMS["hostel"][2]),
@@ -1059,7 +1036,7 @@ class _Builder:
         case = story.case
         actor = self._review_actor(case)
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             review = services.outcome_review_record(actor=actor, case=case, **values)
         # The assessment score is the latest completed by the time of the review.
         assessment = (
@@ -1129,20 +1106,20 @@ class _Builder:
         at = meeting.starts_at + datetime.timedelta(minutes=70)
         item = self._agenda_item(meeting, case)
         since = timezone.now()
-        with _signed_in(self.chair):
+        with signed_in(self.chair):
             forum_services.agency_leaves_case_decide(
                 actor=self.chair, item=item, agency=agency, summary=departure.summary
             )
         self._backdate_decisions(since, at)
         involvement = CaseAgency.objects.get(case=case, agency=agency, left_at__gte=since)
-        _backdate(CaseAgency, involvement.pk, since=since, at=at, left_at=at, updated_at=at)
+        backdate(CaseAgency, involvement.pk, since=since, at=at, left_at=at, updated_at=at)
         self._touch(case, at)
 
     def _set_state(self, story: _Story, state: Case.State, at: datetime.datetime) -> None:
         case = story.case
         since = timezone.now()
         services.case_set_state(actor=self.chair, case=case, state=state)
-        _backdate(Case, case.pk, since=since, at=at, updated_at=at)
+        backdate(Case, case.pk, since=since, at=at, updated_at=at)
         self._touch(case, at)
 
     def _monitor(self, story: _Story, meeting: Meeting) -> None:
@@ -1163,7 +1140,7 @@ class _Builder:
         services.case_set_state(
             actor=self.chair, case=case, state=Case.State.CLOSED, closure_outcome=story.closure
         )
-        _backdate(Case, case.pk, since=since, at=at, updated_at=at, closed_at=at)
+        backdate(Case, case.pk, since=since, at=at, updated_at=at, closed_at=at)
         self._touch(case, at)
 
     # --- emergency access -------------------------------------------------------------

@@ -56,9 +56,9 @@ from demo.cases import (
     PRACTITIONER_OF,
     SOG_LOCATION,
     _at,
-    _backdate,
     _working,
 )
+from demo.steps import backdate
 from forums import services
 from forums.models import (
     Action,
@@ -662,7 +662,7 @@ class _Builder:
                 membership = services.membership_add(
                     actor=self.chair, forum=forum, user=user, role=role
                 )
-                _backdate(
+                backdate(
                     ForumMembership,
                     membership.pk,
                     since=since,
@@ -713,7 +713,7 @@ class _Builder:
                 minutes_allowed=slot[1],
                 **fields,
             )
-        _backdate(AgendaItem, item.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(AgendaItem, item.pk, since=since, at=at, created_at=at, updated_at=at)
         Invitation.objects.filter(item=item).update(invited_at=at)
         self._date_notifications(since, at)
         return item
@@ -721,7 +721,7 @@ class _Builder:
     def _publish(self, meeting: Meeting, at: datetime.datetime) -> None:
         since = timezone.now()
         services.agenda_publish(actor=self.chair, meeting=meeting)
-        _backdate(Meeting, meeting.pk, since=since, at=at, agenda_published_at=at, updated_at=at)
+        backdate(Meeting, meeting.pk, since=since, at=at, agenda_published_at=at, updated_at=at)
         self._date_notifications(since, at)
         meeting.refresh_from_db()
 
@@ -729,7 +729,7 @@ class _Builder:
         at = (meeting.ends_at or meeting.starts_at) + datetime.timedelta(minutes=5)
         since = timezone.now()
         services.meeting_mark_held(actor=self.chair, meeting=meeting)
-        _backdate(Meeting, meeting.pk, since=since, at=at, updated_at=at)
+        backdate(Meeting, meeting.pk, since=since, at=at, updated_at=at)
         meeting.refresh_from_db()
 
     def _attend(
@@ -774,7 +774,7 @@ class _Builder:
         services.item_minutes_save(
             actor=self.chair, item=item, minutes=text, expected_version=item.minutes_version
         )
-        _backdate(AgendaItem, item.pk, since=since, at=at, updated_at=at)
+        backdate(AgendaItem, item.pk, since=since, at=at, updated_at=at)
         if item.case_id:
             self._touch(item.case_id, at)
 
@@ -801,7 +801,7 @@ class _Builder:
             owner=owner,
             due_on=due,
         )
-        _backdate(Action, action.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(Action, action.pk, since=since, at=at, created_at=at, updated_at=at)
         self._date_notifications(since, at)
         action.refresh_from_db()
         self.planned.append(_PlannedAction(action, at, outcome, note))
@@ -812,7 +812,7 @@ class _Builder:
     def _approve(self, meeting: Meeting, at: datetime.datetime) -> None:
         since = timezone.now()
         services.minutes_approve(actor=self.chair, meeting=meeting)
-        _backdate(Meeting, meeting.pk, since=since, at=at, minutes_approved_at=at, updated_at=at)
+        backdate(Meeting, meeting.pk, since=since, at=at, minutes_approved_at=at, updated_at=at)
         meeting.refresh_from_db()
 
     # --- the CSF -------------------------------------------------------------------
@@ -1206,7 +1206,7 @@ class _Builder:
             decision = services.item_decision_record(
                 actor=self.chair, item=item, kind=ForumDecision.Kind.OTHER, summary=summary
             )
-            _backdate(
+            backdate(
                 ForumDecision,
                 decision.pk,
                 since=since,
@@ -1285,7 +1285,7 @@ class _Builder:
             theme=spec.theme,
             item=item,
         )
-        _backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
         issue.refresh_from_db()
         self.issues[spec.key] = issue
 
@@ -1297,7 +1297,7 @@ class _Builder:
             description=spec.description,
             theme=spec.theme,
         )
-        _backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
         issue.refresh_from_db()
         self.issues[spec.key] = issue
 
@@ -1313,7 +1313,7 @@ class _Builder:
             recommendation=recommendation or issue.recommendation,
             expected_version=issue.version,
         )
-        _backdate(SystemIssue, issue.pk, since=since, at=at, updated_at=at)
+        backdate(SystemIssue, issue.pk, since=since, at=at, updated_at=at)
         self._date_notifications(since, at)
 
     # --- the SOG ----------------------------------------------------------------------
@@ -1476,7 +1476,7 @@ class _Builder:
             fields: dict[str, Any] = {"last_updated_at": at, "updated_at": at}
             if status == AS.DONE:
                 fields["completed_on"] = when
-            _backdate(Action, action.pk, since=since, at=at, **fields)
+            backdate(Action, action.pk, since=since, at=at, **fields)
 
     def _steps(self, planned: _PlannedAction) -> list[tuple[datetime.date, str, str]]:
         """The updates an owner made, oldest first: (day, status, note)."""
@@ -1563,7 +1563,7 @@ class _Builder:
         meeting = services.meeting_plan(
             actor=self.chair, forum=self.csf, starts_at=starts, location=CSF_LOCATION
         )
-        _backdate(
+        backdate(
             Meeting,
             meeting.pk,
             since=since,
@@ -1595,7 +1595,7 @@ class _Builder:
             count=5,
         )
         for later in diary:
-            _backdate(
+            backdate(
                 Meeting,
                 later.pk,
                 since=since,
@@ -1671,7 +1671,7 @@ class _Builder:
         meeting = services.meeting_plan(
             actor=self.chair, forum=self.sog, starts_at=starts, location=SOG_LOCATION
         )
-        _backdate(Meeting, meeting.pk, since=since, at=built, created_at=built, updated_at=built)
+        backdate(Meeting, meeting.pk, since=since, at=built, created_at=built, updated_at=built)
         wanted = [
             issue
             for issue in (
