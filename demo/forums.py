@@ -46,10 +46,9 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from csf_portal import services as identity
 from csf_portal.dates import demo_diary, working_day_after
 from csf_portal.history import unattributed
-from csf_portal.models import Agency, Notification, Role, User
+from csf_portal.models import Agency, Notification, User
 from demo import tables
 from demo.cases import (
     CSF_LOCATION,
@@ -58,6 +57,7 @@ from demo.cases import (
     _at,
     _working,
 )
+from demo.people import DemoPerson, people_create, person
 from demo.steps import backdate
 from forums import services
 from forums.models import (
@@ -83,23 +83,10 @@ IS = SystemIssue.Status
 # --- the people at the table -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Staff:
-    """A standing member or delegate who does not sign in to the demo (no usable password)."""
-
-    username: str
-    first_name: str
-    last_name: str
-    agency_slug: str
-    job_title: str
-    roles: tuple[Role, ...]
-
-
 _DATA = tables.load("forums")
 
-STAFF: tuple[Staff, ...] = tuple(
-    Staff(**{**staff, "roles": tuple(map(Role, staff["roles"]))}) for staff in _DATA["staff"]
-)
+# Standing members and delegates who do not sign in to the demo (no usable password).
+STAFF: tuple[DemoPerson, ...] = tuple(map(person, _DATA["staff"]))
 
 # The chair (``chair``) chairs both. The GP practice sits on neither: it is
 # involved in no demo case and is never invited.
@@ -638,19 +625,9 @@ class _Builder:
     # --- people ------------------------------------------------------------------------
 
     def _staff(self) -> None:
-        for staff in STAFF:
-            if staff.username in self.users:
-                continue
-            self.users[staff.username] = identity.user_create(
-                username=staff.username,
-                password=None,
-                first_name=staff.first_name,
-                last_name=staff.last_name,
-                email="",
-                agency=self.agencies[staff.agency_slug],
-                job_title=staff.job_title,
-                roles=staff.roles,
-            )
+        self.users.update(
+            people_create(STAFF, agencies=self.agencies, existing=self.users, password=None)
+        )
 
     def _memberships(self, *, joined: datetime.date) -> None:
         at = _at(joined, 9, 30)

@@ -27,11 +27,11 @@ from cases.models import (
     RiskLevel,
 )
 from cases.validators import nhs_check_digit
-from csf_portal import services as identity
 from csf_portal.dates import working_day_on_or_before
 from csf_portal.history import acting_as, unattributed
-from csf_portal.models import Agency, Notification, Role, User
+from csf_portal.models import Agency, Notification, User
 from demo import tables
+from demo.people import PRACTITIONERS, people_create
 from referrals import services
 from referrals.models import Referral, ReferralReason, ReferralRisk
 
@@ -46,31 +46,6 @@ CO = Case.ClosureOutcome
 
 Risk = tuple[RiskCategory, RiskLevel, str]
 
-
-@dataclass(frozen=True)
-class DemoPractitioner:
-    username: str
-    first_name: str
-    last_name: str
-    agency_slug: str
-    job_title: str
-
-
-# Referrers from the pilot's list beyond the demo users: they make referrals but
-# do not sign in (no usable password).
-PRACTITIONERS: tuple[DemoPractitioner, ...] = (
-    DemoPractitioner("mel.turner", "Mel", "Turner", "substance-misuse", "Recovery worker"),
-    DemoPractitioner("tom.bradley", "Tom", "Bradley", "adult-social-care", "Social worker"),
-    DemoPractitioner("aisha.rahman", "Aisha", "Rahman", "hospital", "Alcohol liaison nurse"),
-    DemoPractitioner("gill.ward", "Gill", "Ward", "community-nursing", "District nurse"),
-    DemoPractitioner(
-        "owen.price", "Owen", "Price", "environmental-health", "Environmental health officer"
-    ),
-    DemoPractitioner("lucy.fenwick", "Lucy", "Fenwick", "neuro-rehab", "Occupational therapist"),
-    DemoPractitioner("mark.ellis", "Mark", "Ellis", "reablement", "Reablement co-ordinator"),
-    DemoPractitioner("nadia.kowalski", "Nadia", "Kowalski", "probation", "Probation officer"),
-    DemoPractitioner("ben.carey", "Ben", "Carey", "street-outreach", "Outreach worker"),
-)
 
 # Whose referrals mark the demo referrals as already built.
 _MARKER_REFERRER = "mel.turner"
@@ -186,21 +161,9 @@ def _at(days_ago: int, slot: int) -> datetime.datetime:
 
 
 def _practitioners(*, agencies: dict[str, Agency], users: dict[str, User]) -> dict[str, User]:
-    everyone = dict(users)
-    for demo in PRACTITIONERS:
-        if demo.username in everyone:
-            continue
-        everyone[demo.username] = identity.user_create(
-            username=demo.username,
-            password=None,
-            first_name=demo.first_name,
-            last_name=demo.last_name,
-            email="",
-            agency=agencies[demo.agency_slug],
-            job_title=demo.job_title,
-            roles=(Role.PRACTITIONER,),
-        )
-    return everyone
+    """The demo users and the referrers beyond them, who do not sign in."""
+    made = people_create(PRACTITIONERS, agencies=agencies, existing=users, password=None)
+    return {**users, **made}
 
 
 class _Builder:
