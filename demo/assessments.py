@@ -37,11 +37,11 @@ from consent.models import (
     ConsentRecord,
     SharingBasis,
 )
-from csf_portal.dates import at as _at
-from csf_portal.dates import working_day_after, working_day_on_or_before
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, User
 from demo import tables
+from demo.dates import at as _at
+from demo.dates import working_day_after, working_day_on_or_before
 from demo.steps import backdate, signed_in
 from referrals.models import Referral
 

@@ -46,10 +46,10 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from csf_portal.dates import at, demo_diary, working_day_on_or_before
 from csf_portal.errors import HandOffRefused
 from csf_portal.history import unattributed
 from csf_portal.models import AccessEvent, Agency, Notification, User
+from demo.dates import at, demo_diary, working_day_on_or_before
 from demo.steps import backdate, signed_in
 from forums import services as forum_services
 from forums.models import AgendaItem, Forum, ForumDecision, Meeting

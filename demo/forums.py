@@ -46,7 +46,6 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from csf_portal.dates import demo_diary, working_day_after
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, Notification, User
 from demo import tables
@@ -57,6 +56,7 @@ from demo.cases import (
     _at,
     _working,
 )
+from demo.dates import demo_diary, working_day_after
 from demo.people import DemoPerson, people_create, person
 from demo.steps import backdate
 from forums import services

@@ -27,10 +27,10 @@ from cases.models import (
     RiskLevel,
 )
 from cases.validators import nhs_check_digit
-from csf_portal.dates import working_day_on_or_before
 from csf_portal.history import acting_as, unattributed
 from csf_portal.models import Agency, Notification, User
 from demo import tables
+from demo.dates import working_day_on_or_before
 from demo.people import PRACTITIONERS, people_create
 from referrals import services
 from referrals.models import Referral, ReferralReason, ReferralRisk

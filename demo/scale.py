@@ -117,11 +117,12 @@ from consent.models import (
     ConsentRecord,
     SharingBasis,
 )
-from csf_portal.dates import nth_weekday, years_before
+from csf_portal.dates import years_before
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, AgencyKind, Role, User
 from csf_portal.services import AGENCY_GROUP_PREFIX
 from demo import tables
+from demo.dates import nth_weekday
 from forums.models import (
     Action,
     AgendaItem,
