@@ -120,35 +120,11 @@ FOCUS_OWNERS: tuple[str, ...] = ("mh", "housing", "police", "hostel")
 NEVER_INVITED = frozenset({"gp"})
 
 # How agencies are named mid-sentence in minutes.
-SHORT: dict[str, str] = {
-    "adult-safeguarding": "adult safeguarding",
-    "police": "the police",
-    "probation": "probation",
-    "hostel": "the hostel",
-    "housing": "housing",
-    "substance-misuse": "the substance misuse service",
-    "mental-health": "mental health",
-    "hospital": "the hospital",
-    "adult-social-care": "adult social care",
-    "public-health": "public health",
-    "community-connections": "community connections",
-    "environmental-health": "environmental health",
-    "community-nursing": "community nursing",
-    "neuro-rehab": "the neuro-rehabilitation service",
-    "reablement": "reablement",
-    "ambulance": "the ambulance service",
-    "street-outreach": "street outreach",
-}
+SHORT: dict[str, str] = _DATA["short_names"]
 
 # Services the chair sometimes invites for advice on a kind of risk, though not involved.
 ADVICE_FROM: dict[str, str] = {
-    RC.VIOLENCE_VICTIM: "police",
-    RC.VIOLENCE_PERPETRATOR: "police",
-    RC.EXPLOITATION: "police",
-    RC.PHYSICAL_HEALTH: "community-nursing",
-    RC.SELF_NEGLECT: "adult-social-care",
-    RC.RISK_TO_PUBLIC: "probation",
-    RC.LIVER_DAMAGE: "hospital",
+    RC(category): slug for category, slug in _DATA["advice_from"].items()
 }
 
 # --- what gets written ---------------------------------------------------------------
@@ -164,141 +140,26 @@ ACTION_TEXTS: dict[str, tuple[str, ...]] = {
     slug: tuple(texts) for slug, texts in _DATA["action_texts"].items()
 }
 
-DONE_NOTES: tuple[str, ...] = (
-    "Done. Outcome recorded on the case.",
-    "Completed and shared with the agencies on the plan.",
-    "Done: confirmed with the lead worker by email.",
-    "Completed. Nothing more needed from us for now.",
-    "Done; the lead worker has the details.",
-)
-LATE_NOTES: tuple[str, ...] = (
-    "Done, later than agreed: staff sickness in the team.",
-    "Done, two weeks late: the first appointment was missed and had to be rebooked.",
-    "Completed late: we were waiting on another team.",
-    "Done late: the confidentiality agreement had to be reviewed before we could share.",
-)
-PROGRESS_NOTES: tuple[str, ...] = (
-    "Started: first appointment booked, waiting to hear back.",
-    "In progress: referral sent, panel date not yet set.",
-    "Part done: two of the three visits have taken place.",
-    "Under way; chased the other team twice this week.",
-    "In progress. The person cancelled the first visit; a new date is booked.",
-)
-OPEN_NOTES: tuple[str, ...] = (
-    "Not started yet: no capacity in the team this month. Will update at the next forum.",
-    "Not started: waiting for the other service to confirm first.",
-    "Not started; the person has not been seen since the forum.",
-)
-DROP_REASONS: tuple[str, ...] = (
-    "No longer needed: things changed before this could happen.",
-    "Superseded by the new care plan agreed at the forum.",
-    "Dropped: the person declined, and the forum agreed another way forward.",
-    "Dropped by agreement at the forum: another service is doing this as part of its own work.",
-)
 
-# The SOG's actions are about services, not a person.
-SOG_NOTES: dict[str, tuple[str, ...]] = {
-    "done": (
-        "Done; reported back at the meeting.",
-        "Completed and the paper circulated to members.",
-        "Done. Summary sent to the group by email.",
-    ),
-    "late": (
-        "Done, later than agreed: we were waiting for figures from another service.",
-        "Completed late: the board meeting it needed was moved.",
-    ),
-    "progress": (
-        "Under way; full update at the next meeting.",
-        "Started: first draft shared with two members for comment.",
-    ),
-    "open": (
-        "Not started yet: no capacity in the team this month; update at the next meeting.",
-        "Not started; waiting for a date from the board.",
-    ),
-    "drop": ("Dropped: overtaken by the commissioners' own review.",),
-}
-CSF_NOTES: dict[str, tuple[str, ...]] = {
-    "done": DONE_NOTES,
-    "late": LATE_NOTES,
-    "progress": PROGRESS_NOTES,
-    "open": OPEN_NOTES,
-    "drop": DROP_REASONS,
-}
+def _by_outcome(notes: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {outcome: tuple(texts) for outcome, texts in notes.items()}
 
-RISK_LINES: dict[str, str] = {
-    RC.SUICIDE: "The crisis plan has been shared with every agency on the plan; no attempts "
-    "reported since the last forum.",
-    RC.SELF_HARM: "Two incidents of self-harm this month, both managed under the agreed plan "
-    "without an ambulance.",
-    RC.ACCIDENTAL_OVERDOSE: "{They} now {has} naloxone and the staff where {they} {is} staying "
-    "are trained; no overdoses reported since the last forum.",
-    RC.BLOOD_BORNE_VIRUS: "Hepatitis C treatment has started through the hub.",
-    RC.LIVER_DAMAGE: "Bloods taken at the hub show {their} liver function is stable; the alcohol "
-    "nurse continues to visit every fortnight.",
-    RC.SELF_NEGLECT: "Daily visits are in place; {they} {is} eating more regularly and the flat "
-    "is warm.",
-    RC.VIOLENCE_VICTIM: "The MARAC plan is in place and the police have a marker on the address.",
-    RC.VIOLENCE_PERPETRATOR: "No incidents towards staff since the last forum; joint visits "
-    "continue.",
-    RC.EATING_DISORDER: "Weight is stable at the weekly checks and the refeeding plan continues.",
-    RC.EXPLOITATION: "Staff report fewer visitors; the section 42 enquiry continues.",
-    RC.HATE_CRIME: "Further incidents were reported to the same officer; third-party reporting "
-    "at the hub is working.",
-    RC.RISK_TO_STAFF: "Visits continue in pairs, with no incidents reported.",
-    RC.RISK_TO_PUBLIC: "Probation and the police share information weekly; no further offences.",
-    RC.EVICTION: "Rent arrears are being repaid under the agreed plan and the landlord has held "
-    "off any further notice.",
-    RC.PHYSICAL_HEALTH: "{Their} diabetes is better controlled since the daily nursing visits "
-    "started.",
-}
-PROGRESS_LINES: tuple[str, ...] = (
-    "{A} reported that {they} {has} kept most appointments since the last forum.",
-    "Emergency service use has fallen since the plan was agreed.",
-    "{They} {is} engaging better now that appointments are offered where {they} {is} staying.",
-    "The plan is mostly on track; one part is late and {a} will chase it.",
-    "Joint visits by {a} and {b} have started, which {they} {has} said suit {them} better.",
-)
-STUCK_LINES: tuple[str, ...] = (
-    "Little has changed since the last forum; {they} {is} still hard to engage.",
-    "{A} reported two missed appointments and a night in the cells; agencies agreed to keep "
-    "trying rather than close.",
-)
-CLOSING_LINES: tuple[str, ...] = (
-    "No agency steps back before the next review.",
-    "Back to the forum in two months, or sooner if any agency has a concern.",
-    "Members thanked {a} for holding the case so closely.",
-    "",
-    "",
-)
-CLOSURE_LINES: dict[str, str] = {
-    CO.RISK_REDUCED: "Every risk is now low or medium and has been stable for three months. "
-    "The forum agreed to close the case with risk reduced; any agency can refer back if things "
-    "change.",
-    CO.LOST_TO_FOLLOW_UP: "No service has seen {them} for more than eight weeks despite "
-    "outreach and checks with the police, the hospital and neighbouring councils. The forum "
-    "agreed, reluctantly, to close the case as lost to follow-up; the police and street outreach "
-    "will tell the chair if {they} {is} found, and the case will come straight back.",
-    CO.DIED: "The chair told members that {they} had died, with staff {they} knew well around "
-    "{them}. Members reflected on the care at the end of {their} life and agreed to close the "
-    "case. The learning goes to the System Optimisation Group.",
-    CO.MOVED_AWAY: "{They} {has} moved out of the area to be near family. With {their} "
-    "agreement the care plan and risk information have gone to the services there, and the "
-    "chair has spoken to their safeguarding lead. The forum agreed to close the case.",
-}
+
+# What owners write on actions, by where the action got to (the SOG's are about
+# services, not a person).
+CSF_NOTES = _by_outcome(_DATA["csf_action_notes"])
+SOG_NOTES = _by_outcome(_DATA["sog_action_notes"])
+
+_MINUTES = _DATA["minutes"]
+RISK_LINES: dict[str, str] = {RC(category): line for category, line in _MINUTES["risk"].items()}
+PROGRESS_LINES: tuple[str, ...] = tuple(_MINUTES["progress"])
+STUCK_LINES: tuple[str, ...] = tuple(_MINUTES["stuck"])
+CLOSING_LINES: tuple[str, ...] = tuple(_MINUTES["closing"])
+CLOSURE_LINES: dict[str, str] = {CO(outcome): line for outcome, line in _MINUTES["closure"].items()}
 CLOSURE_DECISIONS: dict[str, str] = {
-    CO.RISK_REDUCED: "Case closed at the forum: risk reduced. Any agency can refer back if "
-    "things change.",
-    CO.LOST_TO_FOLLOW_UP: "Case closed at the forum: lost to follow-up. It comes straight back "
-    "if the person is found.",
-    CO.DIED: "Case closed at the forum: the person has died. Learning to the System "
-    "Optimisation Group.",
-    CO.MOVED_AWAY: "Case closed at the forum: moved out of the area, with the plan shared with "
-    "the services there.",
+    CO(outcome): line for outcome, line in _MINUTES["closure_decision"].items()
 }
-MONITORING_LINE = (
-    "Stable for several months with no risk above medium. The forum agreed to move the case to "
-    "monitoring, with a review in three months."
-)
+MONITORING_LINE: str = _MINUTES["monitoring"]
 
 _PRONOUNS: dict[str, dict[str, str]] = {
     Gender.WOMAN: {"they": "she", "them": "her", "their": "her", "is": "is", "has": "has"},
