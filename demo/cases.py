@@ -49,6 +49,7 @@ from cases.models import (
 from csf_portal.errors import HandOffRefused
 from csf_portal.history import unattributed
 from csf_portal.models import AccessEvent, Agency, Notification, User
+from demo import tables
 from demo.dates import at, demo_diary, working_day_on_or_before
 from demo.steps import backdate, signed_in
 from forums import services as forum_services
@@ -82,6 +83,14 @@ PRACTITIONER_OF: dict[str, str] = {
 
 Name = tuple[str, str]
 
+
+def _name(person: list[str]) -> Name:
+    given, family = person
+    return given, family
+
+
+_DATA = tables.load("cases")
+
 SHARON: Name = ("Sharon", "Pike")
 LORRAINE: Name = ("Lorraine", "Pascoe")
 DONNA: Name = ("Donna", "Reeve")
@@ -89,14 +98,7 @@ DONNA: Name = ("Donna", "Reeve")
 # How some cases ended (the rest stay open). With the two the referrals already
 # closed as lost to follow-up, five people were lost to follow-up in the year.
 CLOSURES: dict[Name, Case.ClosureOutcome] = {
-    ("Martin", "Blewett"): CO.RISK_REDUCED,
-    DONNA: CO.RISK_REDUCED,
-    ("Ian", "Trethewey"): CO.RISK_REDUCED,
-    ("Julie", "Tamblyn"): CO.LOST_TO_FOLLOW_UP,
-    ("Robert", "Penhaligon"): CO.LOST_TO_FOLLOW_UP,
-    ("Paula", "Jago"): CO.LOST_TO_FOLLOW_UP,
-    LORRAINE: CO.DIED,
-    ("Adam", "Fraser"): CO.MOVED_AWAY,
+    (given, family): CO(outcome) for given, family, outcome in _DATA["closures"]
 }
 # Still waiting for a second agency to share a high risk, so no plan can be agreed yet.
 BLOCKED: tuple[Name, ...] = (("Jodie", "Trewin"), ("Gareth", "Pryce"), ("Simon", "Rickard"))
@@ -116,11 +118,9 @@ class HandOff:
     from_risk: bool = False
 
 
-HAND_OFFS: tuple[HandOff, ...] = (
-    HandOff(SHARON, "mh", 9),
-    HandOff(DONNA, "aisha.rahman", 40),
-    HandOff(("Darren", "Colwill"), "housing", 75),
-    HandOff(("Gareth", "Pryce"), "mel.turner", 58, from_risk=True),
+HAND_OFFS: tuple[HandOff, ...] = tuple(
+    HandOff(_name(h["person"]), h["username"], h["days_after_opening"], h.get("from_risk", False))
+    for h in _DATA["hand_off"]
 )
 
 
@@ -133,145 +133,52 @@ class Departure:
     summary: str
 
 
-DEPARTURES: tuple[Departure, ...] = (
-    Departure(
-        SHARON,
-        "ambulance",
-        "No ambulance call-outs for three months now she is in her own flat. The Ambulance "
-        "Service steps back from the case; her lead worker will ask them back to the forum if "
-        "the call-outs start again.",
-    ),
-    Departure(
-        ("Kevin", "Marsh"),
-        "probation",
-        "Community order completed in full. Probation end their involvement; the hostel and "
-        "CMHT keep the shared plan for managing risk to staff.",
-    ),
-    Departure(
-        ("Michelle", "Harvey"),
-        "hospital",
-        "Medically stable for four months with no admissions. The alcohol liaison team step "
-        "back; the eating disorder plan is held by mental health and the hostel.",
-    ),
+DEPARTURES: tuple[Departure, ...] = tuple(
+    Departure(_name(d["person"]), d["agency"], d["summary"]) for d in _DATA["departure"]
 )
 
+_REVIEWED = _DATA["break_glass"]["reviewed"]
 BREAK_GLASS_REVIEWED = (
-    ("Lee", "Hocking"),
-    62,
-    "Found unresponsive in the underpass at 2am, crew gave naloxone twice. Need his overdose "
-    "history and who holds his plan so we can hand over to the right worker.",
-    "Proportionate: a life-threatening overdose at night with no other way to reach his "
-    "workers. Spoken to the officer; nothing was read beyond the risk and contact details.",
+    _name(_REVIEWED["person"]),
+    _REVIEWED["days_ago"],
+    _REVIEWED["reason"],
+    _REVIEWED["review"],
 )
+_UNREVIEWED = _DATA["break_glass"]["unreviewed"]
 BREAK_GLASS_UNREVIEWED = (
-    ("Michelle", "Harvey"),
-    3,
-    "Called to the hostel: a man refusing to leave says he is her boyfriend and she owes him "
-    "money. Need to know whether there is a safeguarding plan that names him.",
+    _name(_UNREVIEWED["person"]),
+    _UNREVIEWED["days_ago"],
+    _UNREVIEWED["reason"],
 )
 
 MITIGATIONS: dict[str, str] = {
-    RC.SUICIDE: "Crisis plan shared with hostel staff; MH duty worker calls on anniversaries.",
-    RC.SELF_HARM: "Wound care at the hostel; agreed plan for what staff do after an incident.",
-    RC.ACCIDENTAL_OVERDOSE: "Naloxone held by her and by hostel staff; script picked up daily.",
-    RC.BLOOD_BORNE_VIRUS: "Dry blood spot test done at the hub; needle exchange delivers.",
-    RC.LIVER_DAMAGE: "Alcohol nurse sees him fortnightly; bloods every three months.",
-    RC.SELF_NEGLECT: "Daily visits agreed between outreach and nursing; meals at the hub.",
-    RC.VIOLENCE_VICTIM: "MARAC referral made; police flag on the address; safe phone given.",
-    RC.VIOLENCE_PERPETRATOR: "Two staff when visiting; hostel exclusion reviewed monthly.",
-    RC.EATING_DISORDER: "Weekly weights with the practice nurse; refeeding plan agreed.",
-    RC.EXPLOITATION: "Section 42 enquiry open; hostel staff log visitors and raise concerns.",
-    RC.HATE_CRIME: "Reports taken by the same officer; third-party reporting at the hub.",
-    RC.RISK_TO_STAFF: "Joint visits only; warning flag shared with all agencies on the plan.",
-    RC.RISK_TO_PUBLIC: "Probation and police share information weekly; curfew in place.",
-    RC.EVICTION: "Rent arrears plan agreed with the landlord; tenancy sustainment worker.",
-    RC.PHYSICAL_HEALTH: "District nurse visits daily; medication in a locked box at home.",
-    RC.OTHER: "Reviewed at each forum.",
+    RC(category): text for category, text in _DATA["mitigations"].items()
 }
 
 Item = tuple[str, int]
 """What will happen, and in how many days."""
 
 PLAN_ITEMS: dict[str, tuple[Item, ...]] = {
-    "hostel": (
-        ("Keep hostel bed open while in hospital", 28),
-        ("Naloxone kit and training for hostel staff", 14),
-        ("Key worker session every week, same day and time", 7),
-        ("Lift the exclusion with two staff on shift when he is in", 14),
-    ),
-    "mental-health": (
-        ("Joint visit MH + substance misuse within 7 days", 7),
-        ("Care co-ordinator allocated; sees her at the hostel fortnightly", 21),
-        ("Psychiatrist to review medication with the dual diagnosis nurse", 28),
-    ),
-    "substance-misuse": (
-        ("Joint visit MH + substance misuse within 7 days", 7),
-        ("Start script at the hub; no discharge for missed appointments without the forum", 14),
-        ("Naloxone kit and training for him and his partner", 7),
-    ),
-    "housing": (
-        ("Housing options appointment", 14),
-        ("Housing First referral to the panel", 28),
-        ("Priority banding on the housing register", 21),
-    ),
-    "hospital": (
-        ("Alcohol liaison nurse flags every admission to the lead worker", 7),
-        ("Discharge planning meeting before she leaves the ward", 10),
-    ),
-    "adult-social-care": (
-        ("Care Act assessment at home, with an advocate", 28),
-        ("Section 42 enquiry: visit with the police within 5 days", 5),
-    ),
-    "community-nursing": (
-        ("GP to review diabetes medication (district nurse to arrange)", 14),
-        ("Wound care at the hostel twice a week", 7),
-        ("Daily insulin visit; sharps bin and fridge at the flat", 3),
-    ),
-    "police": (
-        ("Vulnerability officer links with outreach after every call-out", 7),
-        ("Flag on the police system: contact the lead worker, not the cells", 3),
-    ),
-    "probation": (("Reporting moved to the hub on script days", 14),),
-    "street-outreach": (("Early morning outreach to check on him in the car park", 3),),
-    "environmental-health": (("Phased clearance agreed with her: one room at a time", 42),),
-    "neuro-rehab": (("OT assessment of the flat for his memory problems", 21),),
-    "reablement": (("Six weeks of reablement visits after discharge", 14),),
-    "adult-safeguarding": (("Bring back to the forum if any agency cannot deliver its part", 28),),
+    slug: tuple((what, days) for what, days in items) for slug, items in _DATA["plan_items"].items()
 }
-END_OF_LIFE_ITEMS: tuple[tuple[str, str, int], ...] = (
-    ("adult-social-care", "End of life pathway agreed with hospice", 14),
-    ("hostel", "Keep hostel bed open while in hospital; her dog stays with staff", 28),
-    ("community-nursing", "Palliative nursing visits at the hostel, daily", 7),
-)
-# What the forum wrote first into some people's plans, in the workers' own words.
-FIRST_ITEMS: dict[Name, tuple[tuple[str, str, int], ...]] = {
-    SHARON: (("mental-health", "Joint visit MH + substance misuse within 7 days", 7),),
-    ("Michelle", "Harvey"): (("hostel", "Keep hostel bed open while in hospital", 28),),
-    ("Lee", "Hocking"): (("hostel", "Naloxone kit and training for hostel staff", 14),),
-    DONNA: (
-        ("community-nursing", "GP to review diabetes medication (district nurse to arrange)", 14),
-    ),
-    ("Natalie", "Cross"): (("housing", "Housing options appointment", 14),),
-}
-LATER_ITEMS: tuple[Item, ...] = (
-    ("Review the shared risk plan together at the hub", 28),
-    ("Tenancy sustainment worker to visit weekly for the first three months", 21),
-    ("Benefits check and help to open a bank account", 21),
-    ("Agree what staff do if she goes missing overnight", 10),
+END_OF_LIFE_ITEMS: tuple[tuple[str, str, int], ...] = tuple(
+    (slug, what, days) for slug, what, days in _DATA["end_of_life_items"]
 )
 
-AVOIDABLE_NOTES: tuple[str, ...] = (
-    "Closed by the drug and alcohol service twice for missed appointments before anyone "
-    "asked why she missed them.",
-    "MH and substance misuse each said the other had to go first. A joint assessment a year "
-    "ago would have stopped this.",
-    "Discharged from hospital to the street three times with no one told.",
-    "Evicted for arrears while his benefits were stopped: one phone call would have sorted it.",
-    "Known to six services; none of them knew the others were involved.",
-    "Turned away from the hostel for being drunk, with nowhere else that would take him.",
-    "Threshold for secondary MH care not met, but no one else would hold the risk.",
-    "The safeguarding referral was closed as 'lifestyle choice'.",
-)
+
+def _first_items() -> dict[Name, tuple[tuple[str, str, int], ...]]:
+    """What the forum wrote first into some people's plans, in the workers' own words."""
+    items: dict[Name, tuple[tuple[str, str, int], ...]] = {}
+    for item in _DATA["first_item"]:
+        who = _name(item["person"])
+        items[who] = (*items.get(who, ()), (item["agency"], item["what"], item["days"]))
+    return items
+
+
+FIRST_ITEMS = _first_items()
+LATER_ITEMS: tuple[Item, ...] = tuple((what, days) for what, days in _DATA["later_items"])
+
+AVOIDABLE_NOTES: tuple[str, ...] = tuple(_DATA["avoidable_notes"])
 
 SOG_LOCATION = "Council House, committee room 2"
 CSF_LOCATION = "Civic Centre, room 3.14"
