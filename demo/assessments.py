@@ -42,7 +42,7 @@ from csf_portal.models import Agency, User
 from demo import tables
 from demo.dates import at as _at
 from demo.dates import working_day_after, working_day_on_or_before
-from demo.steps import backdate, signed_in
+from demo.steps import activity_restore, backdate, signed_in
 from referrals.models import Referral
 
 Note = tuple[int, str]
@@ -605,12 +605,7 @@ class _Builder:
 
     def _restore_activity(self) -> None:
         """Each list shows the person's cases by when something last really happened."""
-        for person_id, latest in self.latest.items():
-            for row in CaseVisibility.objects.filter(person_id=person_id):
-                before = self.activity.get((row.case_id, row.agency_id))
-                when = max(before, latest) if before is not None else latest
-                if row.last_activity_at != when:
-                    CaseVisibility.objects.filter(pk=row.pk).update(last_activity_at=when)
+        activity_restore(latest=self.latest, by="person_id", activity=self.activity)
 
 
 def _demo_assessors() -> set[str]:

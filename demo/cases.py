@@ -51,7 +51,7 @@ from csf_portal.history import unattributed
 from csf_portal.models import AccessEvent, Agency, Notification, User
 from demo import tables
 from demo.dates import at, demo_diary, working_day_on_or_before
-from demo.steps import backdate, signed_in
+from demo.steps import activity_restore, backdate, signed_in
 from forums import services as forum_services
 from forums.models import AgendaItem, Forum, ForumDecision, Meeting
 from referrals.models import Referral
@@ -1096,12 +1096,7 @@ class _Builder:
 
     def _restore_activity(self) -> None:
         """Each list shows the cases by when something last really happened on them."""
-        for case_id, latest in self.latest.items():
-            for row in CaseVisibility.objects.filter(case_id=case_id):
-                before = self.activity.get((row.case_id, row.agency_id))
-                when = max(before, latest) if before is not None else latest
-                if row.last_activity_at != when:
-                    CaseVisibility.objects.filter(pk=row.pk).update(last_activity_at=when)
+        activity_restore(latest=self.latest, by="case_id", activity=self.activity)
 
 
 def _levels_at(case: Case, at: datetime.datetime) -> list[dict[str, str]]:

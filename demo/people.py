@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cases.validators import nhs_check_digit
 from csf_portal import services as identity
 from csf_portal.models import Agency, AgencyKind, Role, User
 from demo import tables
@@ -64,6 +65,23 @@ def people_create(
             roles=demo.roles,
         )
     return made
+
+
+def fictional_nhs_numbers(count: int, *, first: int, step: int = 1) -> list[str]:
+    """Up to ``count`` valid NHS numbers in the 999 range, which is never issued.
+
+    The nine-digit stems run from ``first`` by ``step``; each valid one gains its
+    check digit (a stem with none is skipped).
+    """
+    numbers: list[str] = []
+    stem = first
+    while len(numbers) < count and stem <= 999_999_999:
+        digits = f"{stem:09d}"
+        check = nhs_check_digit(digits)
+        if check is not None:
+            numbers.append(f"{digits}{check}")
+        stem += step
+    return numbers
 
 
 _DATA = tables.load("people")

@@ -26,12 +26,11 @@ from cases.models import (
     RiskCategory,
     RiskLevel,
 )
-from cases.validators import nhs_check_digit
 from csf_portal.history import acting_as, unattributed
 from csf_portal.models import Agency, Notification, User
 from demo import tables
 from demo.dates import working_day_on_or_before
-from demo.people import PRACTITIONERS, people_create
+from demo.people import PRACTITIONERS, fictional_nhs_numbers, people_create
 from referrals import services
 from referrals.models import Referral, ReferralReason, ReferralRisk
 
@@ -142,15 +141,7 @@ REFERRALS: tuple[DemoReferral, ...] = tuple(map(_referral, tables.load("referral
 
 def demo_nhs_numbers(count: int) -> list[str]:
     """Valid NHS numbers from the 999 range, which is reserved and never issued."""
-    numbers: list[str] = []
-    stem = 999_000_100
-    while len(numbers) < count:
-        digits = f"{stem:09d}"
-        check = nhs_check_digit(digits)
-        if check is not None:
-            numbers.append(f"{digits}{check}")
-        stem += 7_919
-    return numbers
+    return fictional_nhs_numbers(count, first=999_000_100, step=7_919)
 
 
 def _at(days_ago: int, slot: int) -> datetime.datetime:

@@ -109,7 +109,6 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from cases.validators import nhs_check_digit
 from consent.models import (
     CapacityOutcome,
     ConsentMethod,
@@ -123,6 +122,7 @@ from csf_portal.models import Agency, AgencyKind, Role, User
 from csf_portal.services import AGENCY_GROUP_PREFIX
 from demo import tables
 from demo.dates import nth_weekday
+from demo.people import fictional_nhs_numbers
 from forums.models import (
     Action,
     AgendaItem,
@@ -353,15 +353,7 @@ _years_before = years_before
 
 def _nhs_numbers(count: int) -> list[str]:
     """Valid NHS numbers from the 999 range (never issued), above the demo's."""
-    numbers: list[str] = []
-    stem = NHS_FIRST_STEM
-    while len(numbers) < count and stem <= 999_999_999:
-        digits = f"{stem:09d}"
-        check = nhs_check_digit(digits)
-        if check is not None:
-            numbers.append(f"{digits}{check}")
-        stem += 1
-    return numbers
+    return fictional_nhs_numbers(count, first=NHS_FIRST_STEM)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
