@@ -46,6 +46,7 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
+from cases.services import HIGH_LEVELS
 from csf_portal.errors import HandOffRefused
 from csf_portal.history import unattributed
 from csf_portal.models import AccessEvent, Agency, Notification, User
@@ -183,8 +184,8 @@ AVOIDABLE_NOTES: tuple[str, ...] = tuple(_DATA["avoidable_notes"])
 SOG_LOCATION = "Council House, committee room 2"
 CSF_LOCATION = "Civic Centre, room 3.14"
 
-_LEVELS = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.VERY_HIGH]
-_HIGH = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
+_LEVELS = list(RiskLevel)  # lowest first, as the model orders them
+_HIGH = HIGH_LEVELS  # the levels that need two owning agencies
 # Where people moved on to, a step at a time, as the plans worked.
 _MOVE_ON: dict[str, str] = {
     A.NO_FIXED_ABODE: A.HOSTEL,

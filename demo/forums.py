@@ -1552,7 +1552,7 @@ class _Builder:
                 CaseVisibility.objects.filter(pk=row.pk).update(last_activity_at=when)
 
 
-_LEVELS = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.VERY_HIGH]
+_LEVELS = list(RiskLevel)  # lowest first, as the model orders them
 SOG_MOST_ITEMS = 5
 
 

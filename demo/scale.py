@@ -274,7 +274,7 @@ GP_PRACTICES = tuple(_DATA["gp_practices"])
 
 RC = RiskCategory
 L = RiskLevel
-LEVELS = (L.LOW, L.MEDIUM, L.HIGH, L.VERY_HIGH)
+LEVELS = tuple(L)  # lowest first, as the model orders them
 LEVEL_INDEX = {level: i for i, level in enumerate(LEVELS)}
 # MEAM domain -> risk categories it brings, and referral reason codes.
 DOMAIN_RISKS: dict[str, tuple[str, ...]] = {
