@@ -70,7 +70,7 @@ BENCH_ARGS ?=
 BENCH_DATA := DATABASE_URL=$(BENCH_PG)/$(BENCH_DB) CSF_MEDIA_ROOT=$(CURDIR)/var/bench-media
 BENCH_ENV := $(BENCH_DATA) REDIS_URL=redis://127.0.0.1:6379/3 ALLOWED_HOSTS=127.0.0.1 \
   SECRET_KEY=benchmark-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
-  CSF_TRUSTED_PROXY_COUNT=1 DJANGO_SETTINGS_MODULE=csf_portal.settings_bench
+  CSF_TRUSTED_PROXY_COUNT=1 DJANGO_SETTINGS_MODULE=demo.settings_bench
 
 .PHONY: bench
 bench: install static/dist/portal.css ## Benchmark the main pages at city scale on PostgreSQL (writes bench/results.json)

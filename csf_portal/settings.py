@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "forums",
     "reports",
     "pages",
+    "demo",
 ]
 
 MIDDLEWARE = [

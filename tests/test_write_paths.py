@@ -42,18 +42,18 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 APPS = ("assessments", "cases", "consent", "csf_portal", "forums", "referrals", "reports", "pages")
 
-# Demo and scale-data builders build a fresh database for a demonstration or a
-# benchmark, not live data: no user acts, and speed matters more than history.
-# They are exempt from these rules; their writes run inside
-# csf_portal.history.unattributed, the history guard's exemption (tests/history_guard.py).
-# Another issue moves them out of the apps.
+# Demo and scale-data builders (the demo package, beside the apps) build a fresh
+# database for a demonstration or a benchmark, not live data: no user acts, and
+# speed matters more than history. They are exempt from these rules; their writes
+# run inside csf_portal.history.unattributed, the history guard's exemption
+# (tests/history_guard.py).
 DATA_BUILDERS = frozenset(
     {
-        *(f"{app}/demo.py" for app in APPS),
-        "csf_portal/scale.py",
-        "csf_portal/management/commands/seed_demo.py",
-        "csf_portal/management/commands/bench.py",
-        "reports/management/commands/bench_pdf.py",
+        *(f"demo/{app}.py" for app in ("assessments", "cases", "forums", "referrals", "reports")),
+        "demo/scale.py",
+        "demo/management/commands/seed_demo.py",
+        "demo/management/commands/bench.py",
+        "demo/management/commands/bench_pdf.py",
     }
 )
 
@@ -490,7 +490,7 @@ def test_the_allow_lists_name_calls_that_exist():
 def test_data_builders_exist():
     """The builders' exemption names real files (a renamed one would lose its cover)."""
     missing = [p for p in DATA_BUILDERS if not (ROOT / p).exists()]
-    assert missing == [p for p in missing if p.endswith("/demo.py")]  # not every app has one
+    assert not missing
 
 
 # --- history by construction (issue 25) ------------------------------------------------
@@ -666,6 +666,6 @@ def test_tracked_models_come_from_the_registry():
     assert not any(name.startswith("Historical") for name in tracked)
 
 
-@pytest.mark.parametrize("path", ["forums/demo.py", "csf_portal/scale.py"])
+@pytest.mark.parametrize("path", ["demo/forums.py", "demo/scale.py"])
 def test_builders_are_exempt(path):
     assert path in DATA_BUILDERS

@@ -59,7 +59,7 @@ def test_the_benchmark_runs_every_page_and_reports_every_figure(tmp_path):
 
     output = tmp_path / "results.json"
     bench_env = clean_env(
-        DJANGO_SETTINGS_MODULE="csf_portal.settings_bench",
+        DJANGO_SETTINGS_MODULE="demo.settings_bench",
         SECRET_KEY="bench-smoke-test-key-0123456789abcdefghijklmnopqrstuvwxyz",
         ALLOWED_HOSTS="127.0.0.1",
         CSF_TRUSTED_PROXY_COUNT="1",

@@ -38,7 +38,7 @@ from cases.models import (
 )
 from consent.models import ConsentRecord
 from csf_portal.models import Agency, User
-from csf_portal.scale import SCALE_AGENCIES, scale_data_present
+from demo.scale import SCALE_AGENCIES, scale_data_present
 from forums.models import Action, AgendaItem, Attendance, Forum, Invitation, Meeting
 from referrals import selectors as referral_selectors
 from referrals.models import Referral

@@ -1,7 +1,7 @@
 """The demo city's calendar, checked over generated moments across more than ten years.
 
-``seed_demo`` builds its year of meetings from ``csf_portal.dates.demo_diary`` and
-spreads each issue's SOG discussions with ``forums.demo.plan_issue_stages``; both
+``seed_demo`` builds its year of meetings from ``demo.dates.demo_diary`` and
+spreads each issue's SOG discussions with ``demo.forums.plan_issue_stages``; both
 are pure, so they are checked here at thousands of moments without a database.
 """
 
@@ -14,7 +14,8 @@ import zoneinfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from csf_portal.dates import (
+from csf_portal.dates import years_before
+from demo.dates import (
     CSF_HOUR,
     CSF_WEEKDAY,
     LATER_CSF_MEETINGS,
@@ -28,9 +29,8 @@ from csf_portal.dates import (
     nth_weekday,
     working_day_after,
     working_day_on_or_before,
-    years_before,
 )
-from forums.demo import ISSUES, SOG_MOST_ITEMS, SOG_TOPICS, plan_issue_stages
+from demo.forums import ISSUES, SOG_MOST_ITEMS, SOG_TOPICS, plan_issue_stages
 from forums.models import SystemIssue
 
 UK = zoneinfo.ZoneInfo("Europe/London")

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 import access
 from cases.models import Case, CaseAgency, Person
-from csf_portal.dates import CSF_NTH, CSF_WEEKDAY, meeting_day
 from csf_portal.models import AgencyKind, Notification, User
+from demo.dates import CSF_NTH, CSF_WEEKDAY, meeting_day
 from forums.models import (
     Action,
     AgendaItem,

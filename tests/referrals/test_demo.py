@@ -14,7 +14,7 @@ from access import can_view_case
 from cases.models import Case, CaseVisibility, Person
 from cases.validators import nhs_number_is_valid
 from csf_portal.models import Notification, User
-from referrals.demo import demo_nhs_numbers
+from demo.referrals import demo_nhs_numbers
 from referrals.models import Referral, ReferralRisk
 from referrals.selectors import referral_list_for, triage_queue
 

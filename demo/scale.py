@@ -67,6 +67,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime
+import functools
 import io
 import itertools
 import json
@@ -108,7 +109,6 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from cases.validators import nhs_check_digit
 from consent.models import (
     CapacityOutcome,
     ConsentMethod,
@@ -116,10 +116,13 @@ from consent.models import (
     ConsentRecord,
     SharingBasis,
 )
-from csf_portal.dates import nth_weekday, years_before
+from csf_portal.dates import years_before
 from csf_portal.history import unattributed
 from csf_portal.models import Agency, AgencyKind, Role, User
 from csf_portal.services import AGENCY_GROUP_PREFIX
+from demo import tables
+from demo.dates import nth_weekday
+from demo.people import fictional_nhs_numbers
 from forums.models import (
     Action,
     AgendaItem,
@@ -132,38 +135,22 @@ from forums.models import (
     SystemIssue,
 )
 from referrals.models import Referral, ReferralReason, ReferralRisk
+from referrals.services import EDITABLE_FIELDS
 
 Progress = Callable[[str], None]
 
+# The referral columns the builder fills: the wizard's own fields (the domain's
+# list, referrals.services.EDITABLE_FIELDS) and those a referral's way through
+# triage sets. A row starts from the model's defaults (``_referral_blank``), as a
+# new draft does in the portal.
 REFERRAL_FIELDS = (
     "id",
     "state",
     "referrer_id",
     "referring_agency_id",
     "person_id",
-    "given_name",
-    "family_name",
-    "other_names",
-    "date_of_birth",
-    "nhs_number",
-    "gender",
-    "accommodation_status",
-    "gp_practice",
     "match_key",
-    "meam_homelessness",
-    "meam_substance_misuse",
-    "meam_offending",
-    "meam_mental_health",
-    "reason_other",
-    "tried_so_far",
-    "hoped_outcome",
-    "urgency",
-    "lawful_basis",
-    "consent_method",
-    "consent_given_on",
-    "consent_person_informed",
-    "basis_justification",
-    "sharing_all_members",
+    *sorted(EDITABLE_FIELDS),
     "submitted_at",
     "decided_at",
     "decided_by_id",
@@ -179,6 +166,16 @@ REFERRAL_FIELDS = (
     "updated_at",
 )
 
+
+@functools.cache
+def _referral_blank() -> dict[str, Any]:
+    """Each of ``REFERRAL_FIELDS`` at the model's default (the primary key left to the caller)."""
+    fields = {f.attname: f for f in Referral._meta.concrete_fields}
+    return {
+        name: fields[name].get_default() for name in REFERRAL_FIELDS if not fields[name].primary_key
+    }
+
+
 BATCH_SIZE = 5_000  # rows per INSERT for bulk_create
 FLUSH_ROWS = 20_000  # rows held per table before they are written
 YEARS = 5
@@ -187,38 +184,12 @@ NEVER_INVOLVED = {"gp", "commissioning", "icb-commissioning", "healthwatch"}
 NHS_FIRST_STEM = 999_600_000  # the demo's own numbers stay below 999_400_000
 
 K = AgencyKind
+_DATA = tables.load("scale")
+_TEXT: dict[str, list[str]] = _DATA["text"]
 # Agencies of a large city beyond the demo's 21: (slug, name, kind). The first
 # one marks the scale data as present.
-SCALE_AGENCIES: tuple[tuple[str, str, str], ...] = (
-    ("northgate-hostel", "Northgate Hostel", K.HOSTEL),
-    ("harbour-housing", "Harbour Housing Association", K.HOUSING),
-    ("crossways-surgery", "Crossways Surgery (homeless health service)", K.GP),
-    ("crisis-team", "Crisis resolution and home treatment team", K.MENTAL_HEALTH),
-    ("harm-reduction", "Harm reduction outreach", K.SUBSTANCE_MISUSE),
-    ("st-brigids-shelter", "St Brigid's Night Shelter", K.HOSTEL),
-    ("riverside-homes", "Riverside Homes", K.HOUSING),
-    ("womens-aid", "City Women's Aid", K.VOLUNTARY),
-    ("approved-premises", "Approved premises (probation hostel)", K.PROBATION),
-    ("hospital-discharge", "Hospital discharge team", K.HOSPITAL),
-    ("harbourside-surgery", "Harbourside Surgery", K.GP),
-    ("lighthouse-day-centre", "The Lighthouse Day Centre", K.VOLUNTARY),
-    ("liaison-diversion", "Liaison and diversion service", K.MENTAL_HEALTH),
-    ("tenancy-sustainment", "Tenancy sustainment service", K.HOUSING),
-    ("alcohol-recovery", "Alcohol recovery service", K.SUBSTANCE_MISUSE),
-    ("early-intervention", "Early intervention in psychosis service", K.MENTAL_HEALTH),
-    ("millbrook-housing", "Millbrook Housing Trust", K.HOUSING),
-    ("northgate-medical", "Northgate Medical Practice", K.GP),
-    ("domestic-abuse", "Domestic abuse service", K.VOLUNTARY),
-    ("learning-disability", "Community learning disability team", K.ADULT_SOCIAL_CARE),
-    ("homelessness-prevention", "Homelessness prevention team", K.HOUSING),
-    ("fire-rescue", "Fire and Rescue Service", K.OTHER),
-    ("private-landlords", "Private landlords' forum", K.PRIVATE_LANDLORD),
-    ("citizens-advice", "Citizens Advice", K.VOLUNTARY),
-    ("peer-mentors", "Recovery peer mentors (voluntary sector)", K.VOLUNTARY),
-    ("sexual-health", "Sexual health service", K.HOSPITAL),
-    ("jobcentre", "Jobcentre work coach team", K.OTHER),
-    ("carers-centre", "Carers' Centre", K.USER_CARER_GROUP),
-    ("expert-citizens", "Expert Citizens (lived experience group)", K.USER_CARER_GROUP),
+SCALE_AGENCIES: tuple[tuple[str, str, str], ...] = tuple(
+    (slug, name, K(kind)) for slug, name, kind in _DATA["agencies"]
 )
 
 # Share of cases each demo agency is involved in (the chair's agency is in all).
@@ -292,66 +263,18 @@ STAFF_WEIGHT: dict[str, float] = {
     "healthwatch": 0.5,
 }
 JOB_TITLES: dict[str, tuple[str, ...]] = {
-    K.POLICE: ("Police constable", "Vulnerability officer", "Neighbourhood sergeant"),
-    K.PROBATION: ("Probation officer", "Probation services officer", "Senior probation officer"),
-    K.HOSTEL: ("Hostel support worker", "Hostel manager", "Night support worker"),
-    K.HOUSING: ("Housing options officer", "Tenancy officer", "Housing support worker"),
-    K.SUBSTANCE_MISUSE: ("Recovery worker", "Harm reduction worker", "Team leader"),
-    K.MENTAL_HEALTH: ("Community mental health nurse", "Care co-ordinator", "Psychiatrist"),
-    K.GP: ("GP", "Practice nurse", "Care navigator"),
-    K.HOSPITAL: ("Alcohol liaison nurse", "Discharge co-ordinator", "Ward manager"),
-    K.ADULT_SOCIAL_CARE: ("Social worker", "Senior social worker", "Care manager"),
-    K.ADULT_SAFEGUARDING: ("Safeguarding adults practitioner", "Safeguarding manager"),
-    K.AMBULANCE: ("Paramedic", "Frequent caller lead"),
-    K.COMMUNITY_NURSING: ("District nurse", "Community matron"),
-    K.VOLUNTARY: ("Outreach worker", "Support worker", "Project manager"),
-    K.COMMISSIONER: ("Commissioning manager", "Commissioning officer"),
+    K(kind): tuple(titles) for kind, titles in _DATA["job_titles"].items()
 }
-DEFAULT_TITLES = ("Support worker", "Practitioner", "Service manager")
+DEFAULT_TITLES = tuple(_DATA["default_titles"])
 
-WOMEN = (  # noqa: SIM905 - a readable list of names
-    "Amira Anna Bethany Carla Chantelle Charlotte Chloe Claire Danielle Dawn Deborah Donna "
-    "Elaine Emma Gemma Grace Hannah Hayley Helen Jade Jasmine Jennifer Joanne Julie Karen "
-    "Kayleigh Kelly Kerry Laura Leanne Lisa Louise Lucy Mandy Maria Michelle Natalie Nicola "
-    "Olivia Paula Rachel Rebecca Rosie Samantha Sarah Shannon Sophie Stacey Tanya Tracey "
-    "Vicky Zainab Aisha Agnieszka Fatima Mariam Precious Roisin Siobhan Yasmin"
-).split()
-MEN = (  # noqa: SIM905 - a readable list of names
-    "Aaron Adam Adrian Alan Andrew Anthony Ashley Barry Ben Brian Callum Carl Chris Craig "
-    "Daniel Darren David Dean Declan Gary Gavin Graham Ian Jamie Jason Jermaine Joe John "
-    "Jonathan Kevin Kieran Lee Liam Luke Mark Martin Matthew Michael Mohammed Neil Nathan "
-    "Patrick Paul Peter Philip Richard Robert Ryan Scott Sean Shane Simon Stephen Steven "
-    "Stuart Terry Thomas Tony Tyrone Wayne Marek Tomasz Kwame Imran Connor Dylan"
-).split()
-FAMILY = (  # noqa: SIM905 - a readable list of names
-    "Adams Ahmed Ali Allen Anderson Atkinson Bailey Baker Barker Barnes Bell Bennett Brooks "
-    "Brown Burns Butler Campbell Carter Chapman Clarke Collins Cook Cooper Cox Davies Dawson "
-    "Dixon Doherty Edwards Ellis Evans Fisher Fletcher Foster Fox Gallagher Gibson Gordon "
-    "Graham Grant Gray Green Griffiths Hall Harris Harrison Hart Hill Holmes Hughes Hunt "
-    "Hussain Jackson James Jenkins Johnson Jones Kaur Kelly Kennedy Khan King Knight Kowalczyk "
-    "Lawrence Lee Lewis Lloyd Marshall Martin Mason Matthews McDonald Mills Mitchell Moore "
-    "Morgan Morris Murphy Murray Nowak Owen Palmer Parker Patel Pearson Phillips Powell Price "
-    "Reid Reynolds Richards Richardson Roberts Robinson Rogers Rose Russell Ryan Saunders Scott "
-    "Shaw Simpson Singh Smith Stevens Stewart Sullivan Taylor Thomas Thompson Turner Walker "
-    "Walsh Ward Watson Webb Wells West White Wilkinson Williams Wilson Wood Wright Young "
-    "Okafor Mensah Osei Begum Rahman Nolan Quinn Byrne Doyle Kavanagh Szymanski Wisniewski"
-).split()
-GP_PRACTICES = (
-    "Not registered with a GP",
-    "Harbourside Surgery",
-    "Northgate Medical Practice",
-    "Millbrook Health Centre",
-    "Crossways Surgery (homeless health service)",
-    "Riverside Medical Group",
-    "St Anne's Surgery",
-    "Parkview Family Practice",
-    "Canal Street Health Centre",
-    "Westfield Surgery",
-)
+WOMEN = _DATA["women"].split()
+MEN = _DATA["men"].split()
+FAMILY = _DATA["family"].split()
+GP_PRACTICES = tuple(_DATA["gp_practices"])
 
 RC = RiskCategory
 L = RiskLevel
-LEVELS = (L.LOW, L.MEDIUM, L.HIGH, L.VERY_HIGH)
+LEVELS = tuple(L)  # lowest first, as the model orders them
 LEVEL_INDEX = {level: i for i, level in enumerate(LEVELS)}
 # MEAM domain -> risk categories it brings, and referral reason codes.
 DOMAIN_RISKS: dict[str, tuple[str, ...]] = {
@@ -383,186 +306,36 @@ GENERAL_REASONS = (
     "other",
 )
 RISK_TEXT: dict[str, tuple[str, ...]] = {
-    RC.SUICIDE: ("Two attempts this year", "Talks of ending it when drinking"),
-    RC.SELF_HARM: ("Cutting, wounds left untreated", "Self-harm after every eviction"),
-    RC.ACCIDENTAL_OVERDOSE: ("Mixing pregabalin with alcohol", "Overdosed twice since release"),
-    RC.BLOOD_BORNE_VIRUS: ("Shares needles", "Hepatitis C untreated"),
-    RC.LIVER_DAMAGE: ("Drinking 30 units a day", "Cirrhosis, not attending clinic"),
-    RC.SELF_NEGLECT: ("Not eating; home in poor condition", "Refuses help with personal care"),
-    RC.VIOLENCE_VICTIM: ("Assaulted while street drinking", "Cuckooed by a dealer"),
-    RC.VIOLENCE_PERPETRATOR: ("Assaults on hostel staff", "Threats to neighbours"),
-    RC.EATING_DISORDER: ("Dangerously low weight", "Eats only when staff are present"),
-    RC.EXPLOITATION: ("Money taken by 'friends' on payday", "Sexual exploitation suspected"),
-    RC.HATE_CRIME: ("Targeted by local youths", "Racist abuse at the flat"),
-    RC.RISK_TO_STAFF: ("Aggressive when refused", "Carries a knife"),
-    RC.RISK_TO_PUBLIC: ("Fire-setting in the past", "Aggression in the town centre"),
-    RC.EVICTION: ("Notice served for arrears", "Excluded from every hostel in the city"),
-    RC.PHYSICAL_HEALTH: ("Diabetes unmanaged", "Leg ulcers, misses dressings"),
-    RC.OTHER: ("Other risk",),
+    RC(category): tuple(texts) for category, texts in _DATA["risk_text"].items()
 }
-MITIGATIONS = (
-    "Naloxone held by the person and by staff",
-    "Joint visits only; police flag on the address",
-    "Crisis plan shared with every involved service",
-    "Daily welfare checks by the hostel",
-    "Safe phone given; MARAC referral made",
-    "Weekly multi-agency check-in call",
-    "",
-)
-TRIED = (
-    "Repeated assessments by several services; each found a reason the person did not fit.",
-    "Emergency services called out most days; nobody holds the whole picture.",
-    "Outreach has tried for months; appointments are missed and the case gets closed.",
-    "Hostel places lost through behaviour; housing says there is nothing left to offer.",
-    "Mental health and substance misuse services each wait for the other to go first.",
-    "Discharged from hospital with no address and no follow-up.",
-)
-HOPED = (
-    "A plan every service signs up to, with one lead worker.",
-    "Somewhere safe to live and services that come to the person.",
-    "Shared ownership of the risk instead of hand-offs.",
-    "A joint assessment so the person tells their story once.",
-)
-DECLINE_REASONS = (
-    "Services are working together and the practitioner forum is the right place.",
-    "Not yet tried the single-agency routes: please come back if they fail.",
-    "Meets the threshold for a statutory service, which has accepted.",
-)
-REDIRECT_ADVICE = (
-    "The practitioner forum can unblock this: bring it to the next one.",
-    "A named service can take this on directly; we have spoken to them.",
-)
-REDIRECT_SERVICES = ("Housing options", "Crisis team", "Safeguarding adults team")
-WITHDRAW_REASONS = (
-    "The person has moved out of the area.",
-    "Resolved before triage: a hostel place was found.",
-    "Duplicate referral: another practitioner referred the same week.",
-)
+MITIGATIONS = tuple(_TEXT["mitigations"])
+TRIED = tuple(_TEXT["tried"])
+HOPED = tuple(_TEXT["hoped"])
+DECLINE_REASONS = tuple(_TEXT["decline_reasons"])
+REDIRECT_ADVICE = tuple(_TEXT["redirect_advice"])
+REDIRECT_SERVICES = tuple(_TEXT["redirect_services"])
+WITHDRAW_REASONS = tuple(_TEXT["withdraw_reasons"])
 JUSTIFICATIONS: dict[str, str] = {
-    SharingBasis.Basis.SAFEGUARDING: "Section 42 enquiry open: risk of serious harm",
-    SharingBasis.Basis.VITAL_INTERESTS: "Life at risk and consent cannot be obtained in time",
-    SharingBasis.Basis.CRIME: "Sharing needed to prevent serious violence",
+    SharingBasis.Basis(basis): text for basis, text in _DATA["justifications"].items()
 }
-PLAN_ITEMS = (
-    "Named lead worker visits weekly",
-    "Joint visit by mental health and substance misuse within 7 days",
-    "Hostel bed kept open while in hospital",
-    "Script collection moved to the hub",
-    "Benefits claim restarted with support",
-    "Housing application completed together",
-    "Wound clinic visits the hostel weekly",
-    "Police share call-out figures monthly with the lead worker",
-    "Crisis plan shared with every service",
-    "Health check arranged at the homeless health service",
-    "Tenancy support twice a week",
-    "Move-on plan agreed with the landlord",
-)
-PLAN_SUMMARIES = (
-    "One plan, shared by every service; the lead worker co-ordinates.",
-    "Stabilise accommodation first, then treatment.",
-    "Harm reduction now, recovery when ready.",
-)
-AVOIDABLE_NOTES = (
-    "Services each waited for another to go first.",
-    "A joint assessment a year earlier would have stopped this.",
-    "Discharged from hospital with nowhere to go.",
-)
-CSF_MINUTES_OPENING = ("First discussion.", "Review.", "Brought back by the lead worker.")
-CSF_MINUTES_AGREED = (
-    "The forum agreed a shared plan; every involved service keeps its part.",
-    "Risk stays shared; nobody steps back until the next review.",
-    "Case to move to monitoring if the next month is stable.",
-    "Thresholds waived for a joint assessment this month.",
-    "A named lead worker was agreed, with weekly contact.",
-)
-DECISIONS = (
-    "Case stays active; review at the next forum.",
-    "Care plan agreed; risks shared by the agencies named.",
-    "Case to move to monitoring: no risk above medium for a month.",
-    "Escalate the threshold problem to the System Optimisation Group.",
-)
-CASE_ACTIONS = (
-    "Arrange a joint visit with the lead worker",
-    "Share the last three months' call-out figures with the lead worker",
-    "Complete the common core assessment together",
-    "Book the health check at the homeless health service",
-    "Agree a repayment plan for the rent arrears with the landlord",
-    "Find a hostel bed that accepts the person's dog",
-    "Check which pharmacies supervise consumption at weekends",
-    "Write to the GP about the missed reviews",
-    "Hold a professionals' meeting before discharge",
-)
-ACTION_NOTES = (
-    "Done at the joint visit.",
-    "Completed; the lead worker has the figures.",
-    "Finished late: staff sickness.",
-    "Under way; first meeting held.",
-)
-DROP_REASONS = ("Overtaken by events: the person moved away.", "No longer needed.")
-CSF_TOPICS = (
-    "Review of actions from previous cases",
-    "Learning review: a case closed as lost to follow-up",
-    "Thresholds: what the forum has learnt this quarter",
-)
-SOG_TOPICS = (
-    "Commissioning update",
-    "Outcomes dashboard: the quarter's figures",
-    "Learning from the Creative Solutions Forum",
-    "Hospital discharge protocol review",
-    "Winter pressures plan",
-    "Lived experience panel feedback",
-    "Funding bids and budgets",
-    "Annual report to the safeguarding adults board",
-)
-SOG_ACTIONS = (
-    "Draft a joint protocol and bring it to the next meeting",
-    "Map the gap with data from each service",
-    "Take the recommendation to the commissioners' board",
-    "Pilot the change for three months and report back",
-    "Ask each service for its exclusion figures",
-    "Write to providers about the agreed change",
-)
-SOG_MINUTES = (
-    "Update given on progress since the last meeting; actions reviewed.",
-    "Members agreed a way forward and who will lead it.",
-    "The group heard from the services most affected and agreed actions.",
-)
+PLAN_ITEMS = tuple(_TEXT["plan_items"])
+PLAN_SUMMARIES = tuple(_TEXT["plan_summaries"])
+AVOIDABLE_NOTES = tuple(_TEXT["avoidable_notes"])
+CSF_MINUTES_OPENING = tuple(_TEXT["csf_minutes_opening"])
+CSF_MINUTES_AGREED = tuple(_TEXT["csf_minutes_agreed"])
+DECISIONS = tuple(_TEXT["decisions"])
+CASE_ACTIONS = tuple(_TEXT["case_actions"])
+ACTION_NOTES = tuple(_TEXT["action_notes"])
+DROP_REASONS = tuple(_TEXT["drop_reasons"])
+CSF_TOPICS = tuple(_TEXT["csf_topics"])
+SOG_TOPICS = tuple(_TEXT["sog_topics"])
+SOG_ACTIONS = tuple(_TEXT["sog_actions"])
+SOG_MINUTES = tuple(_TEXT["sog_minutes"])
 ISSUE_TITLES: dict[str, tuple[str, ...]] = {
-    SystemIssue.Theme.ACCOMMODATION: (
-        "Nowhere to go for people excluded from every hostel",
-        "No accessible emergency beds for wheelchair users",
-        "Couples split up by single-sex hostels",
-    ),
-    SystemIssue.Theme.THRESHOLDS: (
-        "Mental health and substance misuse services each wait for the other",
-        "Too well for hospital, too unwell for a hostel",
-        "Care Act assessments refused when the person is drinking",
-    ),
-    SystemIssue.Theme.DISJOINTED: (
-        "People discharged for missed appointments without anyone asking why",
-        "Each service assesses the same person again",
-        "No shared record of who is the lead worker",
-    ),
-    SystemIssue.Theme.MANAGING_RISK: (
-        "No agreed way to hold risk when someone declines every service",
-        "Risk assessments not shared between police and health",
-    ),
-    SystemIssue.Theme.TIMELY_SUPPORT: (
-        "Discharged from hospital to the street with no one told",
-        "Supervised consumption not available at weekends",
-        "Weeks to wait for a detox bed",
-    ),
-    SystemIssue.Theme.STRATEGIC: (
-        "Contracts reward each service for its own targets, not shared outcomes",
-        "No budget for a bespoke package when nothing else fits",
-    ),
+    SystemIssue.Theme(theme): tuple(titles) for theme, titles in _DATA["issue_titles"].items()
 }
-ISSUE_PLACES = ("", "", " (city centre)", " (north of the city)", " (out of hours)")
-RECOMMENDATIONS = (
-    "Commission a small number of supported places with flexible rules.",
-    "Make shared outcomes part of every contract at renewal.",
-    "Fund a joint mental health and substance misuse post.",
-)
+ISSUE_PLACES = tuple(_TEXT["issue_places"])
+RECOMMENDATIONS = tuple(_TEXT["recommendations"])
 
 
 # --- small helpers ------------------------------------------------------------------------
@@ -580,15 +353,7 @@ _years_before = years_before
 
 def _nhs_numbers(count: int) -> list[str]:
     """Valid NHS numbers from the 999 range (never issued), above the demo's."""
-    numbers: list[str] = []
-    stem = NHS_FIRST_STEM
-    while len(numbers) < count and stem <= 999_999_999:
-        digits = f"{stem:09d}"
-        check = nhs_check_digit(digits)
-        if check is not None:
-            numbers.append(f"{digits}{check}")
-        stem += 1
-    return numbers
+    return fictional_nhs_numbers(count, first=NHS_FIRST_STEM)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -2117,6 +1882,7 @@ class _City:
         rng = self.rng
         domains = prof["domains"]
         row = {
+            **_referral_blank(),
             "given_name": who["given"],
             "family_name": who["family"],
             "other_names": who["alias"],
@@ -2136,23 +1902,6 @@ class _City:
             "tried_so_far": rng.choice(TRIED),
             "hoped_outcome": rng.choice(HOPED),
             "urgency": rng.choices(URGENCIES, (55, 38, 7))[0],
-            "lawful_basis": "",
-            "consent_method": "",
-            "consent_given_on": None,
-            "consent_person_informed": False,
-            "basis_justification": "",
-            "sharing_all_members": False,
-            "submitted_at": None,
-            "decided_at": None,
-            "decided_by_id": None,
-            "decision_reason": "",
-            "redirect_destination": "",
-            "redirect_service": "",
-            "withdrawn_at": None,
-            "withdrawal_reason": "",
-            "case_id": None,
-            "assessment_id": None,
-            "is_repeat": False,
         }
         row.update(values)
         self.t_referral.add(tuple(row[name] for name in REFERRAL_FIELDS))
@@ -2277,7 +2026,7 @@ class _City:
     # --- the forums' five years ------------------------------------------------------------
 
     def forums(self) -> None:
-        from cases.demo import CSF_LOCATION, SOG_LOCATION
+        from demo.cases import CSF_LOCATION, SOG_LOCATION
 
         self.t_meeting = self.table(
             Meeting,

@@ -1,6 +1,6 @@
 """The portal's URLs plus one bare view: the baseline of ``make bench``.
 
-Served only by the benchmark (``csf_portal.settings_bench``), never in production.
+Served only by the benchmark (``demo.settings_bench``), never in production.
 """
 
 from django.contrib.auth.decorators import login_not_required

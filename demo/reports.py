@@ -25,7 +25,7 @@ def build_demo_documents(*, users: dict[str, User]) -> None:
     ):
         return
     # The next forum: its agenda published, still to come or held today and not yet
-    # recorded as held (csf_portal.dates.Diary).
+    # recorded as held (demo.dates.Diary).
     upcoming = (
         Meeting.objects.filter(forum__kind=Forum.Kind.CSF, state=Meeting.State.AGENDA_PUBLISHED)
         .order_by("starts_at")

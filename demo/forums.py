@@ -1,6 +1,6 @@
 """The demo city's forums: a year of the CSF's and the SOG's own records (DESIGN §6).
 
-``cases/demo.py`` held the year's meetings and did the case work at them: risks
+``demo/cases.py`` held the year's meetings and did the case work at them: risks
 shared, care plans agreed, agencies let go by a decision, cases moved on or
 closed. This module writes up what the forums themselves recorded around that
 work: the standing memberships; for every past meeting an agenda built and
@@ -32,14 +32,6 @@ from django.db import transaction
 from django.utils import timezone
 
 import access
-from cases.demo import (
-    CSF_LOCATION,
-    PRACTITIONER_OF,
-    SOG_LOCATION,
-    _at,
-    _backdate,
-    _working,
-)
 from cases.models import (
     CarePlan,
     CarePlanItem,
@@ -54,10 +46,19 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from csf_portal import services as identity
-from csf_portal.dates import demo_diary, working_day_after
 from csf_portal.history import unattributed
-from csf_portal.models import Agency, Notification, Role, User
+from csf_portal.models import Agency, Notification, User
+from demo import tables
+from demo.cases import (
+    CSF_LOCATION,
+    PRACTITIONER_OF,
+    SOG_LOCATION,
+    _at,
+    _working,
+)
+from demo.dates import demo_diary, working_day_after
+from demo.people import DemoPerson, people_create, person
+from demo.steps import backdate
 from forums import services
 from forums.models import (
     Action,
@@ -82,138 +83,10 @@ IS = SystemIssue.Status
 # --- the people at the table -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Staff:
-    """A standing member or delegate who does not sign in to the demo (no usable password)."""
+_DATA = tables.load("forums")
 
-    username: str
-    first_name: str
-    last_name: str
-    agency_slug: str
-    job_title: str
-    roles: tuple[Role, ...]
-
-
-STAFF: tuple[Staff, ...] = (
-    # Standing members of the CSF besides the chair, ``mh`` and ``housing``: the
-    # substance misuse and hostel providers, and the public health, adult social
-    # care and community connections leads who commission for this group.
-    Staff(
-        "joanne.mercer",
-        "Joanne",
-        "Mercer",
-        "substance-misuse",
-        "Team leader, recovery service",
-        (Role.FORUM_MEMBER,),
-    ),
-    Staff(
-        "steve.halloran",
-        "Steve",
-        "Halloran",
-        "hostel",
-        "Hostel services manager",
-        (Role.FORUM_MEMBER,),
-    ),
-    Staff(
-        "fiona.lysaght",
-        "Fiona",
-        "Lysaght",
-        "public-health",
-        "Public health specialist, complex lives",
-        (Role.FORUM_MEMBER, Role.SOG_MEMBER),
-    ),
-    Staff(
-        "marcus.webb",
-        "Marcus",
-        "Webb",
-        "adult-social-care",
-        "Commissioning manager, adult social care",
-        (Role.FORUM_MEMBER,),
-    ),
-    Staff(
-        "bev.cardew",
-        "Bev",
-        "Cardew",
-        "community-connections",
-        "Community connections lead",
-        (Role.FORUM_MEMBER,),
-    ),
-    # Delegates to the SOG, with authority to act for their organisations.
-    Staff(
-        "karen.lowe",
-        "Karen",
-        "Lowe",
-        "police",
-        "Chief Inspector, partnerships and vulnerability",
-        (Role.SOG_MEMBER,),
-    ),
-    Staff(
-        "imran.qureshi",
-        "Imran",
-        "Qureshi",
-        "probation",
-        "Head of the probation delivery unit",
-        (Role.SOG_MEMBER,),
-    ),
-    Staff(
-        "gail.summers", "Gail", "Summers", "housing", "Head of housing options", (Role.SOG_MEMBER,)
-    ),
-    Staff("nigel.foss", "Nigel", "Foss", "hostel", "Operations director", (Role.SOG_MEMBER,)),
-    Staff(
-        "ravi.menon",
-        "Ravi",
-        "Menon",
-        "mental-health",
-        "Clinical director, community mental health",
-        (Role.SOG_MEMBER,),
-    ),
-    Staff(
-        "sue.lanyon",
-        "Sue",
-        "Lanyon",
-        "hospital",
-        "Head of patient flow and discharge",
-        (Role.SOG_MEMBER,),
-    ),
-    Staff(
-        "jane.osei",
-        "Jane",
-        "Osei",
-        "adult-social-care",
-        "Head of adult social care operations",
-        (Role.SOG_MEMBER,),
-    ),
-    Staff(
-        "paul.rowe",
-        "Paul",
-        "Rowe",
-        "commissioning",
-        "Commissioning manager, complex lives",
-        (Role.SOG_MEMBER,),
-    ),
-    Staff(
-        "hannah.doyle",
-        "Hannah",
-        "Doyle",
-        "icb-commissioning",
-        "Mental health commissioner",
-        (Role.SOG_MEMBER,),
-    ),
-    Staff(
-        "tasha.coombe", "Tasha", "Coombe", "street-outreach", "Chief executive", (Role.SOG_MEMBER,)
-    ),
-    Staff(
-        "lynne.baxter",
-        "Lynne",
-        "Baxter",
-        "healthwatch",
-        "Engagement lead, service user and carer voice",
-        (Role.SOG_MEMBER,),
-    ),
-    Staff(
-        "gavin.reid", "Gavin", "Reid", "ambulance", "High intensity user lead", (Role.SOG_MEMBER,)
-    ),
-)
+# Standing members and delegates who do not sign in to the demo (no usable password).
+STAFF: tuple[DemoPerson, ...] = tuple(map(person, _DATA["staff"]))
 
 # The chair (``chair``) chairs both. The GP practice sits on neither: it is
 # involved in no demo case and is never invited.
@@ -247,285 +120,46 @@ FOCUS_OWNERS: tuple[str, ...] = ("mh", "housing", "police", "hostel")
 NEVER_INVITED = frozenset({"gp"})
 
 # How agencies are named mid-sentence in minutes.
-SHORT: dict[str, str] = {
-    "adult-safeguarding": "adult safeguarding",
-    "police": "the police",
-    "probation": "probation",
-    "hostel": "the hostel",
-    "housing": "housing",
-    "substance-misuse": "the substance misuse service",
-    "mental-health": "mental health",
-    "hospital": "the hospital",
-    "adult-social-care": "adult social care",
-    "public-health": "public health",
-    "community-connections": "community connections",
-    "environmental-health": "environmental health",
-    "community-nursing": "community nursing",
-    "neuro-rehab": "the neuro-rehabilitation service",
-    "reablement": "reablement",
-    "ambulance": "the ambulance service",
-    "street-outreach": "street outreach",
-}
+SHORT: dict[str, str] = _DATA["short_names"]
 
 # Services the chair sometimes invites for advice on a kind of risk, though not involved.
 ADVICE_FROM: dict[str, str] = {
-    RC.VIOLENCE_VICTIM: "police",
-    RC.VIOLENCE_PERPETRATOR: "police",
-    RC.EXPLOITATION: "police",
-    RC.PHYSICAL_HEALTH: "community-nursing",
-    RC.SELF_NEGLECT: "adult-social-care",
-    RC.RISK_TO_PUBLIC: "probation",
-    RC.LIVER_DAMAGE: "hospital",
+    RC(category): slug for category, slug in _DATA["advice_from"].items()
 }
 
 # --- what gets written ---------------------------------------------------------------
 
-INAUGURAL_TOPICS: tuple[tuple[str, str, str], ...] = (
-    (
-        "Terms of reference and how cases come to the forum",
-        "chair",
-        "The chair took members through the terms of reference: a forum of last resort for "
-        "people for whom hand-offs, thresholds or unacceptably high risk have blocked help. "
-        "Referrals come through the portal and are triaged by adult safeguarding within five "
-        "working days. Members agreed that no agency closes its involvement in a case without "
-        "a decision of the forum.",
-    ),
-    (
-        "The common core assessment and confidentiality agreement",
-        "fiona.lysaght",
-        "Public health explained the common core assessment and the single confidentiality "
-        "agreement: the person tells their story once, and one agreement covers every member "
-        "agency. Members agreed to accept each other's assessments rather than repeat them, "
-        "and to raise any gaps in the agreement with the chair.",
-    ),
-    (
-        "Referrals received and triage",
-        "chair",
-        "The chair summarised the referrals received so far. Most give complexity leading to "
-        "multiple hand-offs, or a high risk of death, as the reason. Cases accepted will come "
-        "to the forum with the involved services invited and a draft care plan started.",
-    ),
-    (
-        "How the forum shares risk",
-        "chair",
-        "The chair set out how risk is shared at the forum: each risk has at least one owning "
-        "agency, a high or very high risk at least two, and an agency gives up a risk or leaves "
-        "a case only by a decision of the forum. Members agreed to bring their own agency's "
-        "view of each risk to the discussion rather than wait to be asked.",
-    ),
-    (
-        "Learning from the first referrals",
-        "marcus.webb",
-        "Adult social care presented what the first referrals show: people known to several "
-        "services at once, each working to its own threshold, and nobody holding the whole "
-        "picture. Members agreed to note where a threshold blocked help, so that the learning "
-        "can go to the System Optimisation Group.",
-    ),
+INAUGURAL_TOPICS: tuple[tuple[str, str, str], ...] = tuple(
+    (topic["title"], topic["presenter"], topic["minutes"]) for topic in _DATA["inaugural_topic"]
 )
 # When the forum has too few cases for three items, the chair reports on referrals
 # and triage: a standing topic, after the inaugural ones have been taken.
 STANDING_TOPIC = INAUGURAL_TOPICS[2]
 
 ACTION_TEXTS: dict[str, tuple[str, ...]] = {
-    "mental-health": (
-        "Allocate a care co-ordinator and share the crisis plan with every agency on the plan",
-        "Joint visit with the substance misuse worker; report back to the forum",
-        "Psychiatric review of medication, with the outcome shared with the lead worker",
-        "Offer appointments where the person is staying rather than at the clinic",
-        "Agree with the GP surgery who prescribes while the medication review is under way",
-    ),
-    "housing": (
-        "Confirm the housing register banding and tell the lead worker the outcome",
-        "Present the case to the Housing First panel",
-        "Agree a repayment plan for the rent arrears with the landlord",
-        "Find a supported accommodation place with ground-floor access",
-        "Hold the tenancy while the person is in hospital and explain why to the landlord",
-    ),
-    "hostel": (
-        "Review the exclusion and agree the conditions for a return",
-        "Keep the bed open and confirm with the lead worker every week",
-        "Make sure naloxone is held on every shift and that night staff are trained",
-        "Key work session every week at the same day and time",
-        "Log visitors and raise any concern about exploitation the same day",
-    ),
-    "police": (
-        "Add a marker so call-outs are passed to the lead worker the next morning",
-        "Share the last three months' call-out figures with the forum",
-        "Neighbourhood team to join street outreach for welfare checks",
-        "Agree a voluntary interview rather than an arrest for the outstanding matter",
-    ),
-    "substance-misuse": (
-        "Restart the script the same day, without a new assessment",
-        "No discharge for missed appointments without bringing it back to the forum",
-        "Naloxone supply and training for the person and the staff where they live",
-        "Book blood-borne virus testing at the hub",
-        "Assess for a community detox with the community nurses",
-    ),
-    "adult-social-care": (
-        "Care Act assessment with an independent advocate present",
-        "Open a section 42 enquiry and share the outcome with the forum",
-        "Mental capacity assessment on the decision about where to live",
-    ),
-    "hospital": (
-        "Flag the hospital record so the alcohol liaison team tell the lead worker on admission",
-        "Hold a discharge planning meeting before discharge, with housing invited",
-    ),
-    "community-nursing": (
-        "Daily nursing visits; tell the lead worker about any missed visit the same day",
-        "Wound care review and a plan for dressings where the person is staying",
-    ),
-    "probation": (
-        "Move reporting to the hub on script collection days",
-        "Share the risk management plan with the hostel and the police",
-    ),
-    "street-outreach": (
-        "Early morning welfare checks at the known sleep sites, three times a week",
-    ),
-    "environmental-health": ("Agree a phased clearance with the person, one room at a time",),
-    "neuro-rehab": ("Occupational therapy assessment of the flat for memory aids",),
-    "reablement": ("Start reablement visits within two days of discharge",),
-    "adult-safeguarding": (
-        "Chair to write to the service manager about the closure and ask for a reconsideration",
-        "Bring the case back to the next forum if any part of the plan stalls",
-        "Check the confidentiality agreement covers every service invited to the next review",
-    ),
+    slug: tuple(texts) for slug, texts in _DATA["action_texts"].items()
 }
 
-DONE_NOTES: tuple[str, ...] = (
-    "Done. Outcome recorded on the case.",
-    "Completed and shared with the agencies on the plan.",
-    "Done: confirmed with the lead worker by email.",
-    "Completed. Nothing more needed from us for now.",
-    "Done; the lead worker has the details.",
-)
-LATE_NOTES: tuple[str, ...] = (
-    "Done, later than agreed: staff sickness in the team.",
-    "Done, two weeks late: the first appointment was missed and had to be rebooked.",
-    "Completed late: we were waiting on another team.",
-    "Done late: the confidentiality agreement had to be reviewed before we could share.",
-)
-PROGRESS_NOTES: tuple[str, ...] = (
-    "Started: first appointment booked, waiting to hear back.",
-    "In progress: referral sent, panel date not yet set.",
-    "Part done: two of the three visits have taken place.",
-    "Under way; chased the other team twice this week.",
-    "In progress. The person cancelled the first visit; a new date is booked.",
-)
-OPEN_NOTES: tuple[str, ...] = (
-    "Not started yet: no capacity in the team this month. Will update at the next forum.",
-    "Not started: waiting for the other service to confirm first.",
-    "Not started; the person has not been seen since the forum.",
-)
-DROP_REASONS: tuple[str, ...] = (
-    "No longer needed: things changed before this could happen.",
-    "Superseded by the new care plan agreed at the forum.",
-    "Dropped: the person declined, and the forum agreed another way forward.",
-    "Dropped by agreement at the forum: another service is doing this as part of its own work.",
-)
 
-# The SOG's actions are about services, not a person.
-SOG_NOTES: dict[str, tuple[str, ...]] = {
-    "done": (
-        "Done; reported back at the meeting.",
-        "Completed and the paper circulated to members.",
-        "Done. Summary sent to the group by email.",
-    ),
-    "late": (
-        "Done, later than agreed: we were waiting for figures from another service.",
-        "Completed late: the board meeting it needed was moved.",
-    ),
-    "progress": (
-        "Under way; full update at the next meeting.",
-        "Started: first draft shared with two members for comment.",
-    ),
-    "open": (
-        "Not started yet: no capacity in the team this month; update at the next meeting.",
-        "Not started; waiting for a date from the board.",
-    ),
-    "drop": ("Dropped: overtaken by the commissioners' own review.",),
-}
-CSF_NOTES: dict[str, tuple[str, ...]] = {
-    "done": DONE_NOTES,
-    "late": LATE_NOTES,
-    "progress": PROGRESS_NOTES,
-    "open": OPEN_NOTES,
-    "drop": DROP_REASONS,
-}
+def _by_outcome(notes: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {outcome: tuple(texts) for outcome, texts in notes.items()}
 
-RISK_LINES: dict[str, str] = {
-    RC.SUICIDE: "The crisis plan has been shared with every agency on the plan; no attempts "
-    "reported since the last forum.",
-    RC.SELF_HARM: "Two incidents of self-harm this month, both managed under the agreed plan "
-    "without an ambulance.",
-    RC.ACCIDENTAL_OVERDOSE: "{They} now {has} naloxone and the staff where {they} {is} staying "
-    "are trained; no overdoses reported since the last forum.",
-    RC.BLOOD_BORNE_VIRUS: "Hepatitis C treatment has started through the hub.",
-    RC.LIVER_DAMAGE: "Bloods taken at the hub show {their} liver function is stable; the alcohol "
-    "nurse continues to visit every fortnight.",
-    RC.SELF_NEGLECT: "Daily visits are in place; {they} {is} eating more regularly and the flat "
-    "is warm.",
-    RC.VIOLENCE_VICTIM: "The MARAC plan is in place and the police have a marker on the address.",
-    RC.VIOLENCE_PERPETRATOR: "No incidents towards staff since the last forum; joint visits "
-    "continue.",
-    RC.EATING_DISORDER: "Weight is stable at the weekly checks and the refeeding plan continues.",
-    RC.EXPLOITATION: "Staff report fewer visitors; the section 42 enquiry continues.",
-    RC.HATE_CRIME: "Further incidents were reported to the same officer; third-party reporting "
-    "at the hub is working.",
-    RC.RISK_TO_STAFF: "Visits continue in pairs, with no incidents reported.",
-    RC.RISK_TO_PUBLIC: "Probation and the police share information weekly; no further offences.",
-    RC.EVICTION: "Rent arrears are being repaid under the agreed plan and the landlord has held "
-    "off any further notice.",
-    RC.PHYSICAL_HEALTH: "{Their} diabetes is better controlled since the daily nursing visits "
-    "started.",
-}
-PROGRESS_LINES: tuple[str, ...] = (
-    "{A} reported that {they} {has} kept most appointments since the last forum.",
-    "Emergency service use has fallen since the plan was agreed.",
-    "{They} {is} engaging better now that appointments are offered where {they} {is} staying.",
-    "The plan is mostly on track; one part is late and {a} will chase it.",
-    "Joint visits by {a} and {b} have started, which {they} {has} said suit {them} better.",
-)
-STUCK_LINES: tuple[str, ...] = (
-    "Little has changed since the last forum; {they} {is} still hard to engage.",
-    "{A} reported two missed appointments and a night in the cells; agencies agreed to keep "
-    "trying rather than close.",
-)
-CLOSING_LINES: tuple[str, ...] = (
-    "No agency steps back before the next review.",
-    "Back to the forum in two months, or sooner if any agency has a concern.",
-    "Members thanked {a} for holding the case so closely.",
-    "",
-    "",
-)
-CLOSURE_LINES: dict[str, str] = {
-    CO.RISK_REDUCED: "Every risk is now low or medium and has been stable for three months. "
-    "The forum agreed to close the case with risk reduced; any agency can refer back if things "
-    "change.",
-    CO.LOST_TO_FOLLOW_UP: "No service has seen {them} for more than eight weeks despite "
-    "outreach and checks with the police, the hospital and neighbouring councils. The forum "
-    "agreed, reluctantly, to close the case as lost to follow-up; the police and street outreach "
-    "will tell the chair if {they} {is} found, and the case will come straight back.",
-    CO.DIED: "The chair told members that {they} had died, with staff {they} knew well around "
-    "{them}. Members reflected on the care at the end of {their} life and agreed to close the "
-    "case. The learning goes to the System Optimisation Group.",
-    CO.MOVED_AWAY: "{They} {has} moved out of the area to be near family. With {their} "
-    "agreement the care plan and risk information have gone to the services there, and the "
-    "chair has spoken to their safeguarding lead. The forum agreed to close the case.",
-}
+
+# What owners write on actions, by where the action got to (the SOG's are about
+# services, not a person).
+CSF_NOTES = _by_outcome(_DATA["csf_action_notes"])
+SOG_NOTES = _by_outcome(_DATA["sog_action_notes"])
+
+_MINUTES = _DATA["minutes"]
+RISK_LINES: dict[str, str] = {RC(category): line for category, line in _MINUTES["risk"].items()}
+PROGRESS_LINES: tuple[str, ...] = tuple(_MINUTES["progress"])
+STUCK_LINES: tuple[str, ...] = tuple(_MINUTES["stuck"])
+CLOSING_LINES: tuple[str, ...] = tuple(_MINUTES["closing"])
+CLOSURE_LINES: dict[str, str] = {CO(outcome): line for outcome, line in _MINUTES["closure"].items()}
 CLOSURE_DECISIONS: dict[str, str] = {
-    CO.RISK_REDUCED: "Case closed at the forum: risk reduced. Any agency can refer back if "
-    "things change.",
-    CO.LOST_TO_FOLLOW_UP: "Case closed at the forum: lost to follow-up. It comes straight back "
-    "if the person is found.",
-    CO.DIED: "Case closed at the forum: the person has died. Learning to the System "
-    "Optimisation Group.",
-    CO.MOVED_AWAY: "Case closed at the forum: moved out of the area, with the plan shared with "
-    "the services there.",
+    CO(outcome): line for outcome, line in _MINUTES["closure_decision"].items()
 }
-MONITORING_LINE = (
-    "Stable for several months with no risk above medium. The forum agreed to move the case to "
-    "monitoring, with a review in three months."
-)
+MONITORING_LINE: str = _MINUTES["monitoring"]
 
 _PRONOUNS: dict[str, dict[str, str]] = {
     Gender.WOMAN: {"they": "she", "them": "her", "their": "her", "is": "is", "has": "has"},
@@ -591,438 +225,35 @@ class IssueSpec:
     stages: tuple[Stage, ...] = ()
 
 
-ISSUES: tuple[IssueSpec, ...] = (
-    IssueSpec(
-        key="exclusions",
-        theme=T.ACCOMMODATION,
-        title="Nowhere to go for people excluded from every hostel",
-        description="Case learning from the Creative Solutions Forum. Exclusions are decided "
-        "by each hostel provider on its own and are rarely reviewed, so a small number of "
-        "people with a history of threats to staff are barred from every hostel in the city at "
-        "once. The only options left are rough sleeping or B&B without support, where the risk "
-        "to the person and to the public is highest. Nobody holds a list of who is excluded "
-        "from where, or why.",
-        csf_index=2,
-        wants=("hostel",),
-        stages=(
-            Stage(
-                0,
-                "chair",
-                "The chair presented the learning from the forum. Members agreed this is a "
-                "system problem, not a problem with one provider: each exclusion is reasonable "
-                "on its own, but together they leave people with nowhere. Housing and the "
-                "hostel providers will bring a combined list of current exclusions.",
-                status=IS.IN_PROGRESS,
-                actions=(
-                    SogAction(
-                        "gail.summers",
-                        "Collate every current hostel exclusion in the city, with the reason "
-                        "and the review date",
-                        28,
-                        "done",
-                    ),
-                    SogAction(
-                        "nigel.foss",
-                        "Draft a shared protocol for reviewing exclusions together every quarter",
-                        42,
-                        "late",
-                    ),
-                ),
-            ),
-            Stage(
-                2,
-                "nigel.foss",
-                "Fourteen exclusions were in place across three providers; six were more than "
-                "a year old and had never been reviewed. Four have been lifted after a joint "
-                "review, with conditions agreed with each person. Members noted that two or "
-                "three people will still be too high a risk for any current service.",
-                actions=(
-                    SogAction(
-                        "paul.rowe",
-                        "Cost a small high-tolerance emergency provision with enhanced staffing",
-                        35,
-                        "done",
-                    ),
-                ),
-            ),
-            Stage(
-                4,
-                "paul.rowe",
-                "The costed option was discussed. It cannot be met from current contracts, so "
-                "the recommendation goes to commissioners. The joint review of exclusions "
-                "continues every quarter in the meantime.",
-                status=IS.WITH_COMMISSIONERS,
-                recommendation="Jointly commission four high-tolerance emergency beds with "
-                "enhanced staffing and in-reach from mental health and substance misuse services, "
-                "funded by the council and the integrated care board, for people excluded from "
-                "all general hostel provision. Make a quarterly joint review of hostel exclusions "
-                "a condition of every hostel contract.",
-                actions=(
-                    SogAction(
-                        "hannah.doyle",
-                        "Take the recommendation to the joint commissioning board",
-                        42,
-                        "progress",
-                        "On the agenda of the board's next meeting; paper drafted with the "
-                        "council's commissioning team.",
-                    ),
-                ),
-            ),
-        ),
-    ),
-    IssueSpec(
-        key="dual-diagnosis",
-        theme=T.THRESHOLDS,
-        title="Mental health and substance misuse services each wait for the other to go first",
-        description="Case learning from the Creative Solutions Forum. People who use drugs or "
-        "alcohol and have mental ill-health are told by mental health services to deal with "
-        "their substance use first, and by substance misuse services that their mental health "
-        "must be stable first. Neither threshold is met, no one assesses them together, and the "
-        "risk of suicide and overdose sits with whoever sees them in a crisis.",
-        csf_index=3,
-        wants=("mental-health", "substance-misuse"),
-        stages=(
-            Stage(
-                0,
-                "ravi.menon",
-                "Both services accepted the pattern. Agreed that from now on neither service "
-                "turns someone away on the grounds that the other must go first, and that a "
-                "joint assessment protocol is drafted.",
-                status=IS.IN_PROGRESS,
-                actions=(
-                    SogAction(
-                        "ravi.menon",
-                        "Draft a joint assessment protocol with the substance misuse service",
-                        42,
-                        "done",
-                    ),
-                    SogAction(
-                        "sog",
-                        "Name a dual diagnosis lead in the substance misuse service",
-                        21,
-                        "done",
-                    ),
-                ),
-            ),
-            Stage(
-                2,
-                "sog",
-                "The joint protocol was agreed. A pilot of weekly joint clinics at the hub, "
-                "with a mental health nurse and a recovery worker together, starts next month.",
-                actions=(
-                    SogAction(
-                        "sog",
-                        "Run joint clinics at the hub for three months and count who is seen",
-                        84,
-                        "late",
-                        "Done, a month later than planned: the clinic started late because the "
-                        "nurse post was vacant.",
-                    ),
-                    SogAction(
-                        "ravi.menon",
-                        "Agree cover for the joint clinic when the nurse is on leave",
-                        28,
-                        "done",
-                    ),
-                ),
-            ),
-            Stage(
-                5,
-                "sog",
-                "The pilot saw 31 people in three months, 12 of whom had been turned away by one "
-                "service or the other in the past year. Both boards have made the joint clinic "
-                "permanent. Issue resolved; numbers to be reported every quarter.",
-                status=IS.RESOLVED,
-                actions=(
-                    SogAction(
-                        "sog",
-                        "Report the joint clinic's numbers to the SOG every quarter",
-                        30,
-                        "open",
-                    ),
-                ),
-            ),
-        ),
-    ),
-    IssueSpec(
-        key="missed-appointments",
-        theme=T.DISJOINTED,
-        title="People discharged for missed appointments without anyone asking why",
-        description="Raised by the substance misuse provider. Several services close a case "
-        "after two or three missed appointments. For people with complex lives a missed "
-        "appointment is often the sign of a crisis, not a lack of interest, and the discharge "
-        "letter goes to an address where they no longer live. The forum sees people closed by "
-        "three services in a year this way.",
-        sog_index=5,
-        raised_by="sog",
-        stages=(
-            Stage(
-                0,
-                "sog",
-                "Members agreed that no one should be discharged for not attending without a "
-                "call to their lead worker. Each service will review its policy and report back.",
-                status=IS.IN_PROGRESS,
-                actions=(
-                    SogAction(
-                        "sog",
-                        "Review the substance misuse service's missed-appointment policy",
-                        28,
-                        "progress",
-                        "Revised policy drafted; waiting for the clinical governance group, "
-                        "which has not met since.",
-                    ),
-                    SogAction(
-                        "ravi.menon",
-                        "Review the community mental health teams' discharge policy for "
-                        "non-attendance",
-                        28,
-                        "late",
-                    ),
-                    SogAction(
-                        "gail.summers",
-                        "Housing options: close no case for missed appointments without a call "
-                        "to the lead worker",
-                        28,
-                        "done",
-                    ),
-                ),
-            ),
-            Stage(
-                3,
-                "sog",
-                "Mental health and housing have changed their policies. The substance misuse "
-                "policy is still waiting for the provider's board; members pressed for a date.",
-                actions=(
-                    SogAction(
-                        "sog",
-                        "Take the revised policy to the provider's board and confirm the date it "
-                        "takes effect",
-                        21,
-                        "open",
-                    ),
-                ),
-            ),
-        ),
-    ),
-    IssueSpec(
-        key="discharge",
-        theme=T.TIMELY_SUPPORT,
-        title="Discharged from hospital to the street with no one told",
-        description="Case learning from the Creative Solutions Forum. People with no fixed "
-        "abode are discharged from the wards, sometimes late in the day, without housing or "
-        "their lead worker being told. Within days they are back in A&E. The duty to refer to "
-        "housing is not used consistently for this group.",
-        csf_index=6,
-        wants=("hospital",),
-        stages=(
-            Stage(
-                0,
-                "sue.lanyon",
-                "The hospital accepted the learning. Agreed a check on the discharge checklist "
-                "for anyone homeless or living in a hostel, and that housing options attend the "
-                "twice-weekly complex discharge meeting.",
-                status=IS.IN_PROGRESS,
-                actions=(
-                    SogAction(
-                        "sue.lanyon",
-                        "Add a housing and lead worker check to the ward discharge checklist",
-                        42,
-                        "progress",
-                        "Checklist change written; waiting for sign-off by the nursing "
-                        "directorate.",
-                    ),
-                    SogAction(
-                        "gail.summers",
-                        "A housing options officer at the complex discharge meeting twice a week",
-                        28,
-                        "done",
-                    ),
-                ),
-            ),
-            Stage(
-                2,
-                "gail.summers",
-                "Housing options now attend the discharge meeting: eleven referrals under the "
-                "duty to refer in the first month, against two in the same month last year. The "
-                "checklist change is still waiting for sign-off.",
-                actions=(
-                    SogAction(
-                        "sue.lanyon",
-                        "Audit last quarter's discharges of people with no fixed abode",
-                        35,
-                        "open",
-                    ),
-                ),
-            ),
-        ),
-    ),
-    IssueSpec(
-        key="declines-everything",
-        theme=T.MANAGING_RISK,
-        title="No agreed way to hold risk when someone declines every service",
-        description="Case learning from the Creative Solutions Forum. When a person with "
-        "capacity declines all support, each service closes its involvement in turn and the "
-        "risk - often of self-neglect or death - is left with no one. There is no city-wide "
-        "approach to keeping a light, shared watch in these cases, and staff worry about being "
-        "blamed if something goes wrong.",
-        csf_index=-1,
-    ),
-    IssueSpec(
-        key="shared-outcomes",
-        theme=T.STRATEGIC,
-        title="Contracts reward each service for its own targets, not shared outcomes",
-        description="Raised by the commissioning team. Each contract counts what that service "
-        "does on its own: appointments kept, discharges, beds filled. None rewards working "
-        "together, holding risk jointly or keeping someone out of A&E, so the incentives point "
-        "towards closing cases and passing people on.",
-        sog_index=3,
-        raised_by="paul.rowe",
-        stages=(
-            Stage(
-                0,
-                "paul.rowe",
-                "Members agreed the current measures work against the forum's aims. "
-                "Commissioning and public health will map what each contract measures and "
-                "propose a short set of shared outcomes.",
-                status=IS.IN_PROGRESS,
-                actions=(
-                    SogAction(
-                        "paul.rowe",
-                        "Map what each contract for this group measures and when it is renewed",
-                        35,
-                        "done",
-                    ),
-                    SogAction(
-                        "fiona.lysaght",
-                        "Propose a short set of shared outcomes, drawing on the forum's outcome "
-                        "reviews",
-                        56,
-                        "late",
-                    ),
-                ),
-            ),
-            Stage(
-                3,
-                "fiona.lysaght",
-                "Public health presented five shared outcomes: fewer emergency contacts, fewer "
-                "B&B nights, a housing option the person is satisfied with, risk reduced, and "
-                "fewer repeat referrals. Changing contracts is outside the group's authority, so "
-                "the recommendation goes to commissioners.",
-                status=IS.WITH_COMMISSIONERS,
-                recommendation="Build the five shared outcomes into every contract for services "
-                "working with people with complex lives as each is renewed, with one shared "
-                "annual report, and pool a small budget the Creative Solutions Forum can use for "
-                "bespoke solutions.",
-                actions=(
-                    SogAction(
-                        "hannah.doyle",
-                        "Present the shared outcomes framework to the health and wellbeing board",
-                        56,
-                        "progress",
-                        "Board date agreed; the paper is with the director of public health.",
-                    ),
-                    SogAction(
-                        "paul.rowe",
-                        "Write the shared outcomes into the hostel contract renewal",
-                        70,
-                        "open",
-                    ),
-                ),
-            ),
-        ),
-    ),
-    IssueSpec(
-        key="end-of-life",
-        theme=T.DISJOINTED,
-        title="No end of life pathway for people who are homeless",
-        description="Case learning from the Creative Solutions Forum. When someone living in a "
-        "hostel is dying, the hospice, palliative nursing and hostel staff have no agreed way "
-        "of working together. Hostels are not set up to care for someone at the end of life, "
-        "hospital is not where the person wants to be, and decisions are made in a crisis.",
-        csf_index=4,
-        wants=("end-of-life",),
-        stages=(
-            Stage(
-                0,
-                "jane.osei",
-                "Members agreed to write an end of life pathway with the hospice, community "
-                "nursing and the hostels, building on what the forum put together for one "
-                "person.",
-                status=IS.IN_PROGRESS,
-                actions=(
-                    SogAction(
-                        "jane.osei",
-                        "Agree an end of life pathway with the hospice, community nursing and "
-                        "the hostel providers",
-                        42,
-                        "done",
-                    ),
-                    SogAction(
-                        "fiona.lysaght",
-                        "Arrange palliative care training for hostel staff",
-                        56,
-                        "late",
-                    ),
-                ),
-            ),
-            Stage(
-                3,
-                "jane.osei",
-                "The pathway is agreed and has been used twice. Staff from all three hostel "
-                "providers have had the training. Issue resolved.",
-                status=IS.RESOLVED,
-            ),
-        ),
-    ),
-    IssueSpec(
-        key="weekend-pharmacy",
-        theme=T.TIMELY_SUPPORT,
-        title="Supervised consumption not available at weekends",
-        description="Raised by Healthwatch from peer group feedback. People collecting a daily "
-        "script say they cannot find a pharmacy that supervises consumption at weekends, so "
-        "they miss doses, use on the street or are discharged from treatment.",
-        sog_index=1,
-        raised_by="lynne.baxter",
-        stages=(
-            Stage(
-                0,
-                "lynne.baxter",
-                "Members were not sure whether this is a gap in provision or in information. "
-                "The substance misuse provider will check with the pharmacies.",
-                actions=(
-                    SogAction(
-                        "sog",
-                        "Check which pharmacies supervise consumption at weekends",
-                        21,
-                        "done",
-                    ),
-                ),
-            ),
-            Stage(
-                1,
-                "sog",
-                "Two city-centre pharmacies supervise consumption on Saturdays and one on "
-                "Sundays: the gap was that people and staff did not know. No system change is "
-                "needed. The list goes to every service and the peer groups.",
-                status=IS.CLOSED,
-                actions=(
-                    SogAction(
-                        "lynne.baxter",
-                        "Share the weekend pharmacy list through the peer groups",
-                        14,
-                        "done",
-                    ),
-                    SogAction(
-                        "sog",
-                        "Print the weekend pharmacy list on every script card",
-                        28,
-                        "done",
-                    ),
-                ),
-            ),
-        ),
-    ),
-)
+def _sog_action(entry: dict[str, Any]) -> SogAction:
+    return SogAction(**entry)
+
+
+def _stage(entry: dict[str, Any]) -> Stage:
+    status = entry.get("status")
+    values = {key: value for key, value in entry.items() if key != "action"}
+    return Stage(
+        **{
+            **values,
+            "status": None if status is None else IS(status),
+            "actions": tuple(map(_sog_action, entry.get("action", ()))),
+        }
+    )
+
+
+def _issue(entry: dict[str, Any]) -> IssueSpec:
+    values = {key: value for key, value in entry.items() if key != "stage"}
+    return IssueSpec(
+        **{
+            **values,
+            "theme": T(entry["theme"]),
+            "wants": tuple(entry.get("wants", ())),
+            "stages": tuple(map(_stage, entry.get("stage", ()))),
+        }
+    )
+
+
+ISSUES: tuple[IssueSpec, ...] = tuple(map(_issue, _DATA["issue"]))
 
 
 @dataclass(frozen=True)
@@ -1033,165 +264,27 @@ class Topic:
     actions: tuple[SogAction, ...] = ()
 
 
-_QUARTER = (
-    "The chair presented the forum's quarter: new cases taken on, nearly all presenting with "
-    "high or very high risk, and risk shared by at least two agencies in every high-risk case. "
-    "Emergency service use is falling for most of the people the forum works with. Workers say "
-    "around half of the cases could have been avoided had services been joined up."
-)
-SOG_TOPICS: dict[int, tuple[Topic, ...]] = {
-    0: (
-        Topic(
-            "Terms of reference, membership and the Co-operative Commissioning Principles",
-            "chair",
-            "Members agreed the terms of reference: delegates attend with authority to act for "
-            "their organisations, take collective responsibility for the whole system and hold "
-            "each other to account for agreed actions. The group meets monthly. Recommendations "
-            "that cannot be delivered within current contracts go to commissioners.",
-        ),
-        Topic(
-            "Defining the cohort: who falls between the gaps, and how many",
-            "fiona.lysaght",
-            "Public health presented a first estimate of people in the city known to three or "
-            "more of housing, substance misuse, mental health and criminal justice services: "
-            "around 300, of whom about 60 present with very high risk. Members agreed to use the "
-            "forum's cases as the main source of learning.",
-            (
-                SogAction(
-                    "fiona.lysaght",
-                    "Refine the cohort estimate with hospital and ambulance service data",
-                    35,
-                    "done",
-                ),
-            ),
-        ),
-    ),
-    1: (
-        Topic(
-            "Service user and carer voice",
-            "lynne.baxter",
-            "Healthwatch and the peer groups will bring the views of people with lived "
-            "experience to every meeting. Members agreed to hold a listening event at the day "
-            "centre.",
-            (
-                SogAction(
-                    "lynne.baxter",
-                    "Run a listening event at the day centre and report back",
-                    35,
-                    "done",
-                ),
-            ),
-        ),
-    ),
-    2: (
-        Topic(
-            "Pressures and hot spots",
-            "chair",
-            "Members shared pressures: hostel vacancies are at their lowest for two years, "
-            "waiting times for a first mental health appointment have risen, and the police "
-            "report more calls to the city-centre car parks. Agreed to keep this as a standing "
-            "item every quarter.",
-        ),
-    ),
-    3: (Topic("Creative Solutions Forum: quarterly report", "chair", _QUARTER),),
-    4: (
-        Topic(
-            "Service user and carer voice: what the listening event heard",
-            "lynne.baxter",
-            "Healthwatch reported back from the listening event at the day centre: people said "
-            "they are asked to tell their story again at every service, are discharged when they "
-            "miss appointments, and find weekend support hard to reach. Members agreed these "
-            "match what the forum's cases show.",
-        ),
-    ),
-    5: (
-        Topic(
-            "Pressures and hot spots",
-            "karen.lowe",
-            "The police reported fewer repeat calls about the people the forum works with. "
-            "Hostels have three staff vacancies; the hospital asked for earlier warning of people "
-            "likely to need a complex discharge.",
-        ),
-    ),
-    6: (Topic("Creative Solutions Forum: quarterly report", "chair", _QUARTER),),
-    7: (
-        Topic(
-            "Sharing good practice: Housing First",
-            "gail.summers",
-            "Housing presented the first year of the Housing First pilot: of twelve people "
-            "housed, eleven still hold their tenancy. Members discussed how the forum can refer "
-            "into it.",
-            (
-                SogAction(
-                    "gail.summers",
-                    "Agree a referral route from the forum into Housing First",
-                    28,
-                    "done",
-                ),
-            ),
-        ),
-    ),
-    8: (
-        Topic(
-            "Pressures and hot spots",
-            "tasha.coombe",
-            "Street outreach reported more people sleeping rough in the city centre since the "
-            "summer, several of them new to the city. Members agreed to plan for winter early.",
-            (
-                SogAction(
-                    "tasha.coombe",
-                    "Share the rough sleeping count by area with the group each month over winter",
-                    21,
-                    "progress",
-                    "September and October counts shared; November's is due next week.",
-                ),
-            ),
-        ),
-    ),
-    9: (Topic("Creative Solutions Forum: quarterly report", "chair", _QUARTER),),
-    10: (
-        Topic(
-            "Sharing good practice: the joint clinic at the hub",
-            "ravi.menon",
-            "Mental health and substance misuse described how the joint clinic works day to day. "
-            "The hostel providers asked for a session at each hostel.",
-            (
-                SogAction(
-                    "ravi.menon",
-                    "Offer a monthly joint clinic session at each hostel",
-                    42,
-                    "open",
-                ),
-            ),
-        ),
-    ),
-    11: (
-        Topic(
-            "Winter planning",
-            "gavin.reid",
-            "The ambulance service and the police presented their winter plans. Members agreed "
-            "the severe weather protocol opens after one night below zero rather than three, and "
-            "the hostel providers will hold two beds each for the forum's cases.",
-            (
-                SogAction(
-                    "nigel.foss",
-                    "Hold two beds for the forum's cases over winter",
-                    14,
-                    "progress",
-                    "One bed held at each of the two larger hostels; the third provider "
-                    "confirms next week.",
-                ),
-                SogAction(
-                    "gavin.reid",
-                    "Share the high intensity user list with the forum's lead workers, with "
-                    "consent",
-                    28,
-                    "open",
-                ),
-            ),
-        ),
-    ),
-}
+def _topic(entry: dict[str, Any]) -> Topic:
+    return Topic(
+        entry["title"],
+        entry["presenter"],
+        entry["minutes"],
+        tuple(map(_sog_action, entry.get("action", ()))),
+    )
+
+
+def _sog_topics() -> dict[int, tuple[Topic, ...]]:
+    """The SOG's topics by meeting: ``sog_topic`` and the CSF's quarterly report."""
+    by_meeting: dict[int, list[Topic]] = defaultdict(list)
+    for entry in _DATA["sog_topic"]:
+        by_meeting[entry["meeting"]].append(_topic(entry))
+    quarterly = _DATA["sog_quarterly_report"]
+    for index in quarterly["meetings"]:
+        by_meeting[index].append(_topic(quarterly))
+    return {index: tuple(by_meeting[index]) for index in sorted(by_meeting)}
+
+
+SOG_TOPICS: dict[int, tuple[Topic, ...]] = _sog_topics()
 ACTION_LOG = Topic(
     "Review of the action log",
     "chair",
@@ -1393,19 +486,9 @@ class _Builder:
     # --- people ------------------------------------------------------------------------
 
     def _staff(self) -> None:
-        for staff in STAFF:
-            if staff.username in self.users:
-                continue
-            self.users[staff.username] = identity.user_create(
-                username=staff.username,
-                password=None,
-                first_name=staff.first_name,
-                last_name=staff.last_name,
-                email="",
-                agency=self.agencies[staff.agency_slug],
-                job_title=staff.job_title,
-                roles=staff.roles,
-            )
+        self.users.update(
+            people_create(STAFF, agencies=self.agencies, existing=self.users, password=None)
+        )
 
     def _memberships(self, *, joined: datetime.date) -> None:
         at = _at(joined, 9, 30)
@@ -1417,7 +500,7 @@ class _Builder:
                 membership = services.membership_add(
                     actor=self.chair, forum=forum, user=user, role=role
                 )
-                _backdate(
+                backdate(
                     ForumMembership,
                     membership.pk,
                     since=since,
@@ -1430,7 +513,7 @@ class _Builder:
     # --- a past meeting, from agenda to approved minutes -------------------------------
 
     def _reopen(self, meeting: Meeting) -> None:
-        """Back to before the agenda was built: planned five weeks ahead (cases/demo held it)."""
+        """Back to before the agenda was built: planned five weeks ahead (demo/cases held it)."""
         day = timezone.localtime(meeting.starts_at).date()
         planned = _at(_working(day - datetime.timedelta(days=35)), 9, 40)
         Meeting.objects.filter(pk=meeting.pk).update(
@@ -1451,7 +534,7 @@ class _Builder:
         case = fields.get("case")
         existing = AgendaItem.objects.filter(meeting=meeting, case=case).first() if case else None
         if existing is not None:
-            # cases/demo put the case on the agenda for the forum's decisions about it.
+            # demo/cases put the case on the agenda for the forum's decisions about it.
             item = services.agenda_item_update(
                 actor=self.chair,
                 item=existing,
@@ -1468,7 +551,7 @@ class _Builder:
                 minutes_allowed=slot[1],
                 **fields,
             )
-        _backdate(AgendaItem, item.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(AgendaItem, item.pk, since=since, at=at, created_at=at, updated_at=at)
         Invitation.objects.filter(item=item).update(invited_at=at)
         self._date_notifications(since, at)
         return item
@@ -1476,7 +559,7 @@ class _Builder:
     def _publish(self, meeting: Meeting, at: datetime.datetime) -> None:
         since = timezone.now()
         services.agenda_publish(actor=self.chair, meeting=meeting)
-        _backdate(Meeting, meeting.pk, since=since, at=at, agenda_published_at=at, updated_at=at)
+        backdate(Meeting, meeting.pk, since=since, at=at, agenda_published_at=at, updated_at=at)
         self._date_notifications(since, at)
         meeting.refresh_from_db()
 
@@ -1484,7 +567,7 @@ class _Builder:
         at = (meeting.ends_at or meeting.starts_at) + datetime.timedelta(minutes=5)
         since = timezone.now()
         services.meeting_mark_held(actor=self.chair, meeting=meeting)
-        _backdate(Meeting, meeting.pk, since=since, at=at, updated_at=at)
+        backdate(Meeting, meeting.pk, since=since, at=at, updated_at=at)
         meeting.refresh_from_db()
 
     def _attend(
@@ -1529,7 +612,7 @@ class _Builder:
         services.item_minutes_save(
             actor=self.chair, item=item, minutes=text, expected_version=item.minutes_version
         )
-        _backdate(AgendaItem, item.pk, since=since, at=at, updated_at=at)
+        backdate(AgendaItem, item.pk, since=since, at=at, updated_at=at)
         if item.case_id:
             self._touch(item.case_id, at)
 
@@ -1556,7 +639,7 @@ class _Builder:
             owner=owner,
             due_on=due,
         )
-        _backdate(Action, action.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(Action, action.pk, since=since, at=at, created_at=at, updated_at=at)
         self._date_notifications(since, at)
         action.refresh_from_db()
         self.planned.append(_PlannedAction(action, at, outcome, note))
@@ -1567,7 +650,7 @@ class _Builder:
     def _approve(self, meeting: Meeting, at: datetime.datetime) -> None:
         since = timezone.now()
         services.minutes_approve(actor=self.chair, meeting=meeting)
-        _backdate(Meeting, meeting.pk, since=since, at=at, minutes_approved_at=at, updated_at=at)
+        backdate(Meeting, meeting.pk, since=since, at=at, minutes_approved_at=at, updated_at=at)
         meeting.refresh_from_db()
 
     # --- the CSF -------------------------------------------------------------------
@@ -1704,7 +787,7 @@ class _Builder:
                     changes[case_id].append((category, before, level))
 
         new = [c for c in eligible if not self.discussed.get(c)]
-        # Cases cases/demo put on the agenda for the forum's decisions about them stay on it.
+        # Cases demo/cases put on the agenda for the forum's decisions about them stay on it.
         on_agenda = list(
             AgendaItem.objects.filter(meeting=meeting, case__isnull=False)
             .order_by("order")
@@ -1939,7 +1022,7 @@ class _Builder:
         return " ".join(parts)
 
     def _decisions(self, meeting: Meeting, item: AgendaItem, plan: _CaseItem) -> None:
-        # Decisions cases/demo recorded at the meeting belong to this item.
+        # Decisions demo/cases recorded at the meeting belong to this item.
         for decision in plan.decisions:
             ForumDecision.objects.filter(pk=decision.pk).update(item=item)
             ForumDecision.history.filter(id=decision.pk).update(item_id=item.pk)
@@ -1960,7 +1043,7 @@ class _Builder:
             decision = services.item_decision_record(
                 actor=self.chair, item=item, kind=ForumDecision.Kind.OTHER, summary=summary
             )
-            _backdate(
+            backdate(
                 ForumDecision,
                 decision.pk,
                 since=since,
@@ -2039,7 +1122,7 @@ class _Builder:
             theme=spec.theme,
             item=item,
         )
-        _backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
         issue.refresh_from_db()
         self.issues[spec.key] = issue
 
@@ -2051,7 +1134,7 @@ class _Builder:
             description=spec.description,
             theme=spec.theme,
         )
-        _backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
+        backdate(SystemIssue, issue.pk, since=since, at=at, created_at=at, updated_at=at)
         issue.refresh_from_db()
         self.issues[spec.key] = issue
 
@@ -2067,7 +1150,7 @@ class _Builder:
             recommendation=recommendation or issue.recommendation,
             expected_version=issue.version,
         )
-        _backdate(SystemIssue, issue.pk, since=since, at=at, updated_at=at)
+        backdate(SystemIssue, issue.pk, since=since, at=at, updated_at=at)
         self._date_notifications(since, at)
 
     # --- the SOG ----------------------------------------------------------------------
@@ -2230,7 +1313,7 @@ class _Builder:
             fields: dict[str, Any] = {"last_updated_at": at, "updated_at": at}
             if status == AS.DONE:
                 fields["completed_on"] = when
-            _backdate(Action, action.pk, since=since, at=at, **fields)
+            backdate(Action, action.pk, since=since, at=at, **fields)
 
     def _steps(self, planned: _PlannedAction) -> list[tuple[datetime.date, str, str]]:
         """The updates an owner made, oldest first: (day, status, note)."""
@@ -2317,7 +1400,7 @@ class _Builder:
         meeting = services.meeting_plan(
             actor=self.chair, forum=self.csf, starts_at=starts, location=CSF_LOCATION
         )
-        _backdate(
+        backdate(
             Meeting,
             meeting.pk,
             since=since,
@@ -2349,7 +1432,7 @@ class _Builder:
             count=5,
         )
         for later in diary:
-            _backdate(
+            backdate(
                 Meeting,
                 later.pk,
                 since=since,
@@ -2425,7 +1508,7 @@ class _Builder:
         meeting = services.meeting_plan(
             actor=self.chair, forum=self.sog, starts_at=starts, location=SOG_LOCATION
         )
-        _backdate(Meeting, meeting.pk, since=since, at=built, created_at=built, updated_at=built)
+        backdate(Meeting, meeting.pk, since=since, at=built, created_at=built, updated_at=built)
         wanted = [
             issue
             for issue in (
@@ -2468,7 +1551,7 @@ class _Builder:
                 CaseVisibility.objects.filter(pk=row.pk).update(last_activity_at=when)
 
 
-_LEVELS = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.VERY_HIGH]
+_LEVELS = list(RiskLevel)  # lowest first, as the model orders them
 SOG_MOST_ITEMS = 5
 
 

@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 import access
 from assessments.models import Assessment
@@ -49,10 +46,13 @@ from cases.models import (
     RiskLevelChange,
     RiskOwner,
 )
-from csf_portal.dates import at, demo_diary, working_day_on_or_before
+from cases.services import HIGH_LEVELS
 from csf_portal.errors import HandOffRefused
 from csf_portal.history import unattributed
 from csf_portal.models import AccessEvent, Agency, Notification, User
+from demo import tables
+from demo.dates import at, demo_diary, working_day_on_or_before
+from demo.steps import activity_restore, backdate, signed_in
 from forums import services as forum_services
 from forums.models import AgendaItem, Forum, ForumDecision, Meeting
 from referrals.models import Referral
@@ -85,6 +85,14 @@ PRACTITIONER_OF: dict[str, str] = {
 
 Name = tuple[str, str]
 
+
+def _name(person: list[str]) -> Name:
+    given, family = person
+    return given, family
+
+
+_DATA = tables.load("cases")
+
 SHARON: Name = ("Sharon", "Pike")
 LORRAINE: Name = ("Lorraine", "Pascoe")
 DONNA: Name = ("Donna", "Reeve")
@@ -92,14 +100,7 @@ DONNA: Name = ("Donna", "Reeve")
 # How some cases ended (the rest stay open). With the two the referrals already
 # closed as lost to follow-up, five people were lost to follow-up in the year.
 CLOSURES: dict[Name, Case.ClosureOutcome] = {
-    ("Martin", "Blewett"): CO.RISK_REDUCED,
-    DONNA: CO.RISK_REDUCED,
-    ("Ian", "Trethewey"): CO.RISK_REDUCED,
-    ("Julie", "Tamblyn"): CO.LOST_TO_FOLLOW_UP,
-    ("Robert", "Penhaligon"): CO.LOST_TO_FOLLOW_UP,
-    ("Paula", "Jago"): CO.LOST_TO_FOLLOW_UP,
-    LORRAINE: CO.DIED,
-    ("Adam", "Fraser"): CO.MOVED_AWAY,
+    (given, family): CO(outcome) for given, family, outcome in _DATA["closures"]
 }
 # Still waiting for a second agency to share a high risk, so no plan can be agreed yet.
 BLOCKED: tuple[Name, ...] = (("Jodie", "Trewin"), ("Gareth", "Pryce"), ("Simon", "Rickard"))
@@ -119,11 +120,9 @@ class HandOff:
     from_risk: bool = False
 
 
-HAND_OFFS: tuple[HandOff, ...] = (
-    HandOff(SHARON, "mh", 9),
-    HandOff(DONNA, "aisha.rahman", 40),
-    HandOff(("Darren", "Colwill"), "housing", 75),
-    HandOff(("Gareth", "Pryce"), "mel.turner", 58, from_risk=True),
+HAND_OFFS: tuple[HandOff, ...] = tuple(
+    HandOff(_name(h["person"]), h["username"], h["days_after_opening"], h.get("from_risk", False))
+    for h in _DATA["hand_off"]
 )
 
 
@@ -136,151 +135,58 @@ class Departure:
     summary: str
 
 
-DEPARTURES: tuple[Departure, ...] = (
-    Departure(
-        SHARON,
-        "ambulance",
-        "No ambulance call-outs for three months now she is in her own flat. The Ambulance "
-        "Service steps back from the case; her lead worker will ask them back to the forum if "
-        "the call-outs start again.",
-    ),
-    Departure(
-        ("Kevin", "Marsh"),
-        "probation",
-        "Community order completed in full. Probation end their involvement; the hostel and "
-        "CMHT keep the shared plan for managing risk to staff.",
-    ),
-    Departure(
-        ("Michelle", "Harvey"),
-        "hospital",
-        "Medically stable for four months with no admissions. The alcohol liaison team step "
-        "back; the eating disorder plan is held by mental health and the hostel.",
-    ),
+DEPARTURES: tuple[Departure, ...] = tuple(
+    Departure(_name(d["person"]), d["agency"], d["summary"]) for d in _DATA["departure"]
 )
 
+_REVIEWED = _DATA["break_glass"]["reviewed"]
 BREAK_GLASS_REVIEWED = (
-    ("Lee", "Hocking"),
-    62,
-    "Found unresponsive in the underpass at 2am, crew gave naloxone twice. Need his overdose "
-    "history and who holds his plan so we can hand over to the right worker.",
-    "Proportionate: a life-threatening overdose at night with no other way to reach his "
-    "workers. Spoken to the officer; nothing was read beyond the risk and contact details.",
+    _name(_REVIEWED["person"]),
+    _REVIEWED["days_ago"],
+    _REVIEWED["reason"],
+    _REVIEWED["review"],
 )
+_UNREVIEWED = _DATA["break_glass"]["unreviewed"]
 BREAK_GLASS_UNREVIEWED = (
-    ("Michelle", "Harvey"),
-    3,
-    "Called to the hostel: a man refusing to leave says he is her boyfriend and she owes him "
-    "money. Need to know whether there is a safeguarding plan that names him.",
+    _name(_UNREVIEWED["person"]),
+    _UNREVIEWED["days_ago"],
+    _UNREVIEWED["reason"],
 )
 
 MITIGATIONS: dict[str, str] = {
-    RC.SUICIDE: "Crisis plan shared with hostel staff; MH duty worker calls on anniversaries.",
-    RC.SELF_HARM: "Wound care at the hostel; agreed plan for what staff do after an incident.",
-    RC.ACCIDENTAL_OVERDOSE: "Naloxone held by her and by hostel staff; script picked up daily.",
-    RC.BLOOD_BORNE_VIRUS: "Dry blood spot test done at the hub; needle exchange delivers.",
-    RC.LIVER_DAMAGE: "Alcohol nurse sees him fortnightly; bloods every three months.",
-    RC.SELF_NEGLECT: "Daily visits agreed between outreach and nursing; meals at the hub.",
-    RC.VIOLENCE_VICTIM: "MARAC referral made; police flag on the address; safe phone given.",
-    RC.VIOLENCE_PERPETRATOR: "Two staff when visiting; hostel exclusion reviewed monthly.",
-    RC.EATING_DISORDER: "Weekly weights with the practice nurse; refeeding plan agreed.",
-    RC.EXPLOITATION: "Section 42 enquiry open; hostel staff log visitors and raise concerns.",
-    RC.HATE_CRIME: "Reports taken by the same officer; third-party reporting at the hub.",
-    RC.RISK_TO_STAFF: "Joint visits only; warning flag shared with all agencies on the plan.",
-    RC.RISK_TO_PUBLIC: "Probation and police share information weekly; curfew in place.",
-    RC.EVICTION: "Rent arrears plan agreed with the landlord; tenancy sustainment worker.",
-    RC.PHYSICAL_HEALTH: "District nurse visits daily; medication in a locked box at home.",
-    RC.OTHER: "Reviewed at each forum.",
+    RC(category): text for category, text in _DATA["mitigations"].items()
 }
 
 Item = tuple[str, int]
 """What will happen, and in how many days."""
 
 PLAN_ITEMS: dict[str, tuple[Item, ...]] = {
-    "hostel": (
-        ("Keep hostel bed open while in hospital", 28),
-        ("Naloxone kit and training for hostel staff", 14),
-        ("Key worker session every week, same day and time", 7),
-        ("Lift the exclusion with two staff on shift when he is in", 14),
-    ),
-    "mental-health": (
-        ("Joint visit MH + substance misuse within 7 days", 7),
-        ("Care co-ordinator allocated; sees her at the hostel fortnightly", 21),
-        ("Psychiatrist to review medication with the dual diagnosis nurse", 28),
-    ),
-    "substance-misuse": (
-        ("Joint visit MH + substance misuse within 7 days", 7),
-        ("Start script at the hub; no discharge for missed appointments without the forum", 14),
-        ("Naloxone kit and training for him and his partner", 7),
-    ),
-    "housing": (
-        ("Housing options appointment", 14),
-        ("Housing First referral to the panel", 28),
-        ("Priority banding on the housing register", 21),
-    ),
-    "hospital": (
-        ("Alcohol liaison nurse flags every admission to the lead worker", 7),
-        ("Discharge planning meeting before she leaves the ward", 10),
-    ),
-    "adult-social-care": (
-        ("Care Act assessment at home, with an advocate", 28),
-        ("Section 42 enquiry: visit with the police within 5 days", 5),
-    ),
-    "community-nursing": (
-        ("GP to review diabetes medication (district nurse to arrange)", 14),
-        ("Wound care at the hostel twice a week", 7),
-        ("Daily insulin visit; sharps bin and fridge at the flat", 3),
-    ),
-    "police": (
-        ("Vulnerability officer links with outreach after every call-out", 7),
-        ("Flag on the police system: contact the lead worker, not the cells", 3),
-    ),
-    "probation": (("Reporting moved to the hub on script days", 14),),
-    "street-outreach": (("Early morning outreach to check on him in the car park", 3),),
-    "environmental-health": (("Phased clearance agreed with her: one room at a time", 42),),
-    "neuro-rehab": (("OT assessment of the flat for his memory problems", 21),),
-    "reablement": (("Six weeks of reablement visits after discharge", 14),),
-    "adult-safeguarding": (("Bring back to the forum if any agency cannot deliver its part", 28),),
+    slug: tuple((what, days) for what, days in items) for slug, items in _DATA["plan_items"].items()
 }
-END_OF_LIFE_ITEMS: tuple[tuple[str, str, int], ...] = (
-    ("adult-social-care", "End of life pathway agreed with hospice", 14),
-    ("hostel", "Keep hostel bed open while in hospital; her dog stays with staff", 28),
-    ("community-nursing", "Palliative nursing visits at the hostel, daily", 7),
-)
-# What the forum wrote first into some people's plans, in the workers' own words.
-FIRST_ITEMS: dict[Name, tuple[tuple[str, str, int], ...]] = {
-    SHARON: (("mental-health", "Joint visit MH + substance misuse within 7 days", 7),),
-    ("Michelle", "Harvey"): (("hostel", "Keep hostel bed open while in hospital", 28),),
-    ("Lee", "Hocking"): (("hostel", "Naloxone kit and training for hostel staff", 14),),
-    DONNA: (
-        ("community-nursing", "GP to review diabetes medication (district nurse to arrange)", 14),
-    ),
-    ("Natalie", "Cross"): (("housing", "Housing options appointment", 14),),
-}
-LATER_ITEMS: tuple[Item, ...] = (
-    ("Review the shared risk plan together at the hub", 28),
-    ("Tenancy sustainment worker to visit weekly for the first three months", 21),
-    ("Benefits check and help to open a bank account", 21),
-    ("Agree what staff do if she goes missing overnight", 10),
+END_OF_LIFE_ITEMS: tuple[tuple[str, str, int], ...] = tuple(
+    (slug, what, days) for slug, what, days in _DATA["end_of_life_items"]
 )
 
-AVOIDABLE_NOTES: tuple[str, ...] = (
-    "Closed by the drug and alcohol service twice for missed appointments before anyone "
-    "asked why she missed them.",
-    "MH and substance misuse each said the other had to go first. A joint assessment a year "
-    "ago would have stopped this.",
-    "Discharged from hospital to the street three times with no one told.",
-    "Evicted for arrears while his benefits were stopped: one phone call would have sorted it.",
-    "Known to six services; none of them knew the others were involved.",
-    "Turned away from the hostel for being drunk, with nowhere else that would take him.",
-    "Threshold for secondary MH care not met, but no one else would hold the risk.",
-    "The safeguarding referral was closed as 'lifestyle choice'.",
-)
+
+def _first_items() -> dict[Name, tuple[tuple[str, str, int], ...]]:
+    """What the forum wrote first into some people's plans, in the workers' own words."""
+    items: dict[Name, tuple[tuple[str, str, int], ...]] = {}
+    for item in _DATA["first_item"]:
+        who = _name(item["person"])
+        items[who] = (*items.get(who, ()), (item["agency"], item["what"], item["days"]))
+    return items
+
+
+FIRST_ITEMS = _first_items()
+LATER_ITEMS: tuple[Item, ...] = tuple((what, days) for what, days in _DATA["later_items"])
+
+AVOIDABLE_NOTES: tuple[str, ...] = tuple(_DATA["avoidable_notes"])
 
 SOG_LOCATION = "Council House, committee room 2"
 CSF_LOCATION = "Civic Centre, room 3.14"
 
-_LEVELS = [RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.VERY_HIGH]
-_HIGH = {RiskLevel.HIGH, RiskLevel.VERY_HIGH}
+_LEVELS = list(RiskLevel)  # lowest first, as the model orders them
+_HIGH = HIGH_LEVELS  # the levels that need two owning agencies
 # Where people moved on to, a step at a time, as the plans worked.
 _MOVE_ON: dict[str, str] = {
     A.NO_FIXED_ABODE: A.HOSTEL,
@@ -299,27 +205,6 @@ _UNSETTLED = {A.NO_FIXED_ABODE, A.SOFA_SURFING, A.EMERGENCY}
 
 _at = at
 _working = working_day_on_or_before
-
-
-@contextmanager
-def _signed_in(user: User) -> Iterator[None]:
-    """Changes made as ``user`` in the portal: history rows name them, as in a request."""
-    request = HttpRequest()
-    request.user = user
-    HistoricalRecords.context.request = request
-    try:
-        yield
-    finally:
-        del HistoricalRecords.context.request
-
-
-def _backdate(
-    model: Any, pk: Any, *, since: datetime.datetime, at: datetime.datetime, **dates: Any
-) -> None:
-    """Move the step just taken, and its history rows, back to when it happened."""
-    if dates:
-        model.objects.filter(pk=pk).update(**dates)
-    model.history.filter(id=pk, history_date__gte=since).update(history_date=at)
 
 
 # --- the year of one case --------------------------------------------------------
@@ -414,7 +299,7 @@ class _Builder:
             Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.HELD)
             meeting.state = Meeting.State.HELD
             typed_up = starts + datetime.timedelta(hours=3)
-            _backdate(
+            backdate(
                 Meeting,
                 meeting.pk,
                 since=since,
@@ -440,7 +325,7 @@ class _Builder:
 
         The year is written after the fact: the chair put the case on the agenda before
         the meeting, so the item is added with the meeting briefly back at planned
-        (forums/demo then builds the rest of the agenda, the minutes and attendance).
+        (demo/forums then builds the rest of the agenda, the minutes and attendance).
         """
         item = AgendaItem.objects.filter(meeting=meeting, case=case).first()
         if item is not None:
@@ -456,17 +341,17 @@ class _Builder:
         state = Meeting.objects.values_list("state", flat=True).get(pk=meeting.pk)
         Meeting.objects.filter(pk=meeting.pk).update(state=Meeting.State.PLANNED)
         since = timezone.now()
-        with _signed_in(self.chair):
+        with signed_in(self.chair):
             item = forum_services.agenda_item_add(actor=self.chair, meeting=meeting, case=case)
         Meeting.objects.filter(pk=meeting.pk).update(state=state)
         built = meeting.starts_at - datetime.timedelta(days=9)
-        _backdate(AgendaItem, item.pk, since=since, at=built, created_at=built, updated_at=built)
+        backdate(AgendaItem, item.pk, since=since, at=built, created_at=built, updated_at=built)
         return item
 
     def _backdate_decisions(self, since: datetime.datetime, at: datetime.datetime) -> None:
         """The decisions just recorded were taken at the meeting, at ``at``."""
         for pk in ForumDecision.objects.filter(created_at__gte=since).values_list("pk", flat=True):
-            _backdate(
+            backdate(
                 ForumDecision, pk, since=since, at=at, decided_at=at, created_at=at, updated_at=at
             )
 
@@ -685,11 +570,11 @@ class _Builder:
             for agency, user in chosen:
                 at += datetime.timedelta(minutes=1)
                 since = timezone.now()
-                with _signed_in(user):
+                with signed_in(user):
                     owner = services.risk_owner_add(
                         actor=user, risk=risk, agency=agency, accepted_by=user
                     )
-                _backdate(
+                backdate(
                     RiskOwner,
                     owner.pk,
                     since=since,
@@ -736,7 +621,7 @@ class _Builder:
         if not access.can_view_case(actor, case):
             actor = self.chair
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             risk = services.risk_update(
                 actor=actor,
                 risk=risk,
@@ -745,7 +630,7 @@ class _Builder:
                 description=risk.description,
                 mitigations=MITIGATIONS.get(risk.category, MITIGATIONS[RC.OTHER]),
             )
-        _backdate(Risk, risk.pk, since=since, at=at, updated_at=at)
+        backdate(Risk, risk.pk, since=since, at=at, updated_at=at)
         RiskLevelChange.objects.filter(risk=risk, changed_at__gte=since).update(changed_at=at)
         self._touch(case, at)
 
@@ -834,7 +719,7 @@ class _Builder:
             return
         actor = self._planner(case)
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             plan = services.care_plan_draft(actor=actor, case=case)
             if version > 1 and plan.items.count() > 2:
                 # The first thing on the plan has been done.
@@ -861,7 +746,7 @@ class _Builder:
                 )
                 plan.refresh_from_db()
         if not plan.items.exists():
-            with _signed_in(actor):
+            with signed_in(actor):
                 services.care_plan_item_add(
                     actor=actor,
                     plan=plan,
@@ -878,10 +763,10 @@ class _Builder:
         )
         item = self._agenda_item(meeting, case)
         since = timezone.now()
-        with _signed_in(self.chair):
+        with signed_in(self.chair):
             plan = forum_services.item_care_plan_agree(actor=self.chair, item=item)
         self._backdate_decisions(since, meeting.starts_at + datetime.timedelta(minutes=40))
-        _backdate(CarePlan, plan.pk, since=since, at=agreed, agreed_at=agreed, updated_at=agreed)
+        backdate(CarePlan, plan.pk, since=since, at=agreed, agreed_at=agreed, updated_at=agreed)
         self._touch(case, agreed)
 
     def _draft_in_progress(self, story: _Story, at: datetime.datetime) -> None:
@@ -891,7 +776,7 @@ class _Builder:
         if not access.can_view_case(actor, case):
             return
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             plan = services.care_plan_draft(actor=actor, case=case)
             for slug, (what, days) in (
                 ("hostel", PLAN_ITEMS["hostel"][2]),
@@ -1060,7 +945,7 @@ class _Builder:
         case = story.case
         actor = self._review_actor(case)
         since = timezone.now()
-        with _signed_in(actor):
+        with signed_in(actor):
             review = report_services.outcome_review_record(actor=actor, case=case, **values)
         # The assessment score is the latest completed by the time of the review.
         assessment = (
@@ -1130,20 +1015,20 @@ class _Builder:
         at = meeting.starts_at + datetime.timedelta(minutes=70)
         item = self._agenda_item(meeting, case)
         since = timezone.now()
-        with _signed_in(self.chair):
+        with signed_in(self.chair):
             forum_services.agency_leaves_case_decide(
                 actor=self.chair, item=item, agency=agency, summary=departure.summary
             )
         self._backdate_decisions(since, at)
         involvement = CaseAgency.objects.get(case=case, agency=agency, left_at__gte=since)
-        _backdate(CaseAgency, involvement.pk, since=since, at=at, left_at=at, updated_at=at)
+        backdate(CaseAgency, involvement.pk, since=since, at=at, left_at=at, updated_at=at)
         self._touch(case, at)
 
     def _set_state(self, story: _Story, state: Case.State, at: datetime.datetime) -> None:
         case = story.case
         since = timezone.now()
         services.case_set_state(actor=self.chair, case=case, state=state)
-        _backdate(Case, case.pk, since=since, at=at, updated_at=at)
+        backdate(Case, case.pk, since=since, at=at, updated_at=at)
         self._touch(case, at)
 
     def _monitor(self, story: _Story, meeting: Meeting) -> None:
@@ -1164,7 +1049,7 @@ class _Builder:
         services.case_set_state(
             actor=self.chair, case=case, state=Case.State.CLOSED, closure_outcome=story.closure
         )
-        _backdate(Case, case.pk, since=since, at=at, updated_at=at, closed_at=at)
+        backdate(Case, case.pk, since=since, at=at, updated_at=at, closed_at=at)
         self._touch(case, at)
 
     # --- emergency access -------------------------------------------------------------
@@ -1213,12 +1098,7 @@ class _Builder:
 
     def _restore_activity(self) -> None:
         """Each list shows the cases by when something last really happened on them."""
-        for case_id, latest in self.latest.items():
-            for row in CaseVisibility.objects.filter(case_id=case_id):
-                before = self.activity.get((row.case_id, row.agency_id))
-                when = max(before, latest) if before is not None else latest
-                if row.last_activity_at != when:
-                    CaseVisibility.objects.filter(pk=row.pk).update(last_activity_at=when)
+        activity_restore(latest=self.latest, by="case_id", activity=self.activity)
 
 
 def _levels_at(case: Case, at: datetime.datetime) -> list[dict[str, str]]:

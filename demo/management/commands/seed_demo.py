@@ -2,7 +2,7 @@
 
 Each capability extends this command with its own part of the city.
 
-``--scale N`` then adds city-scale data for benchmarks (``csf_portal.scale``):
+``--scale N`` then adds city-scale data for benchmarks (``demo.scale``):
 N more fictional people with five years of referrals, cases and forum work.
 It can be added once: on a database that already has it, ``--scale`` refuses
 with an error before changing anything (start again from an empty database).
@@ -11,7 +11,6 @@ with an error before changing anything (start again from an empty database).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -19,96 +18,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
-from assessments.demo import build_demo_assessments_and_consent
-from cases.demo import build_demo_case_records
 from csf_portal import services
 from csf_portal.history import unattributed
-from csf_portal.models import Agency, AgencyKind, Role, User
-from csf_portal.scale import build_scale_city, scale_data_present
-from forums.demo import build_demo_forums
-from referrals.demo import build_demo_referrals
-from reports.demo import build_demo_documents
+from csf_portal.models import Agency, User
+from demo.assessments import build_demo_assessments_and_consent
+from demo.cases import build_demo_case_records
+from demo.forums import build_demo_forums
+from demo.people import DEMO_AGENCIES, DEMO_USERS, people_create
+from demo.referrals import build_demo_referrals
+from demo.reports import build_demo_documents
+from demo.scale import build_scale_city, scale_data_present
 
 NO_MAIL = "django.core.mail.backends.dummy.EmailBackend"
-
-# Referrers and standing members named in the source documents, as fictional
-# organisations of a fictional city.
-DEMO_AGENCIES: tuple[tuple[str, str, str], ...] = (
-    ("adult-safeguarding", "Adult Safeguarding", AgencyKind.ADULT_SAFEGUARDING),
-    ("police", "Police", AgencyKind.POLICE),
-    ("probation", "Probation Service", AgencyKind.PROBATION),
-    ("hostel", "Hostel provider", AgencyKind.HOSTEL),
-    ("housing", "Housing", AgencyKind.HOUSING),
-    ("substance-misuse", "Substance misuse provider", AgencyKind.SUBSTANCE_MISUSE),
-    ("mental-health", "Mental health provider", AgencyKind.MENTAL_HEALTH),
-    ("gp", "GP practice", AgencyKind.GP),
-    ("hospital", "City Hospital", AgencyKind.HOSPITAL),
-    ("adult-social-care", "Adult Social Care", AgencyKind.ADULT_SOCIAL_CARE),
-    ("public-health", "Public Health", AgencyKind.PUBLIC_HEALTH),
-    ("community-connections", "Community Connections", AgencyKind.COMMUNITY_CONNECTIONS),
-    ("commissioning", "Commissioning team", AgencyKind.COMMISSIONER),
-    ("icb-commissioning", "NHS commissioning (integrated care board)", AgencyKind.COMMISSIONER),
-    ("environmental-health", "Environmental Health", AgencyKind.ENVIRONMENTAL_HEALTH),
-    ("community-nursing", "Community nursing", AgencyKind.COMMUNITY_NURSING),
-    ("neuro-rehab", "Neuro-rehabilitation service", AgencyKind.NEURO_REHAB),
-    ("reablement", "Reablement service", AgencyKind.REABLEMENT),
-    ("ambulance", "Ambulance Service", AgencyKind.AMBULANCE),
-    ("street-outreach", "Street outreach (voluntary sector)", AgencyKind.VOLUNTARY),
-    ("healthwatch", "Healthwatch", AgencyKind.USER_CARER_GROUP),
-)
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    first_name: str
-    last_name: str
-    agency_slug: str | None
-    job_title: str
-    roles: tuple[Role, ...]
-
-
-DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser(
-        "chair",
-        "Alex",
-        "Morgan",
-        "adult-safeguarding",
-        "Adult safeguarding lead",
-        (Role.FORUM_CHAIR,),
-    ),
-    DemoUser("police", "Sam", "Okafor", "police", "Vulnerability officer", (Role.PRACTITIONER,)),
-    DemoUser("hostel", "Jo", "Pearce", "hostel", "Hostel support worker", (Role.PRACTITIONER,)),
-    DemoUser(
-        "mh",
-        "Priya",
-        "Shah",
-        "mental-health",
-        "Community mental health nurse",
-        (Role.PRACTITIONER, Role.FORUM_MEMBER),
-    ),
-    DemoUser(
-        "housing",
-        "Chris",
-        "Hughes",
-        "housing",
-        "Housing options officer",
-        (Role.PRACTITIONER, Role.FORUM_MEMBER),
-    ),
-    DemoUser("gp", "Ruth", "Adeyemi", "gp", "GP", (Role.PRACTITIONER,)),
-    DemoUser("sog", "Dan", "Whitfield", "substance-misuse", "Service manager", (Role.SOG_MEMBER,)),
-    DemoUser(
-        "commissioner",
-        "Helen",
-        "Carter",
-        "commissioning",
-        "Senior commissioning manager",
-        (Role.COMMISSIONER,),
-    ),
-    DemoUser(
-        "admin", "Portal", "Administrator", None, "System administrator", (Role.ADMINISTRATOR,)
-    ),
-)
 
 
 class Command(BaseCommand):
@@ -200,20 +121,10 @@ class Command(BaseCommand):
         return existing
 
     def _users(self, agencies: dict[str, Agency]) -> int:
-        existing = set(User.objects.values_list("username", flat=True))
-        created = 0
-        for demo in DEMO_USERS:
-            if demo.username in existing:
-                continue
-            services.user_create(
-                username=demo.username,
-                password=settings.DEMO_PASSWORD,
-                first_name=demo.first_name,
-                last_name=demo.last_name,
-                email=f"{demo.username}@demo.csf-portal.invalid",
-                agency=agencies[demo.agency_slug] if demo.agency_slug else None,
-                job_title=demo.job_title,
-                roles=demo.roles,
-            )
-            created += 1
-        return created
+        made = people_create(
+            DEMO_USERS,
+            agencies=agencies,
+            existing=set(User.objects.values_list("username", flat=True)),
+            password=settings.DEMO_PASSWORD,
+        )
+        return len(made)

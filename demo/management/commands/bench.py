@@ -45,7 +45,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 import access
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from csf_portal.models import User
-from reports.benchmark import NoMeetingWithCases, machine, measure_meeting_pack
+from demo.benchmark import NoMeetingWithCases, machine, measure_meeting_pack
 
 WRK_SCRIPT = Path(settings.BASE_DIR) / "bench" / "wrk.lua"
 BACKEND = "csf_portal.authz.CachedPermissionsBackend"
@@ -243,8 +243,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.DEBUG:
             raise CommandError("Benchmark with DEBUG off (production settings): make bench does")
-        if settings.ROOT_URLCONF != "csf_portal.bench_urls":
-            raise CommandError("Run with DJANGO_SETTINGS_MODULE=csf_portal.settings_bench")
+        if settings.ROOT_URLCONF != "demo.bench_urls":
+            raise CommandError("Run with DJANGO_SETTINGS_MODULE=demo.settings_bench")
         wrk = shutil.which("wrk")
         if wrk is None:
             raise CommandError("make bench needs wrk, the load generator: apt-get install wrk")
@@ -351,7 +351,7 @@ class Command(BaseCommand):
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         log = Path(options["output"]).with_name("gunicorn.log")
         log.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "csf_portal.settings_bench"}
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "demo.settings_bench"}
         server = subprocess.Popen(  # noqa: S603  (our own gunicorn, fixed arguments)
             [
                 gunicorn,

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from reports.benchmark import NoMeetingWithCases, measure_meeting_pack
+from demo.benchmark import NoMeetingWithCases, measure_meeting_pack
 
 
 class Command(BaseCommand):

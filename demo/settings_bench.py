@@ -2,4 +2,4 @@
 
 from csf_portal.settings import *  # noqa: F403  (the production settings, unchanged)
 
-ROOT_URLCONF = "csf_portal.bench_urls"
+ROOT_URLCONF = "demo.bench_urls"
