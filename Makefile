@@ -90,10 +90,11 @@ bench-pdf: install ## Time the largest demo meeting pack in a warm process (writ
 	$(DEMO_ENV) $(PY) manage.py bench_pdf
 
 .PHONY: lint
-lint: install ## ruff lint and format check, mypy type check
+lint: install ## ruff lint and format check, mypy type check, import layering (.importlinter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 .PHONY: format
 format: install ## Format the code
