@@ -173,3 +173,24 @@ def test_the_checks_catch_a_fat_view(tmp_path):
         "x/views.py:3: case_page is 43 lines long",
         "x/views.py:47: ItemView is 45 lines long",
     ]
+
+
+def test_every_service_and_selector_module_is_type_checked_strictly():
+    """mypy's strict flags cover the access layer and every services and selectors module,
+    new ones included (pyproject.toml, ``[[tool.mypy.overrides]]``)."""
+    import tomllib
+
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    strict = next(o for o in overrides if o.get("disallow_untyped_defs"))
+    assert strict.get("disallow_any_generics") and strict.get("warn_return_any")
+    covered = set(strict["module"])
+    modules = {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for pattern in ("*/services.py", "*/selectors.py")
+        for path in ROOT.glob(pattern)
+        if path.parts[-2] not in {"tests", "demo"}
+    }
+    packages = {path.parent.parent.name for path in ROOT.glob("*/services/__init__.py")}
+    assert modules - covered == set()
+    assert {f"{app}.services.*" for app in packages} - covered == set()
+    assert {"access", "access.*"} <= covered
