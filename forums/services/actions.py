@@ -53,6 +53,12 @@ def action_add(
         raise DomainError("Set a due date within a year of the meeting", field="due_on")
     if item is not None and item.meeting_id != meeting.pk:
         raise DomainError("Choose an item of this meeting", field="item")
+    if item is not None and not access.can_own_action(owner, item):
+        # The form offers only these people; the rule holds on every other path too.
+        raise DomainError(
+            "Choose someone from an agency involved in the case or invited to this item",
+            field="owner",
+        )
     action = Action(
         forum=meeting.forum,
         meeting=meeting,

@@ -91,6 +91,22 @@ def test_the_owner_must_work_for_the_owning_agency(w, meeting):
     assert not Action.objects.exists()
 
 
+def test_a_case_action_goes_only_to_an_agency_involved_or_invited(w, meeting):
+    # Housing is neither involved in the case nor invited to its item: the service refuses
+    # what the form would never offer (an admin or a later API goes through here too).
+    with pytest.raises(DomainError, match="involved in the case or invited") as error:
+        add(w, meeting, owner_agency=w.housing, owner=w.housing_officer)
+    assert error.value.field == "owner"
+    assert not Action.objects.exists()
+
+
+def test_an_invited_agency_may_own_a_case_action(w):
+    meeting = started(w.chair, w.csf)
+    item = add_case(w.chair, meeting, w.case, invited_agencies=[w.police])
+    action = add(w, meeting, item=item, owner_agency=w.police, owner=w.police_officer)
+    assert action.owner == w.police_officer
+
+
 def test_an_inactive_owner_is_refused(w, meeting):
     w.hostel_worker.is_active = False
     with set_up():

@@ -25,7 +25,8 @@ def days(n: int) -> datetime.date:
 def week(w):
     """Actions from a meeting a month ago; returns the Wednesday of this week to run on."""
     meeting = plan(w.chair, w.csf, timezone.now() - datetime.timedelta(days=30))
-    item = add_case(w.chair, meeting, w.case)
+    # The police and housing are invited to the item, so their staff may own its actions.
+    item = add_case(w.chair, meeting, w.case, invited_agencies=[w.police, w.housing])
 
     def action(owner, agency, due_on, status="open"):
         created = services.action_add(
