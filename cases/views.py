@@ -21,9 +21,10 @@ from cases.forms import (
     ReviewForm,
     RiskForm,
 )
-from cases.models import CarePlan, Risk
+from cases.models import CarePlan, Case, Risk
 from csf_portal.edits import VersionedEditView
 from csf_portal.errors import DomainError
+from csf_portal.forms import posted_int
 from csf_portal.pagination import LookaheadPaginator
 from csf_portal.types import AuthenticatedHttpRequest
 
@@ -41,13 +42,21 @@ def _case_risk(request: AuthenticatedHttpRequest, pk: Any, risk_id: Any):
     return selectors.risk_for(user=request.user, case_id=pk, risk_id=risk_id)
 
 
+def _contributing_case(request: AuthenticatedHttpRequest, pk: Any) -> Case:
+    """A case the user's agency works on: emergency or meeting-time access only reads."""
+    case = access.case_for(user=request.user, case_id=pk)
+    if not access.can_contribute_to_case(request.user, case):
+        raise Http404
+    return case
+
+
 class RiskAddView(View):
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
+        case = _contributing_case(request, pk)
         return render(request, "cases/risk_form.html", {"case": case, "form": RiskForm(new=True)})
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
+        case = _contributing_case(request, pk)
         form = RiskForm(request.POST, new=True)
         if form.is_valid():
             data = form.cleaned_data
@@ -195,7 +204,7 @@ class CarePlanDraftView(VersionedEditView):
     success_message = "Added to the draft plan."
 
     def get_object(self, request: AuthenticatedHttpRequest, pk: Any) -> CarePlan:
-        self.case = access.case_for(user=request.user, case_id=pk)
+        self.case = _contributing_case(request, pk)
         return services.care_plan_draft(actor=request.user, case=self.case)
 
     def get_form(self, request: AuthenticatedHttpRequest, plan: CarePlan, data: Any = None) -> Any:
@@ -232,8 +241,8 @@ class CarePlanDraftView(VersionedEditView):
             services.care_plan_item_remove(
                 actor=request.user,
                 plan=plan,
-                expected_edit_version=int(request.POST.get("edit_version") or 0),
-                item_id=int(request.POST.get("remove") or 0),
+                expected_edit_version=posted_int(request.POST.get("edit_version")),
+                item_id=posted_int(request.POST.get("remove")),
             )
         except DomainError as exc:
             messages.info(request, exc.message)

@@ -16,3 +16,8 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     # No request context: the failure may be in a context processor.
     return HttpResponse(loader.get_template("errors/500.html").render(), status=500)
+
+
+def refused(request: HttpRequest, message: str) -> HttpResponse:
+    """A rule refused what was asked, and no form was there to show it on."""
+    return render(request, "errors/409.html", {"message": message}, status=409)

@@ -124,8 +124,11 @@ class GovukDateField(DateInputField):
         if not (day and month and year):
             return None
         try:
+            # A year of more than four digits is no date (and would overflow ``date``).
+            if max(len(str(part).strip()) for part in (day, month, year)) > 4:
+                raise ValueError
             value = datetime.date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValidationError(f"{self.what} must be a real date") from None
         if value.year < 1900:
             raise ValidationError(f"{self.what} must be after 1900")
@@ -144,3 +147,10 @@ class GovukDateField(DateInputField):
                 for m in exc.messages
             ]
             raise ValidationError(sorted(set(messages), key=messages.index)) from None
+
+
+def posted_int(value: object) -> int:
+    """A whole number a page posts back (an id, a version); 0 when it is missing or not one,
+    which the service then refuses as no such thing."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else 0

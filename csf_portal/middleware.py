@@ -123,3 +123,29 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
         return response
+
+
+class DomainErrorMiddleware:
+    """A refusal no view caught becomes a page, never a server error.
+
+    Views put a service's :class:`~csf_portal.errors.DomainError` on their form; one that
+    escapes (a path no form covers, a request no page sends) is shown as "You do not have
+    permission" (403) when the actor may not do it, else as "This could not be done" (409)
+    with the rule's own message. Either way the service's transaction has rolled back.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from csf_portal import errors_views
+        from csf_portal.errors import DomainError, NotAllowed
+
+        if isinstance(exception, NotAllowed):
+            return errors_views.forbidden(request, exception)
+        if isinstance(exception, DomainError):
+            return errors_views.refused(request, exception.message)
+        return None

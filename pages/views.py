@@ -17,7 +17,7 @@ from cases import selectors as case_selectors
 from cases import services
 from cases.forms import AgreePlanForm, LeaveCaseForm, OutcomeReviewForm
 from cases.models import Case
-from cases.views import _plan_context
+from cases.views import _contributing_case, _plan_context
 from consent.selectors import sharing_bases_waiting_count
 from csf_portal.errors import DomainError
 from csf_portal.notifications import notifications_unread
@@ -127,12 +127,12 @@ class CarePlanAgreeView(View):
 
 class OutcomeReviewView(View):
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
+        case = _contributing_case(request, pk)
         form = OutcomeReviewForm(initial={"accommodation_status": case.person.accommodation_status})
         return render(request, "cases/outcome_review.html", {"case": case, "form": form})
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        case = access.case_for(user=request.user, case_id=pk)
+        case = _contributing_case(request, pk)
         form = OutcomeReviewForm(request.POST)
         if form.is_valid():
             try:
