@@ -154,8 +154,12 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A miss, never an error, while Redis is down (csf_portal/cache.py): sessions and
+            # the cached roles fall back to the database, so people still sign in and work.
+            "BACKEND": "csf_portal.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            # Fail fast: a Redis that does not answer costs a request half a second at most.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
             # Keyed by the database it caches: two portals sharing one Redis (a staging
             # copy, the benchmark's two databases) never read each other's users or roles.
             "KEY_PREFIX": "csf:{HOST}:{PORT}/{NAME}".format(**DATABASES["default"]),

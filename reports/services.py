@@ -36,10 +36,23 @@ D = GeneratedDocument
 
 
 def _enqueue(document: D) -> None:
+    """Queue the document once the request is committed. With the broker down the request
+    still stands, recorded and queued in the database: the sweep queues it again."""
     from reports.tasks import generate_document
 
     document_id = str(document.pk)
-    transaction.on_commit(lambda: generate_document.delay(document_id))
+
+    def send() -> None:
+        from kombu.exceptions import OperationalError
+
+        try:
+            generate_document.delay(document_id)
+        except (OperationalError, ConnectionError, OSError) as exc:
+            logger.warning(
+                "Broker unreachable: document %s waits for the sweep (%s)", document_id, exc
+            )
+
+    transaction.on_commit(send)
 
 
 def _request(*, actor: User, kind: str, key: str, **about: Any) -> D:
