@@ -61,6 +61,13 @@ class SignOutView(auth_views.LogoutView):
     template_name = "registration/logged_out.html"
 
 
+def _second_factor_verified(request: AuthenticatedHttpRequest, device: Any) -> None:
+    """The session is now fully signed in: give it a new key, so one seen before the second
+    factor (on a shared screen, in a log) is worth nothing afterwards."""
+    request.session.cycle_key()
+    otp_login(request, device)
+
+
 WRONG_CODE = "The security code is wrong or has expired. Enter the code your app shows now"
 
 
@@ -92,7 +99,7 @@ class MfaSetupView(View):
             token = form.cleaned_data["token"]
             device = services.totp_device_confirm(user=request.user, token=token)
             if device is not None:
-                otp_login(request, device)
+                _second_factor_verified(request, device)
                 messages.success(request, "Your authenticator app is set up.")
                 return redirect(_safe_next(request))
             form.add_error("token", WRONG_CODE)
@@ -117,7 +124,7 @@ class MfaVerifyView(View):
         if form.is_valid():
             device = match_token(request.user, form.cleaned_data["token"])
             if device is not None:
-                otp_login(request, device)
+                _second_factor_verified(request, device)
                 return redirect(_safe_next(request))
             form.add_error("token", WRONG_CODE)
         return render(request, self.template_name, {"form": form, "next": _safe_next(request)})

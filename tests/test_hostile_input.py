@@ -110,3 +110,24 @@ def test_a_refusal_no_view_caught_is_a_page_not_a_server_error(exception, status
 def test_other_errors_are_left_to_the_server_error_page():
     middleware = DomainErrorMiddleware(lambda r: None)  # type: ignore[arg-type, return-value]
     assert middleware.process_exception(RequestFactory().get("/"), ValueError("bug")) is None
+
+
+def test_the_admin_shows_no_emergency_access_reason_and_takes_no_typed_year():
+    from csf_portal.models import AccessEvent
+
+    reason = "Found unresponsive in a stairwell after an overdose"
+    with set_up():
+        event = AccessEvent.objects.create(
+            user=UserFactory(),
+            action=AccessEvent.Action.BREAK_GLASS,
+            object_type="cases.case",
+            object_id="x",
+            reason=reason,
+        )
+    client = signed_in_client(UserFactory(agency=None, roles=[Role.ADMINISTRATOR]))
+    listing = client.get(reverse("admin:csf_portal_accessevent_changelist"))
+    assert listing.status_code == 200 and reason not in listing.content.decode()
+    page = client.get(reverse("admin:csf_portal_accessevent_change", args=[event.pk]))
+    assert page.status_code == 200 and reason not in page.content.decode()
+    huge = client.get(reverse("admin:csf_portal_accessevent_changelist") + f"?at__year={HUGE}")
+    assert huge.status_code in (200, 302)

@@ -200,3 +200,24 @@ def test_behind_a_proxy_the_forwarded_client_address_is_used(client, practitione
         HTTP_X_FORWARDED_FOR="198.51.100.9, " + proxy,
     )
     assert other.status_code == 302
+
+
+def test_the_session_key_changes_when_the_second_factor_is_verified(client, practitioner):
+    device = TOTPDevice.objects.create(user=practitioner, name="Phone", confirmed=True)
+    _sign_in(client, practitioner.username)
+    before = client.session.session_key
+    response = client.post(reverse("mfa_verify"), {"token": _current_code(device)})
+    assert response.status_code == 302
+    after = client.session.session_key
+    assert after and after != before
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_the_session_key_changes_when_the_authenticator_is_first_confirmed(client, practitioner):
+    _sign_in(client, practitioner.username)
+    client.get(reverse("mfa_setup"))  # the device to enrol is made here
+    device = TOTPDevice.objects.get(user=practitioner)
+    before = client.session.session_key
+    response = client.post(reverse("mfa_setup"), {"token": _current_code(device)})
+    assert response.status_code == 302
+    assert client.session.session_key != before
