@@ -1073,6 +1073,10 @@ class _Builder:
             owners.append((user, slug, weight))
         if not owners:
             owners = [(self.chair, "adult-safeguarding", 1.0)]
+        # Only an agency involved in the case or invited to the item may own its actions.
+        owners = [o for o in owners if access.can_own_action(o[0], item)]
+        if not owners:
+            return
         count = rng.choice((1, 2, 2, 3))
         used: set[str] = set()
         for n in range(count):
