@@ -756,6 +756,50 @@ def can_run_any_forum(user: User) -> bool:
     return has_role(user, Role.FORUM_CHAIR)
 
 
+def forum_ids_sitting_in(user: User) -> set[int]:
+    """The forums whose standing membership the user sits in today (SOG members sit in the
+    SOG by their role). Read once per user object."""
+    from forums.models import Forum, ForumMembership
+
+    cached: set[int] | None = getattr(user, "_csf_forum_ids", None)
+    if cached is None:
+        cached = set(
+            ForumMembership.objects.filter(
+                ForumMembership.sitting(timezone.localdate()), user=user
+            ).values_list("forum_id", flat=True)
+        )
+        if has_role(user, Role.SOG_MEMBER):
+            cached |= set(Forum.objects.filter(kind=Forum.Kind.SOG).values_list("pk", flat=True))
+        user._csf_forum_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def meetings_visible_to(*, user: User) -> QuerySet[Meeting]:
+    """The meetings a user may see listed: every one for a forum chair; their forums' for
+    sitting members; for invited agencies and presenters, the meetings whose agenda is
+    published and has an item they are invited to or present."""
+    from django.db.models import Q
+
+    from forums.models import AgendaItem, Meeting
+
+    if not _active(user):
+        return Meeting.objects.none()
+    meetings = Meeting.objects.select_related("forum", "chair")
+    if can_run_any_forum(user):
+        return meetings
+    members = Q(forum_id__in=forum_ids_sitting_in(user))
+    if user.agency_id is None or has_role(user, Role.COMMISSIONER):
+        return meetings.filter(members)
+    published = [Meeting.State.AGENDA_PUBLISHED, Meeting.State.HELD, Meeting.State.MINUTES_APPROVED]
+    invited = Q(
+        state__in=published,
+        pk__in=AgendaItem.objects.filter(
+            Q(invitations__agency_id=user.agency_id) | Q(presenter=user)
+        ).values("meeting_id"),
+    )
+    return meetings.filter(members | invited)
+
+
 def can_run_forum(user: User, forum: Forum) -> bool:
     """Run this forum's meetings (agenda, invitations, minutes, decisions, actions): the
     forum chair role, or the chair named in this forum's standing membership."""

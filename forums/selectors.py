@@ -27,7 +27,6 @@ from forums.models import (
     Attendance,
     Forum,
     ForumDecision,
-    ForumMembership,
     Invitation,
     Meeting,
     MinutesAmendment,
@@ -44,38 +43,11 @@ REVIEW_AFTER = {
 
 
 def _member_forum_ids(user: User) -> set[int]:
-    cached = getattr(user, "_csf_forum_ids", None)
-    if cached is None:
-        cached = set(
-            ForumMembership.objects.filter(user=user, left_on__isnull=True).values_list(
-                "forum_id", flat=True
-            )
-        )
-        if access.has_role(user, Role.SOG_MEMBER):
-            cached |= set(Forum.objects.filter(kind=Forum.Kind.SOG).values_list("pk", flat=True))
-        user._csf_forum_ids = cached  # type: ignore[attr-defined]
-    return cached
-
-
-def _invited_meetings(user: User) -> Q:
-    published = [Meeting.State.AGENDA_PUBLISHED, Meeting.State.HELD, Meeting.State.MINUTES_APPROVED]
-    if user.agency_id is None or access.has_role(user, Role.COMMISSIONER):
-        return Q(pk__in=[])
-    return Q(
-        state__in=published,
-        pk__in=AgendaItem.objects.filter(
-            Q(invitations__agency_id=user.agency_id) | Q(presenter=user)
-        ).values("meeting_id"),
-    )
+    return access.forum_ids_sitting_in(user)
 
 
 def meetings_visible_to(*, user: User) -> QuerySet[Meeting]:
-    if not getattr(user, "is_active", False):
-        return Meeting.objects.none()
-    meetings = Meeting.objects.select_related("forum", "chair")
-    if access.can_run_any_forum(user):
-        return meetings
-    return meetings.filter(Q(forum_id__in=_member_forum_ids(user)) | _invited_meetings(user))
+    return access.meetings_visible_to(user=user)
 
 
 def meeting_for(*, user: User, meeting_id: uuid.UUID | str) -> Meeting:

@@ -160,9 +160,9 @@ def meeting_pack_html(*, meeting, recipient: User) -> str:
         Attendance.objects.filter(meeting=meeting).select_related("user", "agency", "item")
     )
     members = list(
-        ForumMembership.objects.filter(forum=meeting.forum, left_on__isnull=True).select_related(
-            "user", "agency"
-        )
+        ForumMembership.objects.filter(
+            ForumMembership.sitting(timezone.localdate()), forum=meeting.forum
+        ).select_related("user", "agency")
     )
     return render_to_string(
         "pdf/meeting_pack.html",

@@ -92,9 +92,7 @@ def _meeting_case_ids(meeting: Meeting) -> list[uuid.UUID]:
 
 def may_have_meeting_pack(user: User, meeting: Meeting) -> bool:
     """A meeting's members and invitees who may see every case on its agenda now."""
-    from forums.selectors import meetings_visible_to
-
-    if not meetings_visible_to(user=user).filter(pk=meeting.pk).exists():
+    if not access.meetings_visible_to(user=user).filter(pk=meeting.pk).exists():
         return False
     runs = access.can_run_forum(user, meeting.forum)
     if meeting.state == meeting.State.PLANNED and not runs:

@@ -78,7 +78,7 @@ def meeting_people(meeting: Meeting) -> list[User]:
     """Standing members, presenters and the users of invited agencies."""
     people: dict[int, User] = {}
     for m in ForumMembership.objects.filter(
-        forum=meeting.forum, left_on__isnull=True, user__is_active=True
+        ForumMembership.sitting(timezone.localdate()), forum=meeting.forum, user__is_active=True
     ).select_related("user"):
         people[m.user.pk] = m.user
     invited = Agency.objects.filter(invitations__item__meeting=meeting)

@@ -370,3 +370,56 @@ def test_referral_for_is_a_404_for_someone_who_may_not_see_it():
     assert access.referral_for(user=referrer, referral_id=draft.pk) == draft
     with pytest.raises(Http404):
         access.referral_for(user=holding(R.FORUM_CHAIR), referral_id=draft.pk)
+
+
+# --- which meetings a user sees listed ----------------------------------------------
+
+
+def test_meetings_visible_to_follows_the_one_definition_of_a_sitting_member(csf):
+    """A member whose leaving date is still to come sits today, as meeting access and
+    running a forum say (``ForumMembership.sitting``); one who left yesterday does not."""
+    from forums import services as forum_services
+
+    chair = holding(R.FORUM_CHAIR)
+    meeting = forum_services.meeting_plan(
+        actor=chair,
+        forum=csf,
+        starts_at=timezone.now() + datetime.timedelta(days=7),
+        location="Room 1",
+    )
+    leaving, gone, stranger = (
+        holding(R.FORUM_MEMBER),
+        holding(R.FORUM_MEMBER),
+        holding(R.FORUM_MEMBER),
+    )
+    seat(leaving, csf, left_on=timezone.localdate() + datetime.timedelta(days=10))
+    seat(gone, csf, left_on=timezone.localdate() - datetime.timedelta(days=1))
+    assert meeting in access.meetings_visible_to(user=leaving)
+    assert meeting not in access.meetings_visible_to(user=gone)
+    assert meeting not in access.meetings_visible_to(user=stranger)
+    assert meeting in access.meetings_visible_to(user=chair)
+
+
+def test_meetings_visible_to_shows_an_invited_agency_only_a_published_agenda(csf):
+    from cases import services as case_services
+    from forums import services as forum_services
+
+    chair = holding(R.FORUM_CHAIR)
+    invited = holding(R.PRACTITIONER)
+    case = CaseFactory()
+    give_consent(case.person)
+    case_services.case_agency_join(actor=chair, case=case, agency=chair.agency)
+    meeting = forum_services.meeting_plan(
+        actor=chair,
+        forum=csf,
+        starts_at=timezone.now() + datetime.timedelta(days=7),
+        location="Room 1",
+    )
+    forum_services.agenda_item_add(
+        actor=chair, meeting=meeting, case=case, invited_agencies=[invited.agency]
+    )
+    assert meeting not in access.meetings_visible_to(user=invited)
+    forum_services.agenda_publish(actor=chair, meeting=meeting)
+    assert meeting in access.meetings_visible_to(user=invited)
+    commissioner = UserFactory(agency=invited.agency, roles=[R.COMMISSIONER])
+    assert meeting not in access.meetings_visible_to(user=commissioner)
