@@ -81,10 +81,12 @@ class MeetingForm(GovukFormMixin, forms.Form):
                 "ends": ends.strftime("%H:%M"),
                 "location": meeting.location,
                 "online_link": meeting.online_link,
+                "version": meeting.details_version,
             },
         )
+        form.fields["version"] = forms.IntegerField(widget=forms.HiddenInput)
         form.submit_label = "Save changes"
-        form.helper = form.build_helper(*form.helper.layout.fields[:-1])
+        form.helper = form.build_helper(*form.helper.layout.fields[:-1], Field("version"))
         return form
 
     def clean(self) -> dict[str, Any]:

@@ -92,6 +92,8 @@ class Meeting(TimeStampedModel):
     ends_at = models.DateTimeField(null=True, blank=True)
     location = models.CharField(max_length=300, blank=True)
     online_link = models.URLField(max_length=500, blank=True)
+    # When and where: a change is checked against the version the editor read.
+    details_version = models.PositiveIntegerField(default=1)
     chair = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

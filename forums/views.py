@@ -161,35 +161,50 @@ def meeting_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
     )
 
 
-class MeetingChangeView(View):
-    def _page(self, request: AuthenticatedHttpRequest, pk: Any, data: Any = None) -> HttpResponse:
-        meeting = _run_meeting(request, pk)
-        form = forms.MeetingForm.for_change(meeting, data)
+class MeetingChangeView(VersionedEditView):
+    """Move a planned meeting or change where it is, against the details the chair read."""
 
-        def run(d: dict[str, Any]) -> HttpResponse:
-            services.meeting_reschedule(
-                actor=request.user,
-                meeting=meeting,
-                starts_at=d["starts_at"],
-                ends_at=d["ends_at"],
-                location=d["location"],
-                online_link=d["online_link"],
-            )
-            messages.success(request, "Meeting changed.")
-            return redirect(_meeting_url(meeting))
+    version_field = "details_version"
+    success_message = "Meeting changed."
 
-        return _form_page(
-            request,
-            form,
-            run,
-            {"title": "Change the meeting", "caption": str(meeting), "back": _meeting_url(meeting)},
+    def get_object(self, request: AuthenticatedHttpRequest, pk: Any) -> Meeting:
+        return _run_meeting(request, pk)
+
+    def get_form(
+        self, request: AuthenticatedHttpRequest, meeting: Meeting, data: Any = None
+    ) -> Any:
+        return forms.MeetingForm.for_change(meeting, data)
+
+    def stale_data(self, request: AuthenticatedHttpRequest, meeting: Meeting) -> Any:
+        data = request.POST.copy()
+        data["version"] = str(meeting.details_version)
+        return data
+
+    def save(
+        self, request: AuthenticatedHttpRequest, meeting: Meeting, data: dict[str, Any]
+    ) -> None:
+        services.meeting_reschedule(
+            actor=request.user,
+            meeting=meeting,
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            location=data["location"],
+            online_link=data["online_link"],
+            expected_version=data["version"],
         )
 
-    def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        return self._page(request, pk)
+    def success_url(self, meeting: Meeting) -> str:
+        return _meeting_url(meeting)
 
-    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        return self._page(request, pk, request.POST)
+    def render_page(
+        self, request: AuthenticatedHttpRequest, meeting: Meeting, form: Any
+    ) -> HttpResponse:
+        context = {
+            "title": "Change the meeting",
+            "caption": str(meeting),
+            "back": _meeting_url(meeting),
+        }
+        return render(request, FORM_TEMPLATE, {"form": form, **context})
 
 
 class StepView(View):

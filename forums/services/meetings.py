@@ -7,7 +7,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from csf_portal.errors import DomainError, InvalidTransition
+from csf_portal.errors import ConcurrentEdit, DomainError, InvalidTransition
 from csf_portal.models import User
 from forums.models import (
     Forum,
@@ -94,11 +94,22 @@ def meeting_reschedule(
     ends_at: datetime.datetime | None = None,
     location: str = "",
     online_link: str = "",
+    expected_version: int | None = None,
 ) -> Meeting:
+    """Move a meeting or change where it is, against the details the chair read
+    (``expected_version``): a second chair's change in between is refused, never lost."""
     _require_runner(actor, meeting.forum)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.state not in (S.PLANNED, S.AGENDA_PUBLISHED):
         raise InvalidTransition("A meeting that has been held cannot be moved")
+    if expected_version is not None and expected_version != meeting.details_version:
+        when = timezone.localtime(meeting.starts_at)
+        raise ConcurrentEdit(
+            "Someone else changed this meeting while you were editing: it is now "
+            f"{when:%-d %B %Y at %H:%M}, {meeting.location or 'online'}. "
+            "Your changes are below; save again to replace theirs"
+        )
+    meeting.details_version += 1
     meeting.ends_at = _check_meeting_fields(
         forum=meeting.forum,
         starts_at=starts_at,

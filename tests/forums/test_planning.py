@@ -270,3 +270,60 @@ def test_only_the_chair_schedules_a_series(w):
             location="Town Hall",
         )
     assert not Meeting.objects.exists()
+
+
+# --- changing a meeting: a second chair's change is refused, never lost -------------
+
+
+def _change(meeting, *, version, location, day=None):
+    day = day or timezone.localtime(meeting.starts_at).date()
+    return {
+        "day_0": day.day,
+        "day_1": day.month,
+        "day_2": day.year,
+        "starts": "10:00",
+        "ends": "12:00",
+        "location": location,
+        "online_link": "",
+        "version": version,
+    }
+
+
+def test_a_stale_change_of_a_meeting_is_refused_and_changes_nothing(w):
+    from csf_portal.errors import ConcurrentEdit
+
+    meeting = plan(w.chair, w.csf, in_days(20))
+    services.meeting_reschedule(
+        actor=w.chair, meeting=meeting, starts_at=in_days(21), location="Room 1", expected_version=1
+    )
+    with pytest.raises(ConcurrentEdit, match="Someone else changed this meeting"):
+        services.meeting_reschedule(
+            actor=w.chair,
+            meeting=meeting,
+            starts_at=in_days(22),
+            location="Room 2",
+            expected_version=1,
+        )
+    meeting.refresh_from_db()
+    assert meeting.location == "Room 1" and meeting.details_version == 2
+
+
+def test_the_change_page_keeps_what_was_typed_and_offers_the_new_version(w):
+    from django.urls import reverse
+
+    from tests.conftest import signed_in_client
+
+    meeting = plan(w.chair, w.csf, in_days(20))
+    url = reverse("forums:meeting_change", args=[meeting.pk])
+    first, second = signed_in_client(w.chair), signed_in_client(w.chair)
+    assert 'name="version" value="1"' in first.get(url).content.decode()
+    assert first.post(url, _change(meeting, version=1, location="Room 1")).status_code == 302
+    page = second.post(url, _change(meeting, version=1, location="Room 2 typed here"))
+    text = page.content.decode()
+    assert page.status_code == 200 and "Someone else changed this meeting" in text
+    assert "Room 2 typed here" in text and 'name="version" value="2"' in text
+    meeting.refresh_from_db()
+    assert meeting.location == "Room 1"
+    assert second.post(url, _change(meeting, version=2, location="Room 2")).status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.location == "Room 2" and meeting.details_version == 3
