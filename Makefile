@@ -51,7 +51,16 @@ install: $(VENV)/.installed static/dist/portal.css ## Create the virtual environ
 run: install ## Set up and serve the portal on demo data at http://127.0.0.1:8000
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input
 	$(DEMO_ENV) $(PY) manage.py seed_demo
-	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "REDIS_URL is set: starting a Celery worker with beat (the minutely document sweep) beside the portal"; \
+	  mkdir -p var; \
+	  $(DEMO_ENV) $(VENV)/bin/celery -A csf_portal worker --beat --loglevel=INFO \
+	    --schedule var/celerybeat-schedule --logfile var/celery.log & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+	  $(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
 
 # One pytest-xdist worker a core; TEST_WORKERS=0 runs in this process alone.
 TEST_WORKERS ?= auto

@@ -7,9 +7,11 @@ BEAT_SCHEDULE = {
         "task": "csf_portal.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=15),
     },
+    # Each minute: a document whose worker vanished (its lease lapsed) is queued again,
+    # and one asked for while the broker was down is queued once it is back.
     "sweep-stuck-documents": {
         "task": "reports.sweep_documents",
-        "schedule": crontab(minute="*/5"),
+        "schedule": crontab(),
     },
     "consent-review-reminders": {
         "task": "consent.review_reminders",

@@ -31,13 +31,45 @@ def _broker_status() -> str:
     return "ok"
 
 
+def _cache_status() -> str:
+    from django.core.cache import caches
+
+    from csf_portal.cache import ResilientRedisCache
+
+    cache = caches["default"]
+    if not isinstance(cache, ResilientRedisCache):
+        return "not configured (in-process cache)"
+    return (
+        "ok" if cache.is_reachable() else "unavailable (reads and writes fall back to the database)"
+    )
+
+
+def _sessions_status(database: str) -> str:
+    """Sessions are kept in the database (a cache in front may fail without failing them)."""
+    engine = settings.SESSION_ENGINE.rsplit(".", 1)[-1]
+    if engine not in {"db", "cached_db"}:
+        return f"unexpected engine {settings.SESSION_ENGINE}"
+    return "ok" if database == "ok" else "unavailable"
+
+
 def system_health() -> dict[str, str]:
+    """Each part's state, and the whole: "unavailable" when signed-in pages cannot be
+    served (the database, which holds sessions); "degraded" when they can but slower or
+    with documents delayed (cache or broker down); else "ok"."""
     database = _database_status()
+    sessions = _sessions_status(database)
+    cache = _cache_status()
     broker = _broker_status()
-    if database != "ok":
+    if database != "ok" or sessions != "ok":
         status = "unavailable"
-    elif broker == "unavailable":
+    elif broker == "unavailable" or cache.startswith("unavailable"):
         status = "degraded"
     else:
         status = "ok"
-    return {"status": status, "database": database, "broker": broker}
+    return {
+        "status": status,
+        "database": database,
+        "sessions": sessions,
+        "cache": cache,
+        "broker": broker,
+    }

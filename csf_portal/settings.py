@@ -340,6 +340,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 15 * 60  # the longest task we allow
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
+# A worker rendering a document renews its lease every quarter of this; a document whose
+# lease lapsed (its worker was killed or lost) is queued again by the minutely sweep.
+CSF_DOCUMENT_LEASE_SECONDS = env.int("CSF_DOCUMENT_LEASE_SECONDS", default=120)
 # Redis re-delivers an unacknowledged task after this long: it must exceed the
 # longest task, or a slow task would run twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}

@@ -30,9 +30,9 @@ from csf_portal.types import AuthenticatedHttpRequest
 @login_not_required
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: 503 when the database cannot be reached."""
+    """For load balancers: 503 when signed-in pages cannot be served, naming each part."""
     health = selectors.system_health()
-    return JsonResponse(health, status=200 if health["database"] == "ok" else 503)
+    return JsonResponse(health, status=503 if health["status"] == "unavailable" else 200)
 
 
 def _safe_next(request: HttpRequest) -> str:

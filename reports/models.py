@@ -27,6 +27,13 @@ class GeneratedDocument(TimeStampedModel):
         DONE = "done", "Ready"
         FAILED = "failed", "Failed"
 
+    class Hold(models.TextChoices):
+        """Why a document in hand is waiting longer than usual, for its status page."""
+
+        NONE = "", "On time"
+        BROKER_DOWN = "broker_down", "Delayed: the document service could not be reached"
+        WORKER_LOST = "worker_lost", "Retrying: the document service stopped while making it"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=40, choices=Kind.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
@@ -52,6 +59,13 @@ class GeneratedDocument(TimeStampedModel):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
+    hold = models.CharField(max_length=20, choices=Hold.choices, default=Hold.NONE, blank=True)
+    lease_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Renewed by the worker rendering it; lapsed means lost"
+    )
+    requeues = models.PositiveSmallIntegerField(
+        default=0, help_text="Times queued again after its worker was lost"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

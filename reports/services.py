@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import threading
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -51,6 +54,11 @@ def _enqueue(document: D) -> None:
             logger.warning(
                 "Broker unreachable: document %s waits for the sweep (%s)", document_id, exc
             )
+            D.objects.filter(pk=document_id, status=D.Status.QUEUED).update(hold=D.Hold.BROKER_DOWN)
+        else:
+            D.objects.filter(
+                pk=document_id, status=D.Status.QUEUED, hold=D.Hold.BROKER_DOWN
+            ).update(hold=D.Hold.NONE)
 
     transaction.on_commit(send)
 
@@ -241,8 +249,10 @@ def _render(document: D) -> tuple[bytes, str, int | None]:
     return rendered.pdf, "pdf", rendered.pages
 
 
-def document_generate(*, document_id: str) -> D:
-    """Produce the document's file. Safe to run again: a finished document is kept."""
+def document_generate(*, document_id: str, heartbeat: bool = False) -> D:
+    """Produce the document's file. Safe to run again: a finished document is kept.
+
+    ``heartbeat`` (a real worker) renews the document's lease while it renders."""
     with transaction.atomic():
         document = (
             D.objects.select_for_update(of=("self",))
@@ -254,8 +264,12 @@ def document_generate(*, document_id: str) -> D:
         document.status = D.Status.RUNNING
         document.attempts += 1
         document.started_at = timezone.now()
-        document.save(update_fields=["status", "attempts", "started_at", "updated_at"])
-    content, extension, pages = _render(document)
+        document.lease_expires_at = document.started_at + _lease()
+        document.save(
+            update_fields=["status", "attempts", "started_at", "lease_expires_at", "updated_at"]
+        )
+    with _Heartbeat(document.pk, attempt=document.attempts, beat=heartbeat):
+        content, extension, pages = _render(document)
     seconds = document.render_seconds
     with transaction.atomic():
         document = D.objects.select_for_update().get(pk=document_id)
@@ -269,14 +283,63 @@ def document_generate(*, document_id: str) -> D:
         document.sha256 = hashlib.sha256(content).hexdigest()
         document.status = D.Status.DONE
         document.error = ""
+        document.hold = D.Hold.NONE
+        document.lease_expires_at = None
         document.finished_at = timezone.now()
         document.save()
     return document
 
 
+def _lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.CSF_DOCUMENT_LEASE_SECONDS)
+
+
+class _Heartbeat:
+    """While a document renders, renew its lease from a thread of the worker's own.
+
+    A worker that dies (killed, out of memory, the machine gone) stops renewing, the
+    lease lapses within CSF_DOCUMENT_LEASE_SECONDS and the sweep queues it again.
+    In-process tasks (no broker) need no renewal: the request that renders it is alive.
+    """
+
+    def __init__(self, document_id: uuid.UUID, *, attempt: int, beat: bool) -> None:
+        self.document_id, self.attempt, self.beat = document_id, attempt, beat
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Heartbeat:
+        if self.beat:
+            self.thread = threading.Thread(target=self._beat, daemon=True, name="lease")
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        from django.db import connection
+
+        interval = settings.CSF_DOCUMENT_LEASE_SECONDS / 4
+        try:
+            while not self.stop.wait(interval):
+                try:
+                    D.objects.filter(
+                        pk=self.document_id, status=D.Status.RUNNING, attempts=self.attempt
+                    ).update(lease_expires_at=timezone.now() + _lease())
+                except Exception:  # the database blinked: try again at the next beat
+                    logger.warning("Could not renew the lease of document %s", self.document_id)
+        finally:
+            connection.close()
+
+
 def document_mark_failed(*, document_id: str, reason: str) -> None:
     D.objects.filter(pk=document_id).exclude(status=D.Status.DONE).update(
-        status=D.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+        status=D.Status.FAILED,
+        error=reason[:2000],
+        lease_expires_at=None,
+        finished_at=timezone.now(),
     )
 
 
@@ -286,7 +349,7 @@ def document_retry(*, actor: User, document: D) -> D:
         raise NotAllowed("Only the person who asked for this document can retry it.")
     with transaction.atomic():
         document = D.objects.select_for_update().get(pk=document.pk)
-        if document.status != D.Status.FAILED:
+        if not document_may_retry(document):
             return document
         document.status = D.Status.QUEUED
         document.error = ""
@@ -296,19 +359,62 @@ def document_retry(*, actor: User, document: D) -> D:
 
 
 STUCK_QUEUED = datetime.timedelta(minutes=10)
+# A RUNNING document with no lease (rendered before leases existed) is lost after this.
 STUCK_RUNNING = datetime.timedelta(minutes=40)
+# "Try again" is offered on a document delayed or retrying for this long.
+RETRY_AFTER = datetime.timedelta(minutes=2)
+# A document whose worker was lost this many times is failed, not queued again.
+MAX_REQUEUES = 3
+
+
+def document_may_retry(document: D, *, now: datetime.datetime | None = None) -> bool:
+    """A failed document; or one delayed or retrying that has waited RETRY_AFTER."""
+    if document.status == D.Status.FAILED:
+        return True
+    waited = (now or timezone.now()) - document.updated_at
+    return (
+        document.status == D.Status.QUEUED
+        and document.hold != D.Hold.NONE
+        and waited >= RETRY_AFTER
+    )
 
 
 def documents_sweep(*, now: datetime.datetime | None = None) -> int:
-    """Queue again what a lost broker message or a killed worker left behind."""
+    """Queue again what the broker was down for, what a lost broker message left behind and
+    what a lost worker was rendering (its lease lapsed); fail one lost too many times."""
     now = now or timezone.now()
-    stuck = D.objects.filter(
-        status=D.Status.QUEUED, updated_at__lt=now - STUCK_QUEUED
-    ) | D.objects.filter(status=D.Status.RUNNING, updated_at__lt=now - STUCK_RUNNING)
+    lost = D.objects.filter(status=D.Status.RUNNING).filter(
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True, updated_at__lt=now - STUCK_RUNNING)
+    )
+    waiting = D.objects.filter(status=D.Status.QUEUED).filter(
+        Q(hold=D.Hold.BROKER_DOWN) | Q(updated_at__lt=now - STUCK_QUEUED)
+    )
     count = 0
-    for document in stuck:
+    for document in lost:
         with transaction.atomic():
-            D.objects.filter(pk=document.pk).update(status=D.Status.QUEUED, updated_at=now)
+            if document.requeues + 1 >= MAX_REQUEUES:
+                D.objects.filter(pk=document.pk, status=D.Status.RUNNING).update(
+                    status=D.Status.FAILED,
+                    lease_expires_at=None,
+                    finished_at=now,
+                    error="The document service stopped each time it was making this "
+                    "document. Try again, or tell your administrator.",
+                )
+                continue
+            D.objects.filter(pk=document.pk, status=D.Status.RUNNING).update(
+                status=D.Status.QUEUED,
+                hold=D.Hold.WORKER_LOST,
+                lease_expires_at=None,
+                requeues=document.requeues + 1,
+                updated_at=now,
+            )
+            _enqueue(document)
+        count += 1
+    for document in waiting:
+        with transaction.atomic():
+            if document.hold != D.Hold.BROKER_DOWN:
+                D.objects.filter(pk=document.pk).update(updated_at=now)
             _enqueue(document)
         count += 1
     return count

@@ -12,7 +12,7 @@ MAX_RETRIES = 3
 @shared_task(bind=True, name="reports.generate_document", acks_late=True, max_retries=MAX_RETRIES)
 def generate_document(self, document_id: str) -> str:
     try:
-        services.document_generate(document_id=document_id)
+        services.document_generate(document_id=document_id, heartbeat=not self.request.is_eager)
     except Exception as exc:
         if self.request.retries >= MAX_RETRIES:
             from reports.pdf import RenderError

@@ -60,7 +60,8 @@ def _own_document(request: AuthenticatedHttpRequest, pk: Any) -> GeneratedDocume
 
 def document_status(request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
     document = _own_document(request, pk)
-    return render(request, "reports/document.html", {"document": document})
+    may_retry = services.document_may_retry(document)
+    return render(request, "reports/document.html", {"document": document, "may_retry": may_retry})
 
 
 class DocumentRetryView(View):

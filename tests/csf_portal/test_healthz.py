@@ -1,4 +1,5 @@
-"""/healthz reports the database and the broker; 503 when the database is down.
+"""/healthz names the database, sessions, cache and broker; 503 when signed-in pages
+cannot be served (the database, which holds the sessions, is down).
 
 The failure cases run the portal in a child process pointed at addresses where
 nothing listens, so the failures are real connection failures.
@@ -43,6 +44,7 @@ def test_database_unreachable_is_503():
     status, body = _probe(DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere")
     assert status == 503
     assert body["database"] == "unavailable"
+    assert body["sessions"] == "unavailable"  # nobody can sign in: say so
     assert body["status"] == "unavailable"
 
 
@@ -50,8 +52,14 @@ def test_broker_unreachable_is_reported(tmp_path):
     status, body = _probe(
         DATABASE_URL=f"sqlite:///{tmp_path / 'h.sqlite3'}", REDIS_URL="redis://127.0.0.1:1/0"
     )
-    assert status == 200
-    assert body == {"status": "degraded", "database": "ok", "broker": "unavailable"}
+    assert status == 200  # people still sign in and work: sessions are in the database
+    assert body == {
+        "status": "degraded",
+        "database": "ok",
+        "sessions": "ok",
+        "cache": "unavailable (reads and writes fall back to the database)",
+        "broker": "unavailable",
+    }
 
 
 def test_no_broker_configured_means_in_process_tasks(tmp_path):
