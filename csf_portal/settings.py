@@ -329,6 +329,8 @@ DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# The queue tasks are sent to and workers read (one per portal sharing a Redis).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CSF_CELERY_QUEUE", default="celery")
 # In-process tasks behave as on a worker: their failures are theirs to record
 # (retries, then a visible "failed"), never an error page for the requester.
 CELERY_TASK_EAGER_PROPAGATES = False
