@@ -6,7 +6,7 @@ is refused with the other person's change shown and the typed text kept), or is 
 small allow-list below with the reason it cannot lose an update: it creates or appends a
 new record, deletes one, or makes a one-way state change the service refuses once made. A
 new edit form without the check fails this test until it uses the check, or its reason is
-written here and reviewed. The Django admin's change forms are not walked here.
+written here and reviewed. The Django admin's change forms: tests/test_admin_edits.py.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def _patterns(patterns: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, 
     for entry in patterns:
         if isinstance(entry, URLResolver):
             if entry.app_name == "admin":
-                continue  # the Django admin's own change forms: not part of this walk
+                continue  # the Django admin: tests/test_admin_edits.py
             yield from _patterns(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
             yield prefix + str(entry.pattern), entry.callback

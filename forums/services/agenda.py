@@ -154,7 +154,7 @@ def agenda_item_update(
     meeting = item.meeting
     _require_runner(actor, meeting.forum)
     _check_editable_agenda(meeting)
-    item = AgendaItem.objects.select_for_update().select_related("presenter").get(pk=item.pk)
+    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
     if expected_version is not None and expected_version != item.settings_version:
         raise ConcurrentEdit(_settings_now(item))
     item.settings_version += 1
