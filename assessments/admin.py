@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 
 from assessments import services
 from assessments.models import Assessment, AssessmentTemplate, TemplateItem
+from csf_portal.admin_versions import VersionCheckedAdmin
 
 
 def _in_use(template: AssessmentTemplate | None) -> bool:
@@ -28,7 +29,7 @@ class TemplateItemInline(admin.TabularInline):
 
 
 @admin.register(AssessmentTemplate)
-class AssessmentTemplateAdmin(admin.ModelAdmin):
+class AssessmentTemplateAdmin(VersionCheckedAdmin):
     list_display = ("name", "version", "is_current", "created_at")
     list_filter = ("name", "is_current")
     inlines = [TemplateItemInline]

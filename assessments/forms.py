@@ -8,6 +8,7 @@ from crispy_forms_gds.layout import Button, Field, Fieldset, Size
 from django import forms
 
 from assessments.models import Assessment
+from assessments.services import UNANSWERED, answer_token
 from cases.validators import validate_no_markup
 from csf_portal.forms import GovukFormMixin
 
@@ -23,6 +24,13 @@ class AssessmentForm(GovukFormMixin, forms.Form):
         for item in self.items:
             answer = answers.get(item.pk)
             score_name, text_name = f"score_{item.code}", f"narrative_{item.code}"
+            read_name = f"read_{item.code}"
+            self.fields[read_name] = forms.CharField(
+                widget=forms.HiddenInput,
+                required=False,
+                max_length=64,
+                initial=answer_token((answer.score, answer.narrative) if answer else UNANSWERED),
+            )
             self.fields[score_name] = forms.TypedChoiceField(
                 label=item.question,
                 help_text=item.guidance
@@ -45,6 +53,7 @@ class AssessmentForm(GovukFormMixin, forms.Form):
             )
             layout.append(
                 Fieldset(
+                    Field(read_name),
                     Field.radios(score_name, legend_size=Size.SMALL, small=True, inline=True),
                     Field.textarea(text_name, rows=3),
                     legend=item.domain,
@@ -53,6 +62,11 @@ class AssessmentForm(GovukFormMixin, forms.Form):
             )
         self.helper = self.build_helper(*layout)
         self.helper.layout.append(Button("complete", "Complete assessment"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned["answers"], cleaned["read"] = self.answers(), self.read()
+        return cleaned
 
     def answers(self) -> dict[int, tuple[int | None, str]]:
         out: dict[int, tuple[int | None, str]] = {}
@@ -63,3 +77,8 @@ class AssessmentForm(GovukFormMixin, forms.Form):
                 self.cleaned_data.get(f"narrative_{item.code}", ""),
             )
         return out
+
+    def read(self) -> dict[int, str]:
+        """What each answer said when the user read it (its token), by item id."""
+        empty = answer_token(UNANSWERED)
+        return {i.pk: self.cleaned_data.get(f"read_{i.code}") or empty for i in self.items}

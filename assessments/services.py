@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -10,7 +11,7 @@ from django.utils import timezone
 import access
 from assessments.models import Assessment, AssessmentAnswer, AssessmentTemplate, TemplateItem
 from cases.models import Person
-from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
+from csf_portal.errors import ConcurrentEdit, DomainError, InvalidTransition, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import Role, User
 
@@ -65,17 +66,81 @@ def _editable(actor: User, assessment: Assessment) -> Assessment:
     return assessment
 
 
+Answer = tuple[int | None, str]
+UNANSWERED: Answer = (None, "")
+
+
+def answer_token(answer: Answer) -> str:
+    """What an answer said when it was read: the form carries it, hidden, per answer."""
+    score, narrative = answer
+    raw = f"{'' if score is None else score}|{narrative}".encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def stored_answers(assessment: Assessment) -> dict[int, Answer]:
+    """The answers as they now are, by item id (an unanswered item is absent)."""
+    return {a.item_id: (a.score, a.narrative) for a in assessment.answers.all()}
+
+
+def _describe(answer: Answer) -> str:
+    score, narrative = answer
+    if answer == UNANSWERED:
+        return "no answer"
+    said = "no score" if score is None else f"score {score}"
+    return f"{said}, “{narrative}”" if narrative else said
+
+
 @transaction.atomic
 def assessment_save(
-    *, actor: User, assessment: Assessment, answers: Mapping[int, tuple[int | None, str]]
+    *,
+    actor: User,
+    assessment: Assessment,
+    answers: Mapping[int, Answer],
+    read: Mapping[int, str] | None = None,
 ) -> Assessment:
-    """Save answers (item id -> (score, narrative)); a draft may be partly answered."""
+    """Save answers (item id -> (score, narrative)); a draft may be partly answered.
+
+    Saved answer by answer against what the user read (``read``: item id -> the
+    :func:`answer_token` of the answer then): an answer the user left as they read it is
+    not written, so a second session's save never blanks what another changed; an answer
+    both changed is refused (:class:`ConcurrentEdit`) with what it now says, nothing saved.
+    """
     assessment = _editable(actor, assessment)
     items = {i.pk: i for i in assessment.template.items.all()}
+    if read is not None:
+        answers = _changed_answers(assessment, items, answers, read)
     with acting_as(actor):
         _answers_save(assessment, items, answers)
         assessment.save(update_fields=["updated_at"])
     return assessment
+
+
+def _changed_answers(
+    assessment: Assessment,
+    items: dict[int, TemplateItem],
+    answers: Mapping[int, Answer],
+    read: Mapping[int, str],
+) -> dict[int, Answer]:
+    """The answers the user changed; a conflict if someone else changed one of them too."""
+    now = stored_answers(assessment)
+    changed: dict[int, Answer] = {}
+    conflicts: list[str] = []
+    for item_id, answer in answers.items():
+        current = now.get(item_id, UNANSWERED)
+        was = read.get(item_id, answer_token(UNANSWERED))
+        if answer == current or answer_token(answer) == was:
+            continue  # already so, or left as read: someone else's change stands
+        if answer_token(current) != was:
+            item = items.get(item_id)
+            conflicts.append(f"{item.domain if item else 'an answer'} now has {_describe(current)}")
+        changed[item_id] = answer
+    if conflicts:
+        raise ConcurrentEdit(
+            "Someone else changed these answers while you were editing: "
+            + "; ".join(conflicts)
+            + ". Your answers are below; save again to replace theirs"
+        )
+    return changed
 
 
 def _answers_save(
@@ -166,3 +231,26 @@ def template_new_version(
             fields[key] = value
         TemplateItem.objects.create(template=new, code=item.code, **fields)
     return new
+
+
+def answers_form_data(
+    *,
+    assessment: Assessment,
+    data: Mapping[str, object],
+    typed: Mapping[int, Answer],
+    read: Mapping[int, str],
+) -> dict[str, object]:
+    """The edit form's data after a refused save, over the answers as they now are: what
+    the user typed where they changed an answer, what it now says where they did not, and
+    every answer's token now, so saving again is a conscious choice."""
+    now = stored_answers(assessment)
+    out: dict[str, object] = {k: data[k] for k in data}
+    for item in assessment.template.items.all():
+        current = now.get(item.pk, UNANSWERED)
+        answer = typed.get(item.pk, UNANSWERED)
+        if answer_token(answer) == read.get(item.pk):
+            score, narrative = current
+            out[f"score_{item.code}"] = "" if score is None else str(score)
+            out[f"narrative_{item.code}"] = narrative
+        out[f"read_{item.code}"] = answer_token(current)
+    return out

@@ -7,12 +7,14 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 import access
 from assessments import selectors, services
 from assessments.forms import AssessmentForm
 from assessments.models import Assessment
+from csf_portal.edits import VersionedEditView
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 
@@ -41,40 +43,49 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: Any) -> HttpRespons
     )
 
 
-class AssessmentEditView(View):
-    template_name = "assessments/edit.html"
+class AssessmentEditView(VersionedEditView):
+    """Fill in a draft, answer by answer against what the user read (DESIGN §4 rule 4)."""
 
-    def _get(self, request: AuthenticatedHttpRequest, pk: Any) -> Assessment:
+    template_name = "assessments/edit.html"
+    success_message = "Your answers have been saved as a draft."
+
+    def get_object(self, request: AuthenticatedHttpRequest, pk: Any) -> Assessment:
         assessment = selectors.assessment_for(user=request.user, assessment_id=pk)
         if assessment.state != Assessment.State.DRAFT:
             raise Http404
         return assessment
 
     def get(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        assessment = self._get(request, pk)
+        assessment = self.get_object(request, pk)
         access.record_access(user=request.user, obj=assessment, request=request)
-        return self._render(request, assessment, AssessmentForm(assessment=assessment))
+        return self.render_page(request, assessment, self.get_form(request, assessment))
 
-    def post(self, request: AuthenticatedHttpRequest, pk: Any) -> HttpResponse:
-        assessment = self._get(request, pk)
-        form = AssessmentForm(request.POST, assessment=assessment)
-        if form.is_valid():
-            try:
-                services.assessment_save(
-                    actor=request.user, assessment=assessment, answers=form.answers()
-                )
-                if "complete" in request.POST:
-                    services.assessment_complete(actor=request.user, assessment=assessment)
-                    messages.success(request, "Assessment completed. It can no longer be changed.")
-                    return redirect("assessments:detail", assessment.pk)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, "Your answers have been saved as a draft.")
-                return redirect("cases:person", assessment.person_id)
-        return self._render(request, assessment, form)
+    def get_form(self, request, assessment: Assessment, data: Any = None) -> AssessmentForm:
+        return AssessmentForm(data, assessment=assessment)
 
-    def _render(self, request, assessment: Assessment, form: AssessmentForm) -> HttpResponse:
+    def stale_data(self, request: AuthenticatedHttpRequest, assessment: Assessment) -> Any:
+        """What they typed where they changed it, what it now says where they did not."""
+        typed = self.get_form(request, assessment, request.POST)
+        typed.is_valid()
+        return services.answers_form_data(
+            assessment=assessment, data=request.POST, typed=typed.answers(), read=typed.read()
+        )
+
+    def save(self, request, assessment: Assessment, data: dict[str, Any]) -> None:
+        services.assessment_save(
+            actor=request.user, assessment=assessment, answers=data["answers"], read=data["read"]
+        )
+        self.completed = "complete" in request.POST
+        if self.completed:
+            services.assessment_complete(actor=request.user, assessment=assessment)
+            self.success_message = "Assessment completed. It can no longer be changed."
+
+    def success_url(self, assessment: Assessment) -> str:
+        if getattr(self, "completed", False):
+            return reverse("assessments:detail", args=[assessment.pk])
+        return reverse("cases:person", args=[assessment.person_id])
+
+    def render_page(self, request, assessment: Assessment, form: AssessmentForm) -> HttpResponse:
         return render(request, self.template_name, {"assessment": assessment, "form": form})
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from csf_portal import services
+from csf_portal.admin_versions import VersionCheckedAdmin
 from csf_portal.errors import DomainError
 from csf_portal.models import AccessEvent, Agency, Role, User
 
@@ -57,7 +58,7 @@ class PortalUserCreationForm(_RolesMixin, UserCreationForm):
 
 
 @admin.register(Agency)
-class AgencyAdmin(SimpleHistoryAdmin):
+class AgencyAdmin(VersionCheckedAdmin, SimpleHistoryAdmin):
     list_display = ("name", "kind", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
@@ -89,7 +90,7 @@ class AgencyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
+class PortalUserAdmin(VersionCheckedAdmin, UserAdmin, SimpleHistoryAdmin):
     list_display = ("username", "first_name", "last_name", "agency", "job_title", "is_active")
     list_filter = ("agency", "groups", "is_active", "is_staff")
     list_select_related = ("agency",)
@@ -109,7 +110,7 @@ class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.acting_user = request.user  # type: ignore[attr-defined]
+        form.acting_user = request.user
         return form
 
     def get_readonly_fields(self, request, obj=None):

@@ -175,7 +175,7 @@ class _Builder:
         self._close_cases_due(before_days_ago=-1)
         return len(self.referrals)
 
-    def _answers(self, spec: DemoReferral, submitted: datetime.datetime) -> dict[str, object]:
+    def _answers(self, spec: DemoReferral, submitted: datetime.datetime) -> dict[str, Any]:
         answers: dict[str, object] = {
             "given_name": spec.given,
             "family_name": spec.family,

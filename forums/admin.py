@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from csf_portal.admin_versions import VersionCheckedAdmin
 from csf_portal.errors import DomainError
 from csf_portal.models import User
 from forums import services
@@ -12,7 +13,7 @@ from forums.models import Forum, ForumMembership
 
 
 @admin.register(Forum)
-class ForumAdmin(admin.ModelAdmin):
+class ForumAdmin(VersionCheckedAdmin):
     list_display = ("name", "kind")
     readonly_fields = ("kind",)
 
@@ -54,7 +55,7 @@ class _MembershipRules:
 
 
 @admin.register(ForumMembership)
-class ForumMembershipAdmin(SimpleHistoryAdmin):
+class ForumMembershipAdmin(VersionCheckedAdmin, SimpleHistoryAdmin):
     """Membership gives meeting-window access to cases: every save goes through a service."""
 
     list_display = ("user", "agency", "forum", "role", "joined_on", "left_on")

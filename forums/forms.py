@@ -216,6 +216,7 @@ class ItemSettingsForm(GovukFormMixin, forms.Form):
         help_text="Invited services see this case from publication until the end of the "
         "meeting day, where the person's consent or another basis covers them",
     )
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, item: Any, involved: list[Agency], **kwargs: Any) -> None:
         invited_ids = list(item.invitations.values_list("agency_id", flat=True))
@@ -226,6 +227,7 @@ class ItemSettingsForm(GovukFormMixin, forms.Form):
                 "minutes_allowed": item.minutes_allowed,
                 "presenter": item.presenter_id,
                 "invited_agencies": invited_ids,
+                "version": item.settings_version,
             },
         )
         super().__init__(*args, **kwargs)
@@ -246,7 +248,7 @@ class ItemSettingsForm(GovukFormMixin, forms.Form):
             layout.append(Field.checkboxes("invited_agencies", legend_size=Size.SMALL, small=True))
         else:
             del self.fields["invited_agencies"]
-        self.helper = self.build_helper(*layout)
+        self.helper = self.build_helper(*layout, Field("version"))
 
 
 class AttendanceForm(GovukFormMixin, forms.Form):

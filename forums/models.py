@@ -186,6 +186,8 @@ class AgendaItem(TimeStampedModel):
     )
     minutes = models.TextField(blank=True)
     minutes_version = models.PositiveIntegerField(default=0)
+    # Time, presenter and invited services: a change is checked against the version read.
+    settings_version = models.PositiveIntegerField(default=1)
     invited_agencies = models.ManyToManyField(
         Agency, through="Invitation", related_name="agenda_invitations", blank=True
     )

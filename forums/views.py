@@ -371,42 +371,48 @@ class AgendaAddView(View):
         return self._page(request, pk, request.POST)
 
 
-class ItemSettingsView(View):
-    def _page(self, request, pk, item_id, data=None) -> HttpResponse:
-        item = _run_item(request, pk, item_id)
+class ItemSettingsView(VersionedEditView):
+    """An item's time, presenter and invited services, against the settings the chair read."""
+
+    version_field = "settings_version"
+
+    def get_object(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> AgendaItem:
+        return _run_item(request, pk, item_id)
+
+    def get_form(self, request: AuthenticatedHttpRequest, item: AgendaItem, data: Any = None):
         involved = selectors.item_involved_agencies(item=item)
-        form = forms.ItemSettingsForm(data, item=item, involved=involved)
+        return forms.ItemSettingsForm(data, item=item, involved=involved)
 
-        def run(d: dict[str, Any]) -> HttpResponse:
-            services.agenda_item_update(
-                actor=request.user,
-                item=item,
-                presenter=d["presenter"],
-                starts_at=d["starts_at"],
-                minutes_allowed=d["minutes_allowed"],
-                invited_agencies=d.get("invited_agencies") or [],
-            )
-            messages.success(request, f"Item {item.order} saved.")
-            return redirect(_meeting_url(item.meeting))
+    def stale_data(self, request: AuthenticatedHttpRequest, item: AgendaItem) -> Any:
+        data = request.POST.copy()
+        data["version"] = str(item.settings_version)
+        return data
 
-        show_case = item.case is not None and access.can_view_case(request.user, item.case)
-        return _form_page(
-            request,
-            form,
-            run,
-            {
-                "title": f"Item {item.order}: time, presenter and invited services",
-                "caption": str(item.person_label(show_case)),
-                "intro": "Involved: " + ", ".join(a.name for a in involved) if involved else "",
-                "back": _meeting_url(item.meeting),
-            },
+    def save(self, request: AuthenticatedHttpRequest, item: AgendaItem, d: dict[str, Any]) -> None:
+        services.agenda_item_update(
+            actor=request.user,
+            item=item,
+            presenter=d["presenter"],
+            starts_at=d["starts_at"],
+            minutes_allowed=d["minutes_allowed"],
+            invited_agencies=d.get("invited_agencies") or [],
+            expected_version=d["version"],
         )
+        messages.success(request, f"Item {item.order} saved.")
 
-    def get(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
-        return self._page(request, pk, item_id)
+    def success_url(self, item: AgendaItem) -> str:
+        return _meeting_url(item.meeting)
 
-    def post(self, request: AuthenticatedHttpRequest, pk: Any, item_id: int) -> HttpResponse:
-        return self._page(request, pk, item_id, request.POST)
+    def render_page(self, request: AuthenticatedHttpRequest, item: AgendaItem, form: Any) -> Any:
+        involved = selectors.item_involved_agencies(item=item)
+        show_case = item.case is not None and access.can_view_case(request.user, item.case)
+        context = {
+            "title": f"Item {item.order}: time, presenter and invited services",
+            "caption": str(item.person_label(show_case)),
+            "intro": "Involved: " + ", ".join(a.name for a in involved) if involved else "",
+            "back": _meeting_url(item.meeting),
+        }
+        return render(request, FORM_TEMPLATE, {"form": form, **context})
 
 
 class ItemMoveView(View):

@@ -20,19 +20,28 @@ class StepForm(GovukFormMixin, forms.Form):
 
     submit_label = "Save and continue"
     title = ""
+    # What this page's answers said when the user read it (DESIGN §4 rule 4).
+    read = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def layout_fields(self) -> list[Any]:
-        return [Field(name) for name in self.fields]
+        return [Field(name) for name in self.fields if name != "read"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = self.build_helper(*self.layout_fields())
+        self.build_step_helper()
+
+    def build_step_helper(self) -> None:
         from crispy_forms_gds.layout import Button
 
+        self.helper = self.build_helper(Field("read"), *self.layout_fields())
         self.helper.layout.append(Button.secondary("save_draft", "Save as draft"))
 
+    def saved_fields(self) -> list[str]:
+        """The draft's answers this page writes: what its version is taken over."""
+        return [name for name in self.fields if name != "read"]
+
     def service_kwargs(self) -> dict[str, Any]:
-        """What to hand to ``referral_update``."""
+        """What to hand to ``referral_update`` (with ``read``, the version read)."""
         return dict(self.cleaned_data)
 
 
@@ -149,10 +158,13 @@ class MeamForm(StepForm):
     def layout_fields(self) -> list[Any]:
         return [Field.checkboxes("domains", legend_size=Size.SMALL)]
 
+    def saved_fields(self) -> list[str]:
+        return [name for name, _ in MEAM_CHOICES]
+
     def service_kwargs(self) -> dict[str, Any]:
         chosen = set(self.cleaned_data["domains"])
         names = [name for name, _ in MEAM_CHOICES]
-        return {name: name in chosen for name in names}
+        return {name: name in chosen for name in names} | {"read": self.cleaned_data["read"]}
 
 
 class ReasonsForm(StepForm):
@@ -319,10 +331,7 @@ class SharingForm(StepForm):
                 help_text="Say what the risk is and why consent could not be sought or was refused",
             )
         self.fields["sharing_agencies"].queryset = _agency_choices()  # type: ignore[attr-defined]
-        self.helper = self.build_helper(*self.layout_fields())
-        from crispy_forms_gds.layout import Button
-
-        self.helper.layout.append(Button.secondary("save_draft", "Save as draft"))
+        self.build_step_helper()
 
     def layout_fields(self) -> list[Any]:
         if not hasattr(self, "basis"):

@@ -7,6 +7,8 @@ draft or submitted -> withdrawn. Anything else is refused with a clear message.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ import access
 from cases.matching import identifiers_agree, phonetic_key
 from cases.models import Case, Person, RiskCategory, RiskLevel
 from cases.validators import normalise_nhs_number
-from csf_portal.errors import DomainError, InvalidTransition, NotAllowed
+from csf_portal.errors import ConcurrentEdit, DomainError, InvalidTransition, NotAllowed
 from csf_portal.history import acting_as
 from csf_portal.models import Agency, Role, User
 from csf_portal.notifications import notification_send
@@ -120,6 +122,76 @@ def referral_start(*, actor: User) -> Referral:
     return referral
 
 
+_MANY = ("reasons", "services_involved", "sharing_agencies")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, (list, tuple, set, frozenset)) or (
+        hasattr(value, "__iter__") and not (isinstance(value, str))
+    ):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def _stored(referral: Referral, names: Iterable[str]) -> dict[str, Any]:
+    return {
+        n: _plain(getattr(referral, n).all() if n in _MANY else getattr(referral, n))
+        for n in names
+        if n in EDITABLE_FIELDS or n in _MANY
+    }
+
+
+def _token(values: dict[str, Any]) -> str:
+    raw = json.dumps(values, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def referral_step_token(referral: Referral, names: Iterable[str]) -> str:
+    """What a wizard page's answers said when read: its form carries this, hidden."""
+    return _token(_stored(referral, names))
+
+
+def _check_step_read(referral: Referral, read: str, answers: dict[str, Any]) -> None:
+    """Refuse a page's save if someone else changed its answers since it was read and
+    these answers differ from theirs; the refusal says what the page now says."""
+    now = _stored(referral, answers)
+    if _token(now) == read or _token(_stored_like(answers)) == _token(now):
+        return
+    said = "; ".join(f"{_label(n)}: {_shown(referral, n)}" for n in now)
+    raise ConcurrentEdit(
+        f"Someone else changed this page while you were editing. It now says: {said}. "
+        "Your answers are below; save again to replace theirs"
+    )
+
+
+def _stored_like(answers: dict[str, Any]) -> dict[str, Any]:
+    values = dict(answers)
+    if "nhs_number" in values:
+        values["nhs_number"] = normalise_nhs_number(values["nhs_number"])
+    return {n: _plain(v) for n, v in values.items() if n in EDITABLE_FIELDS or n in _MANY}
+
+
+def _label(name: str) -> str:
+    field = Referral._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name)).capitalize()
+
+
+def _shown(referral: Referral, name: str) -> str:
+    if name in _MANY:
+        return ", ".join(str(v) for v in getattr(referral, name).all()) or "none"
+    display = getattr(referral, f"get_{name}_display", None)
+    value = display() if display else getattr(referral, name)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime.date):
+        return f"{value:%-d %B %Y}"
+    return str(value) if value not in (None, "") else "not given"
+
+
 @transaction.atomic
 def referral_update(
     *,
@@ -128,9 +200,13 @@ def referral_update(
     reasons: Iterable[ReferralReason] | None = None,
     services_involved: Iterable[Agency] | None = None,
     sharing_agencies: Iterable[Agency] | None = None,
+    read: str | None = None,
     **fields: Any,
 ) -> Referral:
-    """Save answers on a draft (any step, in any order)."""
+    """Save answers on a draft (any step, in any order).
+
+    ``read`` is :func:`referral_step_token` of these answers as the user read them: if
+    someone else changed them since, the save is refused (:class:`ConcurrentEdit`)."""
     referral = _locked(referral)
     if not access.can_edit_referral(actor, referral):
         raise NotAllowed("You cannot change this referral.")
@@ -139,6 +215,12 @@ def referral_update(
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"Not editable: {sorted(unknown)}")
+    if read is not None:
+        many = {"reasons": reasons, "services_involved": services_involved}
+        many["sharing_agencies"] = sharing_agencies
+        _check_step_read(
+            referral, read, fields | {n: list(v) for n, v in many.items() if v is not None}
+        )
     if "nhs_number" in fields:
         fields["nhs_number"] = normalise_nhs_number(fields["nhs_number"])
     for name, value in fields.items():

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views import View
 
 import access
-from csf_portal.edits import add_domain_error
+from csf_portal.edits import VersionedEditView, add_domain_error
 from csf_portal.errors import DomainError
 from csf_portal.types import AuthenticatedHttpRequest
 from referrals import forms, selectors, services
@@ -138,38 +138,53 @@ def _step_page(request, referral: Referral, step: str, form) -> HttpResponse:
     )
 
 
-class ReferralStepView(View):
-    """A wizard page of questions, saved into the draft."""
+class ReferralStepView(VersionedEditView):
+    """A wizard page of questions, saved into the draft against the answers the user read."""
 
-    def _form(self, referral: Referral, step: str, data=None):
-        form_class = dict(STEPS)[step]
+    version_field = "read"
+
+    def get_object(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> Referral:
+        self.step = step
+        return _editable(request, pk)
+
+    def get_form(self, request: AuthenticatedHttpRequest, referral: Referral, data: Any = None):
+        form_class = dict(STEPS)[self.step]
         assert form_class is not None  # "match" and "risks" have their own views
         kwargs: dict[str, Any] = {"data": data, "initial": forms.step_initial(referral, form_class)}
-        if step == "sharing":
+        if self.step == "sharing":
             kwargs["basis"] = referral.lawful_basis
-        return form_class(**kwargs)
+        form = form_class(**kwargs)
+        form.fields["read"].initial = services.referral_step_token(referral, form.saved_fields())
+        self.form = form
+        return form
 
-    def get(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponse:
-        referral = _editable(request, pk)
-        if step == "sharing" and not referral.lawful_basis:
-            return redirect("referrals:step", referral.pk, "basis")
-        return _step_page(request, referral, step, self._form(referral, step))
+    def stale_data(self, request: AuthenticatedHttpRequest, referral: Referral) -> Any:
+        data = request.POST.copy()
+        data["read"] = self.get_form(request, referral).fields["read"].initial
+        return data
+
+    def save(self, request: AuthenticatedHttpRequest, referral: Referral, data: Any) -> None:
+        self.saved = services.referral_update(
+            actor=request.user, referral=referral, **self.form.service_kwargs()
+        )
+
+    def success_url(self, referral: Referral) -> str:
+        return _after(self.request, self.saved, self.step)  # type: ignore[arg-type]
 
     def post(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponse:
         referral = _editable(request, pk)
         if step == "sharing" and not referral.lawful_basis:
             return redirect("referrals:step", referral.pk, "basis")
-        form = self._form(referral, step, data=request.POST)
-        if form.is_valid():
-            try:
-                referral = services.referral_update(
-                    actor=request.user, referral=referral, **form.service_kwargs()
-                )
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                return redirect(_after(request, referral, step))
-        return _step_page(request, referral, step, form)
+        return super().post(request, pk, step)
+
+    def get(self, request: AuthenticatedHttpRequest, pk: Any, step: str) -> HttpResponse:
+        referral = _editable(request, pk)
+        if step == "sharing" and not referral.lawful_basis:
+            return redirect("referrals:step", referral.pk, "basis")
+        return super().get(request, pk, step)
+
+    def render_page(self, request: AuthenticatedHttpRequest, referral: Referral, form) -> Any:
+        return _step_page(request, referral, self.step, form)
 
 
 class ReferralMatchView(View):

@@ -3,12 +3,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from csf_portal.admin_versions import VersionCheckedAdmin
 from reports import services
 from reports.models import UnitCost
 
 
 @admin.register(UnitCost)
-class UnitCostAdmin(SimpleHistoryAdmin):
+class UnitCostAdmin(VersionCheckedAdmin, SimpleHistoryAdmin):
     list_display = ("item", "amount", "is_placeholder", "source")
     fields = ("item", "amount", "source", "is_placeholder")
     readonly_fields = ("item",)

@@ -73,3 +73,13 @@ def copy_test_database(path: Path) -> str:
     finally:
         target.close()
     return f"sqlite:///{path}"
+
+
+def as_read(client, url: str, data: dict) -> dict:
+    """An admin change form's data as a browser sends it: with the version token the page
+    carries (csf_portal.admin_versions), read by GETting the page first."""
+    import re
+
+    page = client.get(url).content.decode()
+    found = re.search(r'name="read_version" value="([^"]*)"', page)
+    return {**data, "read_version": found.group(1) if found else ""}

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 import access
 from cases.models import Case
-from csf_portal.errors import DomainError, InvalidTransition
+from csf_portal.errors import ConcurrentEdit, DomainError, InvalidTransition
 from csf_portal.history import acting_as
 from csf_portal.models import Agency, User
 from forums.models import (
@@ -147,10 +147,17 @@ def agenda_item_update(
     starts_at: datetime.time | None,
     minutes_allowed: int,
     invited_agencies: Iterable[Agency] = (),
+    expected_version: int | None = None,
 ) -> AgendaItem:
+    """Set an item's time, presenter and invited services, against the settings the chair
+    read (``expected_version``): a second chair's change in between is refused, never lost."""
     meeting = item.meeting
     _require_runner(actor, meeting.forum)
     _check_editable_agenda(meeting)
+    item = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    if expected_version is not None and expected_version != item.settings_version:
+        raise ConcurrentEdit(_settings_now(item))
+    item.settings_version += 1
     invited_agencies = list(invited_agencies)
     if invited_agencies and item.case_id is None:
         raise DomainError("Services are invited to a case discussion", field="invited_agencies")
@@ -166,6 +173,17 @@ def agenda_item_update(
     if meeting.state == S.AGENDA_PUBLISHED:
         _notify_invited(meeting, new, presenter if changed_presenter else None)
     return item
+
+
+def _settings_now(item: AgendaItem) -> str:
+    invited = ", ".join(i.agency.name for i in item.invitations.select_related("agency")) or "none"
+    when = f"{item.starts_at:%H:%M}" if item.starts_at else "no time set"
+    presenter = item.presenter.get_full_name() if item.presenter else "not chosen"
+    return (
+        "Someone else changed this item while you were editing. It now says: "
+        f"{when}, {item.minutes_allowed} minutes, presenter {presenter}, invited: {invited}. "
+        "Your changes are below; save again to replace theirs"
+    )
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from csf_portal.errors import NotAllowed
 from csf_portal.models import AccessEvent, Notification, Role, RoleChange, User
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory, visible_case
+from tests.helpers import as_read
 
 pytestmark = pytest.mark.django_db
 
@@ -116,19 +117,23 @@ def test_the_admin_user_form_cannot_give_yourself_a_role_or_an_agency():
     chair_group = Group.objects.get(name=Role.FORUM_CHAIR)
     client.post(
         url,
-        {
-            "username": admin.username,
-            "first_name": "Root",
-            "last_name": admin.last_name,
-            "email": admin.email,
-            "agency": AgencyFactory().pk,
-            "groups": [chair_group.pk],
-            "is_superuser": "on",
-            "is_staff": "on",
-            "is_active": "on",
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "09:00:00",
-        },
+        as_read(
+            client,
+            url,
+            {
+                "username": admin.username,
+                "first_name": "Root",
+                "last_name": admin.last_name,
+                "email": admin.email,
+                "agency": AgencyFactory().pk,
+                "groups": [chair_group.pk],
+                "is_superuser": "on",
+                "is_staff": "on",
+                "is_active": "on",
+                "date_joined_0": "2026-01-01",
+                "date_joined_1": "09:00:00",
+            },
+        ),
     )
     admin = User.objects.get(pk=admin.pk)
     assert _roles(admin) == {Role.ADMINISTRATOR.value}
@@ -160,7 +165,12 @@ def test_an_administrator_sets_another_users_roles_in_the_admin_and_it_is_record
     page = client.get(url).content.decode()
     assert 'name="roles"' in page and 'name="groups"' not in page
     response = client.post(
-        url, _admin_form(worker, roles=[Role.PRACTITIONER.value, Role.FORUM_MEMBER.value])
+        url,
+        as_read(
+            client,
+            url,
+            _admin_form(worker, roles=[Role.PRACTITIONER.value, Role.FORUM_MEMBER.value]),
+        ),
     )
     assert response.status_code == 302
     assert _roles(worker) == {Role.PRACTITIONER.value, Role.FORUM_MEMBER.value}
@@ -176,7 +186,7 @@ def test_the_admin_roles_field_shows_the_refusal_on_the_page(agency, self_change
     client = signed_in_client(admin)
     url = reverse("admin:csf_portal_user_change", args=[target.pk])
     wanted = [Role.ADMINISTRATOR.value, Role.FORUM_CHAIR.value]
-    response = client.post(url, _admin_form(target, roles=wanted))
+    response = client.post(url, as_read(client, url, _admin_form(target, roles=wanted)))
     assert response.status_code == 200
     text = response.content.decode()
     assert "errorlist" in text and ("own roles" in text or "cannot also be" in text)

@@ -14,6 +14,7 @@ from forums import services
 from forums.models import Forum, ForumMembership
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory, set_up
+from tests.helpers import as_read
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +180,12 @@ def test_the_admin_adds_and_ends_through_the_service(people):
     assert Notification.objects.filter(user=people["chair"]).exists()
     change_url = reverse("admin:forums_forummembership_change", args=[membership.pk])
     response = client.post(
-        change_url, {"role": "member", "joined_on": "2026-03-02", "left_on": "2026-03-10"}
+        change_url,
+        as_read(
+            client,
+            change_url,
+            {"role": "member", "joined_on": "2026-03-02", "left_on": "2026-03-10"},
+        ),
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     membership.refresh_from_db()
@@ -212,9 +218,13 @@ def test_the_admin_shows_a_bad_leaving_date_on_the_field(people):
         user=people["worker"],
         joined_on=datetime.date(2026, 3, 1),
     )
-    response = signed_in_client(people["admin"]).post(
-        reverse("admin:forums_forummembership_change", args=[membership.pk]),
-        {"role": "member", "joined_on": "2026-03-01", "left_on": "2026-02-01"},
+    client = signed_in_client(people["admin"])
+    url = reverse("admin:forums_forummembership_change", args=[membership.pk])
+    response = client.post(
+        url,
+        as_read(
+            client, url, {"role": "member", "joined_on": "2026-03-01", "left_on": "2026-02-01"}
+        ),
     )
     assert response.status_code == 200
     assert "after the date they joined" in response.content.decode()

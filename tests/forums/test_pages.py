@@ -69,6 +69,7 @@ def test_a_meeting_from_planning_to_amended_minutes(django_capture_on_commit_cal
             "minutes_allowed": 25,
             "presenter": worker.pk,
             "invited_agencies": [mh.pk],
+            "version": 1,
         },
     )
     assert r.status_code == 302, r.content.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -84,7 +85,15 @@ def _step(client, referral, step, data, **query):
     url = reverse("referrals:step", args=[referral.pk, step])
     if query:
         url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    if "read" not in data and step not in ("match", "risks"):
+        data = {"read": _read(client.get(url)), **data}  # as a browser sends it back
     return client.post(url, data)
+
+
+def _read(page) -> str:
+    """The version of a wizard page's answers that the page carries, hidden."""
+    found = re.search(r'name="read" value="([^"]*)"', page.content.decode())
+    return found.group(1) if found else ""
 
 
 PERSON = {

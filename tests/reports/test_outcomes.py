@@ -16,6 +16,7 @@ from reports import dashboard, outcomes
 from reports import services as report_services
 from tests.conftest import signed_in_client
 from tests.factories import AgencyFactory, UserFactory, set_up
+from tests.helpers import as_read
 from tests.referrals.conftest import complete_referral
 
 pytestmark = [pytest.mark.django_db, pytest.mark.dates]
@@ -377,7 +378,12 @@ def test_an_administrator_replaces_a_placeholder_unit_cost(world):
     url = reverse("admin:reports_unitcost_change", args=[police.pk])
     assert admin.get(url).status_code == 200
     response = admin.post(
-        url, {"amount": "412.50", "source": "Force finance, 2026 average", "is_placeholder": ""}
+        url,
+        as_read(
+            admin,
+            url,
+            {"amount": "412.50", "source": "Force finance, 2026 average", "is_placeholder": ""},
+        ),
     )
     assert response.status_code == 302
     police.refresh_from_db()
@@ -423,6 +429,9 @@ def test_a_unit_cost_change_in_the_admin_is_in_its_history_by_whom(world):
     user = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
     admin = signed_in_client(user)
     url = reverse("admin:reports_unitcost_change", args=[police.pk])
-    admin.post(url, {"amount": "99.00", "source": "Force finance", "is_placeholder": ""})
+    admin.post(
+        url,
+        as_read(admin, url, {"amount": "99.00", "source": "Force finance", "is_placeholder": ""}),
+    )
     latest = police.history.latest()
     assert str(latest.amount) == "99.00" and latest.history_user == user
