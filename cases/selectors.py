@@ -157,6 +157,21 @@ def care_plan_version(*, case: Case, version: int) -> dict[str, Any]:
     }
 
 
-def care_plan_items(*, plan: CarePlan) -> list[CarePlanItem]:
-    """A care plan's items, with their agencies and named workers."""
-    return list(plan.items.select_related("agency", "named_worker"))
+def care_plan_items(*, plan: CarePlan | None) -> list[CarePlanItem]:
+    """A care plan's items, with their agencies and named workers (none for no plan)."""
+    return list(plan.items.select_related("agency", "named_worker")) if plan else []
+
+
+def care_plan_draft_or_next(*, case: Case) -> CarePlan:
+    """The case's draft plan; or, with none, the next version as it would start (unsaved,
+    its items those of the agreed plan): the first change saves it (services.care_plan_draft)."""
+    from django.db.models import Max
+
+    from cases.models import CarePlan
+
+    draft = CarePlan.objects.filter(case=case, state=CarePlan.State.DRAFT).first()
+    if draft is not None:
+        return draft
+    latest = CarePlan.objects.filter(case=case, state=CarePlan.State.AGREED).first()
+    number = (CarePlan.objects.filter(case=case).aggregate(n=Max("version"))["n"] or 0) + 1
+    return CarePlan(case=case, version=number, summary=latest.summary if latest else "")

@@ -477,17 +477,14 @@ def _bump(plan: CarePlan, actor: User) -> None:
 @transaction.atomic
 def care_plan_draft(*, actor: User, case: Case) -> CarePlan:
     """The case's draft plan, starting a new version from the agreed one if needed."""
-    from django.db.models import Max
-
+    from cases import selectors
     from cases.models import CarePlan, CarePlanItem
 
     _check_involved(actor, case)
-    draft = CarePlan.objects.filter(case=case, state=CarePlan.State.DRAFT).first()
-    if draft is not None:
+    draft = selectors.care_plan_draft_or_next(case=case)
+    if not draft._state.adding:  # a draft already
         return draft
     latest = CarePlan.objects.filter(case=case, state=CarePlan.State.AGREED).first()
-    number = (CarePlan.objects.filter(case=case).aggregate(n=Max("version"))["n"] or 0) + 1
-    draft = CarePlan(case=case, version=number, summary=latest.summary if latest else "")
     with acting_as(actor):
         draft.save()
     if latest is not None:

@@ -186,12 +186,14 @@ class EmergencyReviewView(View):
 
 def _plan_context(request: AuthenticatedHttpRequest, case: Any, plan: Any, form: Any = None):
     agreed = selectors.agreed_care_plan(case=case)
+    saved = not plan._state.adding  # else the next version, not started yet
     return {
         "case": case,
         "plan": plan,
-        "items": selectors.care_plan_items(plan=plan),
+        "saved": saved,
+        "items": selectors.care_plan_items(plan=plan if saved else agreed),
         "form": form or CarePlanItemForm(case=case, initial={"edit_version": plan.edit_version}),
-        "changes": services.care_plan_changes(before=agreed, after=plan),
+        "changes": services.care_plan_changes(before=agreed, after=plan) if saved else {},
         "blocking": services.risks_blocking_care_plan(case=case),
         "agree_form": AgreePlanForm(case=case),
     }
@@ -204,6 +206,11 @@ class CarePlanDraftView(VersionedEditView):
     success_message = "Added to the draft plan."
 
     def get_object(self, request: AuthenticatedHttpRequest, pk: Any) -> CarePlan:
+        # To read: the draft, or the next version unsaved (GET never writes).
+        self.case = _contributing_case(request, pk)
+        return selectors.care_plan_draft_or_next(case=self.case)
+
+    def get_object_for_edit(self, request: AuthenticatedHttpRequest, pk: Any) -> CarePlan:
         self.case = _contributing_case(request, pk)
         return services.care_plan_draft(actor=request.user, case=self.case)
 
@@ -236,17 +243,20 @@ class CarePlanDraftView(VersionedEditView):
     def post(self, request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if "remove" not in request.POST:
             return super().post(request, *args, **kwargs)
-        plan = self.get_object(request, *args, **kwargs)
-        try:
-            services.care_plan_item_remove(
-                actor=request.user,
-                plan=plan,
-                expected_edit_version=posted_int(request.POST.get("edit_version")),
-                item_id=posted_int(request.POST.get("remove")),
-            )
-        except DomainError as exc:
-            messages.info(request, exc.message)
+        _remove_item(request, self.get_object_for_edit(request, *args, **kwargs))
         return redirect("cases:care_plan", self.case.pk)
+
+
+def _remove_item(request: AuthenticatedHttpRequest, plan: CarePlan) -> None:
+    try:
+        services.care_plan_item_remove(
+            actor=request.user,
+            plan=plan,
+            expected_edit_version=posted_int(request.POST.get("edit_version")),
+            item_id=posted_int(request.POST.get("remove")),
+        )
+    except DomainError as exc:
+        messages.info(request, exc.message)
 
 
 def care_plan_version(request: AuthenticatedHttpRequest, pk: Any, version: int) -> HttpResponse:

@@ -126,11 +126,12 @@ def test_draft_page_bad_input_and_concurrent_message(w):
     client = signed_in_client(w["jo"])
     url = reverse("cases:care_plan", args=[w["case"].pk])
     page = client.get(url).content.decode()
-    assert "Care plan: draft version 1" in page
-    plan = CarePlan.objects.get()
-    response = client.post(url, {"what": "", "edit_version": plan.edit_version})
+    assert "Care plan: draft version 1" in page and "Adding to the plan starts version 1" in page
+    assert not CarePlan.objects.exists()  # reading the page starts nothing
+    response = client.post(url, {"what": "", "edit_version": 1})
     body = response.content.decode()
     assert "Say what will happen" in body and "Select the agency that will do it" in body
+    plan = CarePlan.objects.get()
     _add(w, plan, "Chris adds this first", w["housing"])
     response = client.post(url, {"what": "Jo's item", "agency": w["hostel"].pk, "edit_version": 1})
     body = response.content.decode()

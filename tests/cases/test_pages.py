@@ -88,6 +88,7 @@ def test_care_plan_and_risk_pages_are_in_the_access_log():
     case = visible_case(agency)
     services.case_agency_join(actor=user, case=case, agency=agency)
     risk = services.risk_add(actor=user, case=case, category="eviction", level="low")
+    services.care_plan_draft(actor=user, case=case)  # version 1 (reading never starts one)
     client = signed_in_client(user)
     client.get(reverse("cases:care_plan", args=[case.pk]))
     client.get(reverse("cases:care_plan_version", args=[case.pk, 1]))
