@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from csf_portal import services
@@ -53,7 +53,7 @@ class PortalUserChangeForm(_RolesMixin, UserChangeForm):
     pass
 
 
-class PortalUserCreationForm(_RolesMixin, UserCreationForm):
+class PortalUserCreationForm(_RolesMixin, AdminUserCreationForm):
     pass
 
 
@@ -63,10 +63,14 @@ class AgencyAdmin(VersionCheckedAdmin, SimpleHistoryAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
     fields = ("name", "slug", "kind", "is_active")
-    prepopulated_fields = {"slug": ("name",)}
 
     def get_readonly_fields(self, request, obj=None):
         return ("slug",) if obj else ()
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # The slug is fixed once made: filling it from the name is for a new agency only
+        # (not a class attribute: the history pages would fill a slug they do not show).
+        return {} if obj else {"slug": ("name",)}
 
     def save_model(self, request, obj, form, change):
         # Every agency gets its own auth group: create through the service.
