@@ -49,6 +49,20 @@ class SignInForm(GovukFormMixin, AuthenticationForm):
             Field.text("password"),
         )
 
+    def clean(self) -> dict[str, Any]:
+        from csf_portal.selectors import account_sign_in_backoff
+
+        wait = account_sign_in_backoff(self.data.get("username", "").strip())
+        if wait:
+            minutes = max(1, (wait + 59) // 60)
+            unit = "minute" if minutes == 1 else "minutes"
+            raise ValidationError(
+                "There have been too many attempts to sign in with this username. "
+                f"Wait {minutes} {unit} and try again.",
+                code="backoff",
+            )
+        return super().clean()
+
 
 class TokenForm(GovukFormMixin, forms.Form):
     """A six-digit code from an authenticator app."""

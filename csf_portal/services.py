@@ -319,3 +319,34 @@ def totp_device_confirm(*, user: User, token: str) -> TOTPDevice | None:
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     return device
+
+
+def record_account_sign_in_failure(*, username: str) -> None:
+    """Count one failed sign-in for the username, whatever the address; a failure long
+    after the last one (beyond the window) starts the count again."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from csf_portal.models import AccountSignInFailures
+
+    if not username:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        record, created = AccountSignInFailures.objects.select_for_update().get_or_create(
+            username=username.lower()[:150], defaults={"failures": 1, "last_failure_at": now}
+        )
+        if created:
+            return
+        if now - record.last_failure_at > settings.CSF_ACCOUNT_FAILURE_WINDOW:
+            record.failures = 0
+        record.failures += 1
+        record.last_failure_at = now
+        record.save(update_fields=["failures", "last_failure_at"])
+
+
+def clear_account_sign_in_failures(*, username: str) -> None:
+    """A successful sign-in ends the per-account back-off, whichever addresses failed before."""
+    from csf_portal.models import AccountSignInFailures
+
+    AccountSignInFailures.objects.filter(username=username.lower()).delete()

@@ -51,6 +51,7 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)  # Django's login() issues a new session key
+        services.clear_account_sign_in_failures(username=form.get_user().get_username())
         now = time.time()
         self.request.session[SESSION_STARTED_KEY] = now
         self.request.session[SESSION_RENEWED_KEY] = now  # saved now: due for renewal in a minute
