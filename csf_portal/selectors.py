@@ -100,3 +100,10 @@ def account_sign_in_backoff(username: str) -> int:
     wait = min(60 * 2**step, settings.CSF_ACCOUNT_BACKOFF_CAP_SECONDS)
     remaining = (record.last_failure_at - now).total_seconds() + wait
     return max(0, int(remaining + 0.999))
+
+
+def recovery_codes_remaining(user_id: int) -> int:
+    """How many unused recovery codes the user has."""
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    return int(StaticToken.objects.filter(device__user_id=user_id, device__confirmed=True).count())

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.text import slugify
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from csf_portal.errors import DomainError, NotAllowed
@@ -350,3 +351,20 @@ def clear_account_sign_in_failures(*, username: str) -> None:
     from csf_portal.models import AccountSignInFailures
 
     AccountSignInFailures.objects.filter(username=username.lower()).delete()
+
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_DEVICE_NAME = "Recovery codes"
+
+
+@transaction.atomic
+def recovery_codes_issue(*, user: User) -> list[str]:
+    """Replace the user's recovery codes with ten new single-use ones, returned to be shown
+    once; the old ones stop working."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    StaticToken.objects.filter(device=device).delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
