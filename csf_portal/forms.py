@@ -49,6 +49,20 @@ class SignInForm(GovukFormMixin, AuthenticationForm):
             Field.text("password"),
         )
 
+    def clean(self) -> dict[str, Any]:
+        from csf_portal.selectors import account_sign_in_backoff
+
+        wait = account_sign_in_backoff(self.data.get("username", "").strip())
+        if wait:
+            minutes = max(1, (wait + 59) // 60)
+            unit = "minute" if minutes == 1 else "minutes"
+            raise ValidationError(
+                "There have been too many attempts to sign in with this username. "
+                f"Wait {minutes} {unit} and try again.",
+                code="backoff",
+            )
+        return super().clean()
+
 
 class TokenForm(GovukFormMixin, forms.Form):
     """A six-digit code from an authenticator app."""
@@ -68,14 +82,43 @@ class TokenForm(GovukFormMixin, forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, submit_label: str = "Continue", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        submit_label: str = "Continue",
+        allow_recovery: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.submit_label = submit_label
-        self.helper = self.build_helper(Field.text("token", field_width=5))
+        self.allow_recovery = allow_recovery
+        if allow_recovery:  # a 6-digit code, or an 8-character recovery code
+            self.fields["token"] = forms.CharField(
+                label="Security code or recovery code",
+                help_text="The 6-digit code shown in your authenticator app, "
+                "or one of your 8-character recovery codes",
+                max_length=12,
+                error_messages={
+                    "required": "Enter the 6-digit security code from your authenticator app",
+                    "max_length": "Enter a 6-digit security code or an 8-character recovery code",
+                },
+                widget=forms.TextInput(
+                    attrs={"autocomplete": "one-time-code", "spellcheck": "false"}
+                ),
+            )
+        self.helper = self.build_helper(
+            Field.text("token", field_width=10 if allow_recovery else 5)
+        )
 
     def clean_token(self) -> str:
-        token = self.cleaned_data["token"].strip().replace(" ", "")
-        if not token.isdigit():
+        token = self.cleaned_data["token"].strip().replace(" ", "").replace("-", "")
+        if self.allow_recovery and len(token) == 8 and token.isalnum():
+            return token.lower()
+        if not token.isdigit() or len(token) != 6:
+            if self.allow_recovery:
+                raise forms.ValidationError(
+                    "Enter a 6-digit security code or an 8-character recovery code"
+                )
             raise forms.ValidationError("The security code must be 6 digits")
         return token
 

@@ -228,3 +228,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class AccountSignInFailures(models.Model):
+    """Failed sign-ins for one username from any address, kept in the database so the
+    per-account back-off holds with Redis down. Recorded for unknown usernames too."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "account sign-in failures"
+
+    def __str__(self) -> str:
+        return f"{self.username}: {self.failures}"

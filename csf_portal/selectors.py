@@ -73,3 +73,37 @@ def system_health() -> dict[str, str]:
         "cache": cache,
         "broker": broker,
     }
+
+
+def account_sign_in_backoff(username: str) -> int:
+    """Seconds this username must wait before another password is tried, from any address.
+
+    From the limit on, each further failure (within the window of the last one) doubles a
+    short wait (1, 2, 4 … minutes, capped) after the latest failure; never a long lockout.
+    Unknown usernames are counted the same way, so the answer says nothing about whether
+    an account exists.
+    """
+    from django.utils import timezone
+
+    from csf_portal.models import AccountSignInFailures
+
+    if not username:
+        return 0
+    record = AccountSignInFailures.objects.filter(username=username.lower()).first()
+    now = timezone.now()
+    limit = settings.CSF_ACCOUNT_FAILURE_LIMIT
+    if record is None or record.failures < limit:
+        return 0
+    if now - record.last_failure_at > settings.CSF_ACCOUNT_FAILURE_WINDOW:
+        return 0
+    step = min(record.failures - limit, 10)
+    wait = min(60 * 2**step, settings.CSF_ACCOUNT_BACKOFF_CAP_SECONDS)
+    remaining = (record.last_failure_at - now).total_seconds() + wait
+    return max(0, int(remaining + 0.999))
+
+
+def recovery_codes_remaining(user_id: int) -> int:
+    """How many unused recovery codes the user has."""
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    return int(StaticToken.objects.filter(device__user_id=user_id, device__confirmed=True).count())

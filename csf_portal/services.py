@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.text import slugify
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from csf_portal.errors import DomainError, NotAllowed
@@ -319,3 +320,51 @@ def totp_device_confirm(*, user: User, token: str) -> TOTPDevice | None:
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     return device
+
+
+def record_account_sign_in_failure(*, username: str) -> None:
+    """Count one failed sign-in for the username, whatever the address; a failure long
+    after the last one (beyond the window) starts the count again."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from csf_portal.models import AccountSignInFailures
+
+    if not username:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        record, created = AccountSignInFailures.objects.select_for_update().get_or_create(
+            username=username.lower()[:150], defaults={"failures": 1, "last_failure_at": now}
+        )
+        if created:
+            return
+        if now - record.last_failure_at > settings.CSF_ACCOUNT_FAILURE_WINDOW:
+            record.failures = 0
+        record.failures += 1
+        record.last_failure_at = now
+        record.save(update_fields=["failures", "last_failure_at"])
+
+
+def clear_account_sign_in_failures(*, username: str) -> None:
+    """A successful sign-in ends the per-account back-off, whichever addresses failed before."""
+    from csf_portal.models import AccountSignInFailures
+
+    AccountSignInFailures.objects.filter(username=username.lower()).delete()
+
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_DEVICE_NAME = "Recovery codes"
+
+
+@transaction.atomic
+def recovery_codes_issue(*, user: User) -> list[str]:
+    """Replace the user's recovery codes with ten new single-use ones, returned to be shown
+    once; the old ones stop working."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    StaticToken.objects.filter(device=device).delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # single-use recovery codes
     "guardian",
     "simple_history",
     "axes",
@@ -214,6 +215,11 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 )
 AXES_VERBOSE = False
+# Per account, across every address (csf_portal.selectors.account_sign_in_backoff): after
+# this many failures within the window each further try waits 1, 2, 4 … minutes, capped.
+CSF_ACCOUNT_FAILURE_LIMIT = env.int("CSF_ACCOUNT_FAILURE_LIMIT", default=10)
+CSF_ACCOUNT_FAILURE_WINDOW = timedelta(hours=1)
+CSF_ACCOUNT_BACKOFF_CAP_SECONDS = 15 * 60
 
 # --- Object permissions ----------------------------------------------------
 # No anonymous user object: anonymous visitors never reach case data.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("accounts/mfa/setup/", views.MfaSetupView.as_view(), name="mfa_setup"),
     path("accounts/mfa/verify/", views.MfaVerifyView.as_view(), name="mfa_verify"),
+    path("accounts/mfa/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery_codes"),
     path("referrals/", include("referrals.urls")),
     path("", include("pages.case_urls")),
     path("people/<uuid:person_id>/consent/", include("consent.urls")),

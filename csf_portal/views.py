@@ -51,6 +51,7 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)  # Django's login() issues a new session key
+        services.clear_account_sign_in_failures(username=form.get_user().get_username())
         now = time.time()
         self.request.session[SESSION_STARTED_KEY] = now
         self.request.session[SESSION_RENEWED_KEY] = now  # saved now: due for renewal in a minute
@@ -101,7 +102,8 @@ class MfaSetupView(View):
             if device is not None:
                 _second_factor_verified(request, device)
                 messages.success(request, "Your authenticator app is set up.")
-                return redirect(_safe_next(request))
+                codes = services.recovery_codes_issue(user=request.user)
+                return _show_recovery_codes(request, codes)
             form.add_error("token", WRONG_CODE)
         return self._render(request, form)
 
@@ -116,11 +118,13 @@ class MfaVerifyView(View):
         if not any(devices_for_user(request.user, confirmed=True)):
             return redirect(f"{reverse('mfa_setup')}?next={_safe_next(request)}")
         return render(
-            request, self.template_name, {"form": TokenForm(), "next": _safe_next(request)}
+            request,
+            self.template_name,
+            {"form": TokenForm(allow_recovery=True), "next": _safe_next(request)},
         )
 
     def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
-        form = TokenForm(request.POST)
+        form = TokenForm(request.POST, allow_recovery=True)
         if form.is_valid():
             device = match_token(request.user, form.cleaned_data["token"])
             if device is not None:
@@ -128,3 +132,24 @@ class MfaVerifyView(View):
                 return redirect(_safe_next(request))
             form.add_error("token", WRONG_CODE)
         return render(request, self.template_name, {"form": form, "next": _safe_next(request)})
+
+
+def _show_recovery_codes(request: AuthenticatedHttpRequest, codes: list[str]) -> HttpResponse:
+    """Shown once, straight from the POST that made them: they are never shown again."""
+    context = {"codes": codes, "next": _safe_next(request)}
+    return render(request, "mfa/recovery_codes_new.html", context)
+
+
+@method_decorator(never_cache, name="dispatch")
+class RecoveryCodesView(View):
+    """How many recovery codes remain; make a new set (the old ones stop working)."""
+
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        remaining = selectors.recovery_codes_remaining(request.user.pk)
+        return render(request, "mfa/recovery_codes.html", {"remaining": remaining})
+
+    def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        if not request.user.is_verified():  # type: ignore[attr-defined]  # set by OTPMiddleware
+            return redirect(f"{reverse('mfa_verify')}?next={reverse('recovery_codes')}")
+        codes = services.recovery_codes_issue(user=request.user)
+        return _show_recovery_codes(request, codes)

@@ -37,6 +37,8 @@ ALLOWED: dict[str, str] = {
     "csf_portal.views.SignOutView": SIGN_IN,
     "csf_portal.views.MfaSetupView": SIGN_IN,
     "csf_portal.views.MfaVerifyView": SIGN_IN,
+    "csf_portal.views.RecoveryCodesView": CREATES + " (a new set of recovery codes replaces the "
+    "old; nothing a colleague edits)",
     "referrals.views.ReferralStartView": CREATES,
     "referrals.views.ReferralMatchView": "links the draft to a known person, a choice made once; "
     "the person's own record is not changed",

@@ -79,7 +79,8 @@ def test_enrolment_shows_a_qr_code_and_confirms_with_a_real_code(client, practit
     time.sleep(1.1)  # django-otp throttles the next attempt after a failure
     device.refresh_from_db()
     ok = client.post(reverse("mfa_setup"), {"token": _current_code(device), "next": "/"})
-    assert ok.status_code == 302
+    assert ok.status_code == 200  # the recovery codes, shown once
+    assert 'id="recovery-codes"' in ok.content.decode()
     assert TOTPDevice.objects.filter(user=practitioner, confirmed=True).count() == 1
     assert client.get(reverse("home")).status_code == 200
 
@@ -93,7 +94,7 @@ def test_enrolled_user_must_enter_a_code_each_sign_in(client, practitioner):
     assert client.get(reverse("mfa_setup"))["Location"].startswith(reverse("mfa_verify"))
 
     bad = client.post(reverse("mfa_verify"), {"token": "12ab56"})
-    assert "The security code must be 6 digits" in bad.content.decode()
+    assert "Enter a 6-digit security code or an 8-character recovery code" in bad.content.decode()
     assert client.get(reverse("home")).status_code == 302
 
     good = client.post(reverse("mfa_verify"), {"token": _current_code(device)})
@@ -219,5 +220,5 @@ def test_the_session_key_changes_when_the_authenticator_is_first_confirmed(clien
     device = TOTPDevice.objects.get(user=practitioner)
     before = client.session.session_key
     response = client.post(reverse("mfa_setup"), {"token": _current_code(device)})
-    assert response.status_code == 302
+    assert response.status_code == 200  # the recovery codes, on the fully signed-in session
     assert client.session.session_key != before
