@@ -24,6 +24,7 @@ NO_ROLE_CHANGES = "no portal role has its change permission: only a superuser, a
 ALLOWED: dict[str, str] = {
     "auth.Group": "administrators only view groups (auth.view_group); roles are set on the user",
     "otp_totp.TOTPDevice": NO_ROLE_CHANGES,
+    "otp_static.StaticDevice": NO_ROLE_CHANGES + " (recovery codes: the user renews their own)",
     "axes.AccessAttempt": NO_ROLE_CHANGES + " (a sign-in log)",
     "axes.AccessLog": NO_ROLE_CHANGES + " (a sign-in log)",
     "axes.AccessFailureLog": NO_ROLE_CHANGES + " (a sign-in log)",
