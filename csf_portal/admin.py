@@ -1,9 +1,11 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from csf_portal import services
@@ -111,6 +113,31 @@ class PortalUserAdmin(VersionCheckedAdmin, UserAdmin, SimpleHistoryAdmin):
     )
     form = PortalUserChangeForm
     add_form = PortalUserCreationForm
+    actions = ["issue_enrolment_code"]
+
+    @admin.action(description="Set up the second factor afresh: issue a one-time enrolment code")
+    def issue_enrolment_code(self, request, queryset):
+        """Each code is shown once, on this page, for the administrator to pass on by
+        phone or in person; the user's old authenticator app and recovery codes stop."""
+        issued = []
+        for user in queryset.order_by("username"):
+            try:
+                code = services.enrolment_code_issue(actor=request.user, user=user)
+            except DomainError as error:
+                self.message_user(request, f"{user.username}: {error}", level="error")
+                continue
+            self.log_change(request, user, "Issued a one-time enrolment code.")
+            issued.append((user, code))
+        if not issued:
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "One-time enrolment codes",
+            "issued": issued,
+            "hours": settings.CSF_ENROLMENT_CODE_HOURS,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/csf_portal/enrolment_codes.html", context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -123,6 +123,39 @@ class TokenForm(GovukFormMixin, forms.Form):
         return token
 
 
+ENROLMENT_CODE_SHAPE = "The enrolment code is 12 letters and numbers, for example ABCD-EFGH-JKLM"
+
+
+class EnrolmentCodeForm(GovukFormMixin, forms.Form):
+    """The one-time code an administrator gave the user to set up their authenticator app."""
+
+    submit_label = "Continue"
+    enrolment_code = forms.CharField(
+        label="Enrolment code",
+        help_text="The 12-character code your administrator gave you, for example ABCD-EFGH-JKLM",
+        max_length=20,
+        error_messages={
+            "required": "Enter the enrolment code your administrator gave you",
+            "max_length": ENROLMENT_CODE_SHAPE,
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = self.build_helper(Field.text("enrolment_code", field_width=10))
+
+    def clean_enrolment_code(self) -> str:
+        from csf_portal.services import ENROLMENT_CODE_LENGTH, enrolment_code_normalise
+
+        code = enrolment_code_normalise(self.cleaned_data["enrolment_code"])
+        if len(code) != ENROLMENT_CODE_LENGTH or not code.isalnum() or not code.isascii():
+            raise forms.ValidationError(ENROLMENT_CODE_SHAPE)
+        return code
+
+
 # --- fields every app's forms share ---------------------------------------------------
 
 

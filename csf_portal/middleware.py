@@ -19,7 +19,7 @@ SESSION_STARTED_KEY = "csf_signed_in_at"
 SESSION_RENEWED_KEY = "csf_renewed_at"
 
 # Paths a signed-in user may reach before completing the second factor.
-_MFA_EXEMPT_URL_NAMES = ("mfa_setup", "mfa_verify", "logout", "login", "healthz")
+_MFA_EXEMPT_URL_NAMES = ("mfa_enrol", "mfa_setup", "mfa_verify", "logout", "login", "healthz")
 
 
 class SessionLifetimeMiddleware:

@@ -243,3 +243,28 @@ class AccountSignInFailures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}: {self.failures}"
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code an administrator gives a user to set up their authenticator app, so
+    that a password alone never lets anyone claim an account's second factor.
+
+    Only a hash is kept (the code is shown once, to the administrator who issued it); it
+    works once, within ``CSF_ENROLMENT_CODE_HOURS`` (72), and is void after five wrong tries.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_codes")
+    code_hash = models.CharField(max_length=255)
+    issued_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"Enrolment code for {self.user_id} issued {self.issued_at:%Y-%m-%d %H:%M}"

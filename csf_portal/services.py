@@ -368,3 +368,88 @@ def recovery_codes_issue(*, user: User) -> list[str]:
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
+
+
+# --- one-time enrolment codes -------------------------------------------------
+
+ENROLMENT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I to misread
+ENROLMENT_CODE_LENGTH = 12
+ENROLMENT_CODE_MAX_TRIES = 5
+
+
+def enrolment_code_normalise(code: str) -> str:
+    """``abcd efgh-jklm`` → ``ABCDEFGHJKLM``: spaces, hyphens and case do not matter."""
+    return "".join(ch for ch in code.upper() if ch not in " -\t")
+
+
+def enrolment_code_display(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+@transaction.atomic
+def enrolment_code_issue(*, actor: User | None, user: User) -> str:
+    """A new one-time code for ``user`` to set up their authenticator app, returned once
+    for the administrator to pass on (by phone or in person, not with the password).
+
+    The user's second factor starts afresh: any authenticator app and recovery codes they
+    had stop working, and any earlier code is void. ``actor`` None is the command line.
+    """
+    import secrets
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from csf_portal.models import EnrolmentCode
+
+    if actor is not None:
+        if not actor.has_perm("csf_portal.administer_portal") and not actor.is_superuser:
+            raise NotAllowed("Only an administrator can issue an enrolment code.")
+        if actor.pk == user.pk:
+            raise DomainError(
+                "You cannot issue an enrolment code for yourself. Ask another administrator, "
+                "or use the manage.py enrolment_code command on the server."
+            )
+    if not user.is_active:
+        raise DomainError(f"{user.username}'s account is switched off: switch it on first.")
+    code = "".join(secrets.choice(ENROLMENT_CODE_ALPHABET) for _ in range(ENROLMENT_CODE_LENGTH))
+    now = timezone.now()
+    EnrolmentCode.objects.filter(user=user).delete()
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    EnrolmentCode.objects.create(
+        user=user,
+        code_hash=make_password(code),
+        issued_by=actor,
+        issued_at=now,
+        expires_at=now + timedelta(hours=settings.CSF_ENROLMENT_CODE_HOURS),
+    )
+    return enrolment_code_display(code)
+
+
+@transaction.atomic
+def enrolment_code_redeem(*, user: User, code: str) -> bool:
+    """Use up ``user``'s enrolment code if ``code`` is it: True once, then never again.
+    A wrong code counts against it; after five the code is void and a new one is needed."""
+    from django.contrib.auth.hashers import check_password
+    from django.utils import timezone
+
+    from csf_portal.models import EnrolmentCode
+
+    now = timezone.now()
+    record = (
+        EnrolmentCode.objects.select_for_update()
+        .filter(user=user, used_at__isnull=True, expires_at__gt=now)
+        .filter(failed_attempts__lt=ENROLMENT_CODE_MAX_TRIES)
+        .first()
+    )
+    if record is None:
+        return False
+    if not check_password(enrolment_code_normalise(code), record.code_hash):
+        record.failed_attempts += 1
+        record.save(update_fields=["failed_attempts"])
+        return False
+    record.used_at = now
+    record.save(update_fields=["used_at"])
+    return True

@@ -220,6 +220,9 @@ AXES_VERBOSE = False
 CSF_ACCOUNT_FAILURE_LIMIT = env.int("CSF_ACCOUNT_FAILURE_LIMIT", default=10)
 CSF_ACCOUNT_FAILURE_WINDOW = timedelta(hours=1)
 CSF_ACCOUNT_BACKOFF_CAP_SECONDS = 15 * 60
+# A one-time code from an administrator is needed to set up an authenticator app
+# (csf_portal.services.enrolment_code_issue): valid this long, and for one use.
+CSF_ENROLMENT_CODE_HOURS = env.int("CSF_ENROLMENT_CODE_HOURS", default=72)
 
 # --- Object permissions ----------------------------------------------------
 # No anonymous user object: anonymous visitors never reach case data.

@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
+    path("accounts/mfa/enrolment-code/", views.EnrolmentCodeView.as_view(), name="mfa_enrol"),
     path("accounts/mfa/setup/", views.MfaSetupView.as_view(), name="mfa_setup"),
     path("accounts/mfa/verify/", views.MfaVerifyView.as_view(), name="mfa_verify"),
     path("accounts/mfa/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery_codes"),

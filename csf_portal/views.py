@@ -22,7 +22,7 @@ from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 
 from csf_portal import selectors, services
-from csf_portal.forms import SignInForm, TokenForm
+from csf_portal.forms import EnrolmentCodeForm, SignInForm, TokenForm
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from csf_portal.types import AuthenticatedHttpRequest
 
@@ -70,6 +70,33 @@ def _second_factor_verified(request: AuthenticatedHttpRequest, device: Any) -> N
 
 
 WRONG_CODE = "The security code is wrong or has expired. Enter the code your app shows now"
+ENROLMENT_ALLOWED_KEY = "csf_enrolment_allowed"  # this session entered a valid enrolment code
+WRONG_ENROLMENT_CODE = (
+    "The enrolment code is not right, or it has expired or been used. "
+    "Check it, or ask your administrator for a new one"
+)
+
+
+@method_decorator(never_cache, name="dispatch")
+class EnrolmentCodeView(View):
+    """First sign-in: the one-time code from an administrator, before any authenticator
+    app can be set up, so a password alone never claims an account's second factor."""
+
+    template_name = "mfa/enrolment_code.html"
+
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        context = {"form": EnrolmentCodeForm(), "next": _safe_next(request)}
+        return render(request, self.template_name, context)
+
+    def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
+        form = EnrolmentCodeForm(request.POST)
+        if form.is_valid():
+            code = form.cleaned_data["enrolment_code"]
+            if services.enrolment_code_redeem(user=request.user, code=code):
+                request.session[ENROLMENT_ALLOWED_KEY] = request.user.pk
+                return redirect(f"{reverse('mfa_setup')}?next={_safe_next(request)}")
+            form.add_error("enrolment_code", WRONG_ENROLMENT_CODE)
+        return render(request, self.template_name, {"form": form, "next": _safe_next(request)})
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -82,6 +109,8 @@ class MfaSetupView(View):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if any(devices_for_user(request.user, confirmed=True)):  # already enrolled
             return redirect(f"{reverse('mfa_verify')}?next={_safe_next(request)}")
+        if request.session.get(ENROLMENT_ALLOWED_KEY) != request.user.pk:
+            return redirect(f"{reverse('mfa_enrol')}?next={_safe_next(request)}")
         return super().dispatch(request, *args, **kwargs)
 
     def _render(self, request: AuthenticatedHttpRequest, form: TokenForm) -> HttpResponse:
@@ -101,6 +130,7 @@ class MfaSetupView(View):
             device = services.totp_device_confirm(user=request.user, token=token)
             if device is not None:
                 _second_factor_verified(request, device)
+                request.session.pop(ENROLMENT_ALLOWED_KEY, None)
                 messages.success(request, "Your authenticator app is set up.")
                 codes = services.recovery_codes_issue(user=request.user)
                 return _show_recovery_codes(request, codes)

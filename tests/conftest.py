@@ -130,6 +130,19 @@ def practitioner(db, agency):
     return UserFactory(agency=agency)
 
 
+def enrolment_code_entered(client: Client, user) -> None:
+    """What a new user does before setting up their authenticator app: enter the one-time
+    code an administrator issued them (issued here from the command line's path)."""
+    from django.urls import reverse
+
+    from csf_portal import services
+
+    code = services.enrolment_code_issue(actor=None, user=user)
+    response = client.post(reverse("mfa_enrol"), {"enrolment_code": code})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"].startswith(reverse("mfa_setup"))
+
+
 def signed_in_client(user) -> Client:
     """A client signed in with a verified second factor, as after a real sign-in."""
     client = Client()

@@ -35,6 +35,7 @@ SIGN_IN = "signing in or out, or enrolling a second factor: no shared record is 
 ALLOWED: dict[str, str] = {
     "csf_portal.views.SignInView": SIGN_IN,
     "csf_portal.views.SignOutView": SIGN_IN,
+    "csf_portal.views.EnrolmentCodeView": SIGN_IN,
     "csf_portal.views.MfaSetupView": SIGN_IN,
     "csf_portal.views.MfaVerifyView": SIGN_IN,
     "csf_portal.views.RecoveryCodesView": CREATES + " (a new set of recovery codes replaces the "

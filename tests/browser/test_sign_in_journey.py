@@ -64,16 +64,16 @@ def _code_for_secret(secret: str) -> str:
 def test_demo_users_sign_in(browser, live_server, demo_city):
     base = live_server.url
     with _journey(browser) as page:
-        _chair_signs_in_with_a_new_authenticator(page, base)
+        code = _administrator_issues_an_enrolment_code(page, base, "chair")
+    with _journey(browser) as page:
+        _chair_signs_in_with_a_new_authenticator(page, base, code)
     with _journey(browser) as page:
         _enrolled_member_enters_a_code(page, base)
-    with _journey(browser) as page:
-        _administrator_reaches_the_admin_site(page, base)
     with _journey(browser, javascript=False) as page:
         _sign_in_works_without_javascript(page, base)
 
 
-def _chair_signs_in_with_a_new_authenticator(page, base):
+def _chair_signs_in_with_a_new_authenticator(page, base, enrolment_code):
     page.goto(f"{base}/")
     assert "/accounts/login/" in page.url
     assert_accessible(page)
@@ -86,6 +86,16 @@ def _chair_signs_in_with_a_new_authenticator(page, base):
 
     page.get_by_label("Password").fill(settings.DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # the password alone does not reach the QR code
+    page.wait_for_url("**/accounts/mfa/enrolment-code/**")
+    assert_accessible(page)
+    page.get_by_label("Enrolment code").fill("ABCD-EFGH-JKLM")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("The enrolment code is not right").first).to_be_visible()
+    assert page.title().startswith("Error:")
+    assert_accessible(page)
+    page.get_by_label("Enrolment code").fill(enrolment_code.lower())  # case does not matter
+    page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/accounts/mfa/setup/**")
     expect(page.get_by_role("img", name="QR code")).to_be_visible()
     assert_accessible(page)
@@ -131,7 +141,9 @@ def _enrolled_member_enters_a_code(page, base):
     assert_accessible(page)
 
 
-def _administrator_reaches_the_admin_site(page, base):
+def _administrator_issues_an_enrolment_code(page, base, username) -> str:
+    """The administrator picks the user in the admin's list and issues a one-time code,
+    shown once on the page for them to pass on."""
     user = User.objects.get(username="admin")
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     sign_in(page, base, "admin", settings.DEMO_PASSWORD)
@@ -139,6 +151,15 @@ def _administrator_reaches_the_admin_site(page, base):
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("link", name="Administration").click()
     expect(page.get_by_role("link", name="Agencies").first).to_be_visible()
+    page.goto(f"{base}/admin/csf_portal/user/?q={username}")
+    row = page.locator("#result_list tbody tr").filter(has_text=username).first
+    row.locator("input.action-select").check()
+    page.locator("select[name=action]").select_option("issue_enrolment_code")
+    page.locator("button[name=index]").click()
+    expect(page.get_by_role("heading", name="One-time enrolment codes")).to_be_visible()
+    code = page.locator("#enrolment-codes code.enrolment-code").first.inner_text()
+    assert len(code) == 14 and code.count("-") == 2
+    return code
 
 
 def _sign_in_works_without_javascript(no_js_page, base):

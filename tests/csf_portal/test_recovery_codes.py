@@ -12,7 +12,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from csf_portal import services
-from tests.conftest import signed_in_client
+from tests.conftest import enrolment_code_entered, signed_in_client
 from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +29,7 @@ def _sign_in(client, user):
 
 def test_enrolment_shows_ten_recovery_codes_once(client, practitioner):
     _sign_in(client, practitioner)
+    enrolment_code_entered(client, practitioner)
     client.get(reverse("mfa_setup"))
     device = TOTPDevice.objects.get(user=practitioner, confirmed=False)
     code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"

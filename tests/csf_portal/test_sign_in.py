@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.conftest import signed_in_client
+from tests.conftest import enrolment_code_entered, signed_in_client
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,10 +60,16 @@ def test_first_sign_in_leads_to_authenticator_enrolment(client, practitioner):
     response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa_setup"))
+    # and the password alone does not reach the QR code: an enrolment code comes first
+    response = client.get(response["Location"])
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_enrol"))
+    assert not TOTPDevice.objects.filter(user=practitioner).exists()
 
 
 def test_enrolment_shows_a_qr_code_and_confirms_with_a_real_code(client, practitioner):
     _sign_in(client, practitioner.username)
+    enrolment_code_entered(client, practitioner)
     page = client.get(reverse("mfa_setup"))
     body = page.content.decode()
     assert 'src="data:image/svg+xml' in body
@@ -216,6 +222,7 @@ def test_the_session_key_changes_when_the_second_factor_is_verified(client, prac
 
 def test_the_session_key_changes_when_the_authenticator_is_first_confirmed(client, practitioner):
     _sign_in(client, practitioner.username)
+    enrolment_code_entered(client, practitioner)
     client.get(reverse("mfa_setup"))  # the device to enrol is made here
     device = TOTPDevice.objects.get(user=practitioner)
     before = client.session.session_key
