@@ -9,8 +9,14 @@ from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size, Submit
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from csf_portal.validators import validate_no_markup
@@ -154,6 +160,78 @@ class EnrolmentCodeForm(GovukFormMixin, forms.Form):
         if len(code) != ENROLMENT_CODE_LENGTH or not code.isalnum() or not code.isascii():
             raise forms.ValidationError(ENROLMENT_CODE_SHAPE)
         return code
+
+
+def _password_fields(form: forms.Form) -> None:
+    """GOV.UK wording for the new-password pair Django's forms share."""
+    form.fields["new_password1"].label = "New password"
+    form.fields["new_password1"].error_messages["required"] = "Enter a new password"
+    form.fields["new_password2"].label = "Confirm new password"
+    form.fields["new_password2"].help_text = "Type the new password again"
+    form.fields["new_password2"].error_messages["required"] = "Confirm your new password"
+    for name in ("new_password1", "new_password2"):  # a 100k-character paste is refused early
+        form.fields[name].validators.append(MaxLengthValidator(128))
+        form.fields[name].error_messages["max_length"] = (
+            "The password must be 128 characters or fewer"
+        )
+
+
+PASSWORD_MISMATCH = "The two new passwords do not match"  # noqa: S105
+WRONG_CURRENT_PASSWORD = "Your current password is not right. Check it and try again"  # noqa: S105
+
+
+class GovukPasswordChangeForm(GovukFormMixin, PasswordChangeForm):
+    submit_label = "Change password"
+    error_messages = {  # a copy: Django's own dict (the admin's forms use it) is left alone
+        **PasswordChangeForm.error_messages,
+        "password_mismatch": PASSWORD_MISMATCH,
+        "password_incorrect": WRONG_CURRENT_PASSWORD,
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["old_password"].error_messages["required"] = "Enter your current password"
+        _password_fields(self)
+        self.helper = self.build_helper(
+            Field.text("old_password"), Field.text("new_password1"), Field.text("new_password2")
+        )
+
+
+class GovukSetPasswordForm(GovukFormMixin, SetPasswordForm):
+    submit_label = "Reset password"
+    error_messages = {**SetPasswordForm.error_messages, "password_mismatch": PASSWORD_MISMATCH}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _password_fields(self)
+        self.helper = self.build_helper(Field.text("new_password1"), Field.text("new_password2"))
+
+
+class GovukPasswordResetForm(GovukFormMixin, PasswordResetForm):
+    """Asks for the address; the look-up and the email happen in a worker, so neither the
+    page nor its timing says whether an account has that address."""
+
+    submit_label = "Send reset link"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        email = self.fields["email"]
+        email.label = "Email address"
+        email.help_text = "The work email address your CSF Portal account uses"
+        email.error_messages["required"] = "Enter your email address"
+        email.error_messages["invalid"] = (
+            "Enter an email address in the correct format, like name@example.org"
+        )
+        self.helper = self.build_helper(Field.text("email"))
+
+    def save(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        from django.conf import settings
+
+        from csf_portal import services
+
+        base_url = settings.CSF_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+        services.password_reset_request(email=self.cleaned_data["email"], base_url=base_url)
 
 
 # --- fields every app's forms share ---------------------------------------------------

@@ -32,6 +32,11 @@ def notification_send(
     return notification
 
 
+def email_after_commit(*, subject: str, body: str, recipient: str) -> None:
+    """Send a plain email once the transaction commits; a mail failure is logged, not raised."""
+    transaction.on_commit(lambda: _email(subject, body, recipient))
+
+
 def _email(subject: str, body: str, recipient: str) -> None:
     # The decision is already recorded and shown in the portal: a mail failure
     # must not undo it, but it must be visible in the logs.

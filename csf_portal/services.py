@@ -453,3 +453,60 @@ def enrolment_code_redeem(*, user: User, code: str) -> bool:
     record.used_at = now
     record.save(update_fields=["used_at"])
     return True
+
+
+# --- passwords ----------------------------------------------------------------
+
+
+def password_changed_tell(*, user: User) -> None:
+    """Tell the account's owner their password changed, so one they did not change is
+    noticed. The email names no case and no person."""
+    from csf_portal.notifications import email_after_commit
+
+    if not user.email:
+        return
+    body = (
+        f"The password for your CSF Portal account ({user.get_username()}) was changed, "
+        "and any other place it was signed in has been signed out.\n\n"
+        "If you did not change it, contact your agency's CSF Portal administrator "
+        "straight away.\n\nThis is an automatic message."
+    )
+    email_after_commit(
+        subject="Your CSF Portal password was changed", body=body, recipient=user.email
+    )
+
+
+def password_reset_request(*, email: str, base_url: str) -> None:
+    """Ask for a reset link to be sent to ``email``. The look-up and the sending happen in
+    a worker, so the request takes the same time whether or not an account has that
+    address; with the broker down they happen here instead (and are logged)."""
+    import logging
+
+    from kombu.exceptions import OperationalError
+
+    from csf_portal.tasks import password_reset_send as task
+
+    try:
+        task.delay(email, base_url)
+    except (OperationalError, ConnectionError, OSError) as exc:
+        logging.getLogger(__name__).warning("Broker unreachable: reset email sent inline (%s)", exc)
+        password_reset_send(email=email, base_url=base_url)
+
+
+def password_reset_send(*, email: str, base_url: str) -> None:
+    """Email a one-use reset link to each active account with ``email`` (Django's own
+    reset form: its look-up, tokens and templates). Nothing happens for an unknown address."""
+    from urllib.parse import urlsplit
+
+    from django.contrib.auth.forms import PasswordResetForm
+
+    form = PasswordResetForm({"email": email})
+    if not form.is_valid():
+        return
+    parts = urlsplit(base_url)
+    form.save(
+        domain_override=parts.netloc,
+        use_https=parts.scheme == "https",
+        subject_template_name="registration/password_reset_subject.txt",
+        email_template_name="registration/password_reset_email.txt",
+    )

@@ -223,6 +223,8 @@ CSF_ACCOUNT_BACKOFF_CAP_SECONDS = 15 * 60
 # A one-time code from an administrator is needed to set up an authenticator app
 # (csf_portal.services.enrolment_code_issue): valid this long, and for one use.
 CSF_ENROLMENT_CODE_HOURS = env.int("CSF_ENROLMENT_CODE_HOURS", default=72)
+# A password reset link works once, for two hours (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = 2 * 60 * 60
 
 # --- Object permissions ----------------------------------------------------
 # No anonymous user object: anonymous visitors never reach case data.
@@ -276,7 +278,8 @@ SECURE_CSP = {
 }
 
 # --- Email -------------------------------------------------------------------
-# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (default: print to the console).
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587 (default: print to the console;
+# filemail:////var/mail/csf writes each email to a file there).
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 _mail_options = {}
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
@@ -289,6 +292,8 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
         "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
         "timeout": 20,
     }
+elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):  # filemail:////abs/dir
+    _mail_options = {"file_path": _email["EMAIL_FILE_PATH"]}
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="CSF Portal <no-reply@csf-portal.invalid>"

@@ -20,3 +20,11 @@ def clear_expired_sessions() -> None:
     from django.core.management import call_command
 
     call_command("clearsessions")
+
+
+@shared_task(name="csf_portal.password_reset_send", acks_late=True)
+def password_reset_send(email: str, base_url: str) -> None:
+    """Look up the address and send any reset link, away from the request's timing."""
+    from csf_portal import services
+
+    services.password_reset_send(email=email, base_url=base_url)

@@ -13,7 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
@@ -22,7 +22,16 @@ from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
 
 from csf_portal import selectors, services
-from csf_portal.forms import EnrolmentCodeForm, SignInForm, TokenForm
+from csf_portal.authz import roles_of
+from csf_portal.forms import (
+    EnrolmentCodeForm,
+    GovukPasswordChangeForm,
+    GovukPasswordResetForm,
+    GovukSetPasswordForm,
+    SignInForm,
+    TokenForm,
+)
+from csf_portal.history import acting_as
 from csf_portal.middleware import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from csf_portal.types import AuthenticatedHttpRequest
 
@@ -183,3 +192,55 @@ class RecoveryCodesView(View):
             return redirect(f"{reverse('mfa_verify')}?next={reverse('recovery_codes')}")
         codes = services.recovery_codes_issue(user=request.user)
         return _show_recovery_codes(request, codes)
+
+
+@never_cache
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Your account: who the portal thinks you are, and your password and second factor."""
+    user = request.user
+    context = {
+        "roles": sorted(roles_of(user)),
+        "recovery_remaining": selectors.recovery_codes_remaining(user.pk),
+        "authenticator": any(devices_for_user(user, confirmed=True)),
+    }
+    return render(request, "registration/account.html", context)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change your own password; every other session of yours ends (Django's session
+    hash), this one carries on, and you get an email saying so."""
+
+    form_class = GovukPasswordChangeForm
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.password_changed_tell(user=form.user)
+        messages.success(
+            self.request,
+            "Your password has been changed. Anywhere else you were signed in has been signed out.",
+        )
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = GovukPasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    success_url = reverse_lazy("password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """A reset link sets a new password and nothing more: signing in, with the second
+    factor, is still needed afterwards, and other sessions end."""
+
+    form_class = GovukSetPasswordForm
+    template_name = "registration/password_reset_confirm.html"
+    success_url = reverse_lazy("password_reset_complete")
+    post_reset_login = False
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        with acting_as(form.user):  # the account's owner, proved by the emailed link
+            response = super().form_valid(form)
+        services.password_changed_tell(user=form.user)
+        return response

@@ -29,13 +29,19 @@ APPENDS = "appends an entry (an amendment, a decision, an action, a review): nev
 ONE_WAY = "a one-way state change: the service re-reads under a lock and refuses it once made"
 DELETES = "removes a record; the service re-reads it under a lock and refuses if it has moved on"
 DOCUMENT = "asks for a document to be made: writes only a queued request"
-SIGN_IN = "signing in or out, or enrolling a second factor: no shared record is edited"
+SIGN_IN = (
+    "signing in or out, enrolling a second factor or setting your own password: "
+    "no shared record is edited"
+)
 
 # Views that take a POST and need no version check, each with why (see the module doc).
 ALLOWED: dict[str, str] = {
     "csf_portal.views.SignInView": SIGN_IN,
     "csf_portal.views.SignOutView": SIGN_IN,
     "csf_portal.views.EnrolmentCodeView": SIGN_IN,
+    "csf_portal.views.PasswordChangeView": SIGN_IN,
+    "csf_portal.views.PasswordResetView": SIGN_IN,
+    "csf_portal.views.PasswordResetConfirmView": SIGN_IN,
     "csf_portal.views.MfaSetupView": SIGN_IN,
     "csf_portal.views.MfaVerifyView": SIGN_IN,
     "csf_portal.views.RecoveryCodesView": CREATES + " (a new set of recovery codes replaces the "

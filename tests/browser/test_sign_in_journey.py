@@ -33,6 +33,9 @@ pytestmark = [
 ]
 
 
+NEW_PASSWORD = "a-brand-new-passphrase-7"
+
+
 @pytest.fixture
 def demo_city(settings):
     """The city ``seed_demo`` builds (kept by this test process), committed for the live server."""
@@ -69,6 +72,9 @@ def test_demo_users_sign_in(browser, live_server, demo_city):
         _chair_signs_in_with_a_new_authenticator(page, base, code)
     with _journey(browser) as page:
         _enrolled_member_enters_a_code(page, base)
+        _member_changes_their_password(page, base)
+    with _journey(browser) as page:
+        _forgotten_password_is_reset_by_email(page, base)
     with _journey(browser, javascript=False) as page:
         _sign_in_works_without_javascript(page, base)
 
@@ -139,6 +145,54 @@ def _enrolled_member_enters_a_code(page, base):
     page.wait_for_url(f"{base}/")
     expect(page.get_by_text("Forum member")).to_be_visible()
     assert_accessible(page)
+
+
+def _member_changes_their_password(page, base):
+    page.get_by_role("link", name="Your account").click()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    expect(page.locator("#account-details")).to_contain_text("Forum member")
+    assert_accessible(page)
+    page.get_by_role("link", name="Change password").click()
+    page.get_by_label("Current password").fill("not-my-password")
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your current password is not right").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Current password").fill(settings.DEMO_PASSWORD)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password has been changed")).to_be_visible()
+    assert User.objects.get(username="mh").check_password(NEW_PASSWORD)
+
+
+def _forgotten_password_is_reset_by_email(page, base):
+    from django.core import mail
+
+    from csf_portal.celery import app as celery_app
+
+    eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, True
+    try:
+        page.goto(f"{base}/accounts/login/")
+        page.get_by_role("link", name="Forgotten your password?").click()
+        assert_accessible(page)
+        page.get_by_label("Email address").fill(User.objects.get(username="gp").email)
+        page.get_by_role("button", name="Send reset link").click()
+        expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+        assert_accessible(page)
+    finally:
+        celery_app.conf.task_always_eager = eager
+    link = next(m for m in mail.outbox if "reset" in m.subject.lower()).body.split("http", 1)[1]
+    page.goto("http" + link.split()[0])
+    expect(page.get_by_role("heading", name="Set a new password")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Reset password").click()
+    expect(page.get_by_role("heading", name="Your password has been reset")).to_be_visible()
+    assert_accessible(page)
+    assert User.objects.get(username="gp").check_password(NEW_PASSWORD)
 
 
 def _administrator_issues_an_enrolment_code(page, base, username) -> str:

@@ -10,7 +10,16 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"/accounts/login/", "/healthz", "/admin/login/"}
+PUBLIC = {
+    "/accounts/login/",
+    "/healthz",
+    "/admin/login/",
+    # forgotten password: asked for and used before signing in
+    "/accounts/password/reset/",
+    "/accounts/password/reset/sent/",
+    "/accounts/password/reset/x/x/",
+    "/accounts/password/reset/done/",
+}
 ADMIN_LOGIN = "/admin/login/"
 
 

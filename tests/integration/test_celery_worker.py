@@ -163,3 +163,45 @@ def test_a_real_worker_renders_a_meeting_pack_through_redis(tmp_path):
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Prepared for Sam Okafor" in text
     assert "Ada Brennan" in text and "Tom Kerrigan" in text and "Self-neglect" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_the_password_reset_email(tmp_path):
+    """The reset look-up and email happen on the worker, away from the request's timing:
+    the worker's file mailer holds one email with a working link, and nothing for an
+    address no account has."""
+    import email
+    from email import policy
+
+    from django.contrib.auth.tokens import default_token_generator
+    from django.test.utils import override_settings
+
+    from tests.factories import UserFactory
+
+    _require_redis()
+    user = UserFactory(email="reset-me@example.org")
+    database_url = _test_database_url() or copy_test_database(tmp_path / "reset.sqlite3")
+    outbox = tmp_path / "mail"
+    env = _env(
+        database_url, EMAIL_URL=f"filemail:///{outbox}", CSF_BASE_URL="https://csf.example.org"
+    )
+    with _worker(env) as (queue, proc):
+        client = _client()
+        for address in ("nobody@example.org", "RESET-ME@example.org"):
+            result = client.send_task(
+                "csf_portal.password_reset_send",
+                args=[address, "https://csf.example.org"],
+                queue=queue,
+            )
+            assert _answer(result, proc) is None and result.state == "SUCCESS"
+    (sent,) = outbox.iterdir()  # one file per connection: the unknown address made none
+    raw = sent.read_bytes().split(b"\n" + b"-" * 79 + b"\n")[0]
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert message["To"] == "reset-me@example.org"
+    assert message["Subject"] == "Reset your CSF Portal password"
+    body = message.get_content()
+    link = body.split("https://csf.example.org/accounts/password/reset/", 1)[1].split()[0]
+    _uid, token = link.strip("/").split("/")
+    user.refresh_from_db()
+    with override_settings(SECRET_KEY=env["SECRET_KEY"]):  # the worker's key signed it
+        assert default_token_generator.check_token(user, token)
