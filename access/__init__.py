@@ -492,6 +492,28 @@ def can_contribute_to_case(user: User, case: Case) -> bool:
     return is_involved(user, case) and can_view_case(user, case)
 
 
+def can_agree_risk_closure(user: User, risk: Risk) -> bool:
+    """An open risk closes without the forum only when each agency that owns it agrees:
+    a person of an owning agency, involved and able to see the case, gives its agreement."""
+    from cases.models import Risk, RiskOwner
+
+    return (
+        risk.status == Risk.Status.OPEN
+        and user.agency_id is not None
+        and RiskOwner.objects.filter(
+            risk=risk, agency_id=user.agency_id, ended_at__isnull=True
+        ).exists()
+        and can_contribute_to_case(user, risk.case)
+    )
+
+
+def can_reopen_risk(user: User, risk: Risk) -> bool:
+    """Reopening a closed risk is the safe direction: anyone whose agency is involved may."""
+    from cases.models import Risk
+
+    return risk.status == Risk.Status.CLOSED and can_contribute_to_case(user, risk.case)
+
+
 def _covered(person_id: uuid.UUID, user: User, use: Use) -> bool:
     if user.agency_id is None:
         return False
@@ -649,7 +671,7 @@ def can_view_outcomes(user: User) -> bool:
 #: Decisions that change who carries a case. Each belongs to the agenda item of that
 #: case at a Creative Solutions Forum meeting that was held, and shows on its minutes.
 CASE_DECISION_KINDS: frozenset[str] = frozenset(
-    {"agency_leaves_case", "risk_owner_leaves", "care_plan_agreed"}
+    {"agency_leaves_case", "risk_owner_leaves", "risk_closed", "care_plan_agreed"}
 )
 
 

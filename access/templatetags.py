@@ -27,6 +27,7 @@ OFFERS: dict[str, Callable[..., bool]] = {
     for name in (
         "act_as_referrer",
         "add_to_agenda",
+        "agree_risk_closure",
         "approve_sharing_basis",
         "confirm_person_match",
         "contribute_to_case",
@@ -37,6 +38,7 @@ OFFERS: dict[str, Callable[..., bool]] = {
         "own_action",
         "record_consent",
         "record_forum_decisions",
+        "reopen_risk",
         "request_emergency_access",
         "request_subject_access",
         "review_emergency_access",

@@ -50,6 +50,39 @@ class RiskForm(GovukFormMixin, forms.Form):
         self.helper = self.build_helper(*fields)
 
 
+class RiskStatusForm(GovukFormMixin, forms.Form):
+    """Agree that a risk can close, or reopen one: its level, why, and the version read."""
+
+    level = forms.ChoiceField(
+        choices=RiskLevel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the risk's level"},
+    )
+    reason = _text(
+        "Why?", 2000, required_message="Say why", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, closing: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if closing:
+            self.submit_label = "Agree to close the risk"
+            self.fields["level"].label = "How serious is it now, as it closes?"
+            self.fields["level"].help_text = "Outcome figures count the risk at this level"
+            self.fields["reason"].label = "Why can it close?"
+            self.fields["reason"].error_messages["required"] = "Say why the risk can close"
+        else:
+            self.submit_label = "Reopen the risk"
+            self.fields["level"].label = "How serious is it now?"
+            self.fields["reason"].label = "Why is it reopened?"
+            self.fields["reason"].error_messages["required"] = "Say why the risk is reopened"
+        self.helper = self.build_helper(
+            Field.radios("level", legend_size=Size.SMALL, inline=True),
+            Field.textarea("reason", rows=3),
+            Field("version"),
+        )
+
+
 class PersonIdentifiersForm(GovukFormMixin, forms.Form):
     """Find a person by NHS number, or by last name and date of birth."""
 

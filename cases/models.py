@@ -184,20 +184,73 @@ class Risk(TimeStampedModel):
     version = models.PositiveIntegerField(
         default=1, help_text="Raised on every change, so concurrent edits are detected"
     )
+    # Set when the risk is closed (by a forum decision, or by all its owners agreeing);
+    # cleared when it is reopened. The history keeps every closure.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    level_at_closure = models.CharField(max_length=20, choices=RiskLevel.choices, blank=True)
+    closure_reason = models.TextField(blank=True)
+    closed_by_decision = models.ForeignKey(
+        "forums.ForumDecision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_at__isnull=True)
+                | models.Q(status="closed", closed_at__isnull=False)
+                & ~models.Q(level_at_closure=""),
+                name="risk_closed_with_its_level",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} ({self.get_level_display()})"
 
 
+class RiskClosureAgreement(models.Model):
+    """One owning agency's agreement that a risk can close, at a level and for a reason.
+
+    It counts only while the risk is as it was when agreed (``risk_version``): any change
+    to the risk, its closing or its reopening, asks every owner afresh.
+    """
+
+    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="closure_agreements")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    agreed_at = models.DateTimeField()
+    risk_version = models.PositiveIntegerField()
+    level = models.CharField(max_length=20, choices=RiskLevel.choices)
+    reason = models.TextField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agreed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["risk", "agency", "risk_version"], name="one_closure_agreement_per_owner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} agrees to close {self.risk_id}"
+
+
 class RiskLevelChange(models.Model):
     """Each level a risk has had, so 'at referral' and 'now' can always be compared."""
 
+    class Event(models.TextChoices):
+        LEVEL = "", "Level set"
+        CLOSED = "closed", "Closed"
+        REOPENED = "reopened", "Reopened"
+
     risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="level_changes")
     level = models.CharField(max_length=20, choices=RiskLevel.choices)
+    event = models.CharField(max_length=10, choices=Event.choices, blank=True, default="")
+    reason = models.TextField(blank=True, help_text="Why it was closed or reopened")
     changed_at = models.DateTimeField()
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

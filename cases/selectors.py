@@ -89,6 +89,26 @@ def risk_for(
         raise Http404 from None
 
 
+def risk_closure_state(*, user: User, risk: Risk) -> dict[str, Any]:
+    """Who has agreed that an open risk can close (to the risk as it is now), who has not,
+    and whether the user's agency can still agree."""
+    from cases.models import RiskClosureAgreement, RiskOwner
+
+    agreements = list(
+        RiskClosureAgreement.objects.filter(risk=risk, risk_version=risk.version).select_related(
+            "agency", "agreed_by"
+        )
+    )
+    agreed = {a.agency_id for a in agreements}
+    owners = RiskOwner.objects.filter(risk=risk, ended_at__isnull=True).select_related("agency")
+    return {
+        "agreements": agreements,
+        "waiting_for": [o.agency for o in owners if o.agency_id not in agreed],
+        "can_agree": access.can_agree_risk_closure(user, risk) and user.agency_id not in agreed,
+        "can_reopen": access.can_reopen_risk(user, risk),
+    }
+
+
 def emergency_accesses_of(*, case: Case) -> list[BreakGlassAccess]:
     """The latest emergency accesses to a case, for its page."""
     from cases.models import BreakGlassAccess

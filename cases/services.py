@@ -20,6 +20,7 @@ from cases.models import (
     HandOffAttempt,
     Risk,
     RiskCategory,
+    RiskClosureAgreement,
     RiskLevel,
     RiskLevelChange,
     RiskOwner,
@@ -118,6 +119,14 @@ def case_agency_leave(
             involvement.left_by_decision = decision
             with acting_as(actor):
                 involvement.save()
+                # Its closed risks' shares end with it: a reopened risk is owned by
+                # agencies still involved.
+                for share in RiskOwner.objects.filter(
+                    risk__case=case, agency=agency, ended_at__isnull=True
+                ):
+                    share.ended_at = involvement.left_at
+                    share.ended_by_decision = decision
+                    share.save()
             access.case_access_revoke(agency=agency, case=case)
             return involvement
     _attempt(case=case, agency=agency, actor=actor, kind=HandOffAttempt.Kind.LEAVE_CASE)
@@ -175,11 +184,9 @@ def risk_update(
     _check_involved(actor, risk.case)
     RiskLevel(level)
     current = Risk.objects.select_for_update().get(pk=risk.pk)
-    if current.version != expected_version:
-        raise ConcurrentEdit(
-            "Someone else changed this risk while you were editing it. Your changes have not "
-            "been saved: check the risk as it is now, then make your changes again."
-        )
+    _check_version(current, expected_version)
+    if current.status == Risk.Status.CLOSED:
+        raise DomainError("This risk is closed: reopen it to change it")
     level_changed = current.level != level
     current.level = level
     current.description = description
@@ -191,6 +198,170 @@ def risk_update(
         RiskLevelChange.objects.create(
             risk=current, level=level, changed_at=timezone.now(), changed_by=actor
         )
+    access.case_activity_touch(case=current.case)
+    return current
+
+
+def _check_version(current: Risk, expected_version: int) -> None:
+    if current.version != expected_version:
+        raise ConcurrentEdit(
+            "Someone else changed this risk while you were editing it. Your changes have not "
+            "been saved: check the risk as it is now, then make your changes again."
+        )
+
+
+def _reason(reason: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(message, field="reason")
+    return reason
+
+
+def _risk_close(
+    current: Risk, *, actor: User, level: str, reason: str, decision: ForumDecision | None
+) -> Risk:
+    current.status = Risk.Status.CLOSED
+    current.level = level
+    current.level_at_closure = level
+    current.closure_reason = reason
+    current.closed_at = timezone.now()
+    current.closed_by_decision = decision
+    current.version += 1
+    with acting_as(actor):
+        current.save()
+    RiskLevelChange.objects.create(
+        risk=current,
+        level=level,
+        event=RiskLevelChange.Event.CLOSED,
+        reason=reason,
+        changed_at=current.closed_at,
+        changed_by=actor,
+    )
+    access.case_activity_touch(case=current.case)
+    return current
+
+
+@transaction.atomic
+def risk_close(*, actor: User, risk: Risk, decision: ForumDecision, level: str = "") -> Risk:
+    """The forum closes a risk: a decision of exactly this kind on this case's item.
+
+    ``level`` is the risk's level at closure (its level now, if not given); the
+    decision's summary is the reason.
+    """
+    current = Risk.objects.select_for_update().select_related("case").get(pk=risk.pk)
+    if current.status != Risk.Status.OPEN:
+        raise DomainError("This risk is already closed", field="risk")
+    if not access.forum_decision_allows(
+        decision, case=current.case, kind="risk_closed", risk=current
+    ):
+        raise NotAllowed(
+            "A risk is closed by a forum decision on this case's agenda item, or when every "
+            "agency that owns it agrees."
+        )
+    level = RiskLevel(level or current.level)
+    return _risk_close(
+        current, actor=actor, level=level, reason=decision.summary, decision=decision
+    )
+
+
+@transaction.atomic
+def risk_closure_agree(
+    *, actor: User, risk: Risk, expected_version: int, level: str, reason: str
+) -> Risk:
+    """The actor's agency, an owner of the risk, agrees it can close at ``level``.
+
+    The first agreement proposes the level and the reason; the risk closes when every
+    agency that owns it now has agreed to the risk as it is. The other owners are told.
+    """
+    from csf_portal.notifications import notification_send
+
+    current = Risk.objects.select_for_update().select_related("case").get(pk=risk.pk)
+    if not access.can_agree_risk_closure(actor, current):
+        raise NotAllowed("Only an agency that owns this open risk can agree to close it.")
+    _check_version(current, expected_version)
+    level = RiskLevel(level)
+    pending = list(
+        RiskClosureAgreement.objects.filter(
+            risk=current, risk_version=current.version
+        ).select_related("agency")
+    )
+    if any(a.agency_id == actor.agency_id for a in pending):
+        raise DomainError("Your agency has already agreed to close this risk")
+    if pending and pending[0].level != level:
+        raise DomainError(
+            f"{pending[0].agency} agreed to close it at {pending[0].get_level_display().lower()} "
+            "risk. Agree at that level, or change the risk's level first (which asks every "
+            "owner again).",
+            field="level",
+        )
+    reason = _reason(reason, "Say why the risk can close")
+    with acting_as(actor):
+        agreement = RiskClosureAgreement(
+            risk=current,
+            agency=actor.agency,
+            agreed_by=actor,
+            agreed_at=timezone.now(),
+            risk_version=current.version,
+            level=level,
+            reason=reason,
+        )
+        agreement.save()
+    pending.append(agreement)
+    owners = list(
+        RiskOwner.objects.filter(risk=current, ended_at__isnull=True).select_related("accepted_by")
+    )
+    agreed = {a.agency_id for a in pending}
+    if {o.agency_id for o in owners} <= agreed:
+        return _risk_close(
+            current, actor=actor, level=level, reason=pending[0].reason, decision=None
+        )
+    for owner in owners:
+        if owner.agency_id not in agreed and owner.accepted_by.is_active:
+            notification_send(
+                user=owner.accepted_by,
+                text=f"{actor.agency} agreed to close a {current.get_category_display().lower()} "
+                "risk your agency shares. It closes when every owning agency agrees.",
+                url=f"/cases/{current.case_id}/risks/{current.pk}/close/",
+            )
+    return current
+
+
+@transaction.atomic
+def risk_reopen(*, actor: User, risk: Risk, expected_version: int, level: str, reason: str) -> Risk:
+    """Reopen a closed risk at ``level``. If no agency still involved owns it, the actor's
+    agency does (a reopened risk is never without an owner)."""
+    current = Risk.objects.select_for_update().select_related("case").get(pk=risk.pk)
+    if not access.can_reopen_risk(actor, current):
+        raise NotAllowed("Only an agency involved in this case can reopen its risks.")
+    _check_version(current, expected_version)
+    level = RiskLevel(level)
+    reason = _reason(reason, "Say why the risk is reopened")
+    current.status = Risk.Status.OPEN
+    current.level = level
+    current.level_at_closure = ""
+    current.closure_reason = ""
+    current.closed_at = None
+    current.closed_by_decision = None
+    current.version += 1
+    current._change_reason = reason  # type: ignore[attr-defined]
+    now = timezone.now()
+    involved = CaseAgency.objects.filter(case=current.case, left_at__isnull=True).values(
+        "agency_id"
+    )
+    with acting_as(actor):
+        current.save()
+        if not RiskOwner.objects.filter(
+            risk=current, ended_at__isnull=True, agency_id__in=involved
+        ).exists():
+            RiskOwner(risk=current, agency=actor.agency, accepted_by=actor, accepted_at=now).save()
+    RiskLevelChange.objects.create(
+        risk=current,
+        level=level,
+        event=RiskLevelChange.Event.REOPENED,
+        reason=reason,
+        changed_at=now,
+        changed_by=actor,
+    )
     access.case_activity_touch(case=current.case)
     return current
 

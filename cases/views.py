@@ -20,6 +20,7 @@ from cases.forms import (
     EmergencyAccessForm,
     ReviewForm,
     RiskForm,
+    RiskStatusForm,
 )
 from cases.models import CarePlan, Case, Risk
 from csf_portal.edits import VersionedEditView
@@ -84,7 +85,11 @@ class RiskEditView(VersionedEditView):
         self.case, risk = _case_risk(request, pk, risk_id)
         return risk
 
-    def get_form(self, request: AuthenticatedHttpRequest, risk: Risk, data: Any = None) -> RiskForm:
+    def get_form(
+        self, request: AuthenticatedHttpRequest, risk: Risk, data: Any = None
+    ) -> RiskForm | None:
+        if risk.status == Risk.Status.CLOSED:
+            return None  # reopened first (a POST is a 404)
         fields = ("level", "description", "mitigations", "version")
         return RiskForm(data, initial={f: getattr(risk, f) for f in fields})
 
@@ -102,10 +107,69 @@ class RiskEditView(VersionedEditView):
         return reverse("cases:detail", args=[self.case.pk])
 
     def render_page(self, request: AuthenticatedHttpRequest, risk: Risk, form: Any) -> HttpResponse:
-        if not form.is_bound:
+        if form is None or not form.is_bound:
             access.record_access(user=request.user, obj=self.case, request=request, reason="risk")
         context = {"case": self.case, "risk": risk, "form": form}
         return render(request, "cases/risk_form.html", context)
+
+
+class _RiskStatusView(VersionedEditView):
+    """Agree a risk's closure, or reopen it, against the version read."""
+
+    closing = True
+
+    def get_object(self, request: AuthenticatedHttpRequest, pk: Any, risk_id: Any) -> Risk:
+        self.case, risk = _case_risk(request, pk, risk_id)
+        self.state = selectors.risk_closure_state(user=request.user, risk=risk)
+        return risk
+
+    def get_form(self, request: AuthenticatedHttpRequest, risk: Risk, data: Any = None) -> Any:
+        if not self.state["can_agree" if self.closing else "can_reopen"]:
+            return None
+        pending = self.state["agreements"][:1] if self.closing else []
+        initial = {"version": risk.version, "level": risk.level}
+        if pending:
+            initial |= {"level": pending[0].level, "reason": pending[0].reason}
+        return RiskStatusForm(data, initial=initial, closing=self.closing)
+
+    def success_url(self, risk: Risk) -> str:
+        return reverse("cases:detail", args=[self.case.pk])
+
+    def render_page(self, request: AuthenticatedHttpRequest, risk: Risk, form: Any) -> HttpResponse:
+        if form is None or not form.is_bound:
+            access.record_access(user=request.user, obj=self.case, request=request, reason="risk")
+        context = {"case": self.case, "risk": risk, "form": form, "closing": self.closing}
+        return render(request, "cases/risk_status.html", context | self.state)
+
+
+class RiskCloseView(_RiskStatusView):
+    def save(self, request: AuthenticatedHttpRequest, risk: Risk, data: dict[str, Any]) -> None:
+        done = services.risk_closure_agree(
+            actor=request.user,
+            risk=risk,
+            expected_version=data["version"] or 0,
+            level=data["level"],
+            reason=data["reason"],
+        )
+        self.success_message = (
+            "Risk closed: every agency that owns it agreed."
+            if done.status == Risk.Status.CLOSED
+            else "Your agency's agreement is recorded. The risk closes when every owner agrees."
+        )
+
+
+class RiskReopenView(_RiskStatusView):
+    closing = False
+    success_message = "Risk reopened."
+
+    def save(self, request: AuthenticatedHttpRequest, risk: Risk, data: dict[str, Any]) -> None:
+        services.risk_reopen(
+            actor=request.user,
+            risk=risk,
+            expected_version=data["version"] or 0,
+            level=data["level"],
+            reason=data["reason"],
+        )
 
 
 class RiskAcceptView(View):

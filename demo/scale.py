@@ -960,6 +960,9 @@ class _City:
             "version",
             "created_at",
             "updated_at",
+            "closed_at",
+            "level_at_closure",
+            "closure_reason",
         )
         self.t_level = self.table(
             RiskLevelChange, "risk_id", "level", "changed_at", "changed_by_id"
@@ -1492,6 +1495,9 @@ class _City:
                     2 if changed else 1,
                     created,
                     change_at or created,
+                    (change_at or created) if status == Risk.Status.CLOSED else None,
+                    now_level if status == Risk.Status.CLOSED else "",
+                    "Resolved: agreed by its owners" if status == Risk.Status.CLOSED else "",
                 )
             )
             self.t_level.add((risk_id, level, created, self.chair.pk))
@@ -1542,6 +1548,9 @@ class _City:
                         1,
                         acc.decided,
                         acc.decided,
+                        None,
+                        "",
+                        "",
                     )
                 )
                 self.t_level.add((risk_id, level, acc.decided, self.chair.pk))

@@ -9,7 +9,7 @@ from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.utils import timezone
 
-from cases.models import Case
+from cases.models import Case, RiskLevel
 from csf_portal.forms import GovukDateField, GovukFormMixin, _text
 from csf_portal.models import Agency, User
 from forums.models import Action, ForumDecision, SystemIssue
@@ -322,10 +322,16 @@ class DecisionForm(GovukFormMixin, forms.Form):
         empty_label="Not about one agency",
     )
     risk: forms.ModelChoiceField = forms.ModelChoiceField(
-        label="Which risk? (for an agency giving up a risk)",
+        label="Which risk? (for an agency giving up a risk, or a risk closing)",
         queryset=None,
         required=False,
         empty_label="Not about a risk",
+    )
+    level = forms.ChoiceField(
+        label="Its level at closure (for a risk closing)",
+        choices=[("", "Its level now"), *RiskLevel.choices],
+        required=False,
+        help_text="Outcome figures count a closed risk at this level",
     )
     summary = _text(
         "What did the forum decide, and why?",
@@ -341,7 +347,7 @@ class DecisionForm(GovukFormMixin, forms.Form):
         if case is None:
             self.fields["kind"].choices = [(ForumDecision.Kind.OTHER, "Other decision")]  # type: ignore[attr-defined]
             self.fields["kind"].initial = ForumDecision.Kind.OTHER
-            del self.fields["agency"], self.fields["risk"]
+            del self.fields["agency"], self.fields["risk"], self.fields["level"]
             self.helper = self.build_helper(
                 Field.radios("kind", legend_size=Size.SMALL), Field.textarea("summary", rows=4)
             )
@@ -357,6 +363,7 @@ class DecisionForm(GovukFormMixin, forms.Form):
             Field.radios("kind", legend_size=Size.SMALL),
             Field.select("agency"),
             Field.select("risk"),
+            Field.select("level"),
             Field.textarea("summary", rows=4),
         )
 

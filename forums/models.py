@@ -309,6 +309,7 @@ class ForumDecision(TimeStampedModel):
     class Kind(models.TextChoices):
         AGENCY_LEAVES_CASE = "agency_leaves_case", "An agency stops being involved in a case"
         RISK_OWNER_LEAVES = "risk_owner_leaves", "An agency stops owning a risk"
+        RISK_CLOSED = "risk_closed", "A risk is closed"
         CARE_PLAN_AGREED = "care_plan_agreed", "The forum agrees a care plan"
         OTHER = "other", "Other decision"
 

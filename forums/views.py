@@ -571,6 +571,7 @@ class DecisionView(View):
                 summary=d["summary"],
                 agency=d.get("agency"),
                 risk=d.get("risk"),
+                level=d.get("level") or "",
             )
             messages.success(request, "Decision recorded.")
             return redirect(_item_url(item))
@@ -583,7 +584,8 @@ class DecisionView(View):
                 "title": "Record a decision",
                 "caption": f"Item {item.order}: {item.person_label(True)}",
                 "intro": "An agency stops being involved, or gives up a risk, only by a decision "
-                "of the forum (no hand-offs). Recording it here carries it out.",
+                "of the forum (no hand-offs); the forum can also close a risk. Recording it "
+                "here carries it out.",
                 "back": _item_url(item),
             },
         )

@@ -25,6 +25,16 @@ urlpatterns = [
         views.RiskAcceptView.as_view(),
         name="risk_accept",
     ),
+    path(
+        "cases/<uuid:pk>/risks/<uuid:risk_id>/close/",
+        views.RiskCloseView.as_view(),
+        name="risk_close",
+    ),
+    path(
+        "cases/<uuid:pk>/risks/<uuid:risk_id>/reopen/",
+        views.RiskReopenView.as_view(),
+        name="risk_reopen",
+    ),
     path("cases/<uuid:pk>/care-plan/", views.CarePlanDraftView.as_view(), name="care_plan"),
     path(
         "cases/<uuid:pk>/care-plan/agree/",

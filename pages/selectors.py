@@ -94,7 +94,9 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
     timeline.extend(
         {
             "at": c.changed_at,
-            "text": f"{c.risk.get_category_display()} risk: {c.get_level_display()}",
+            "text": f"{c.risk.get_category_display()} risk"
+            + (f" {c.get_event_display().lower()} at" if c.event else ":")
+            + f" {c.get_level_display()}",
         }
         for c in level_changes
     )
@@ -138,6 +140,7 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
         "involvements": [i for i in involvements if i.left_at is None],
         "risks": risks,
         "open_risks": [r for r in risks if r.status == Risk.Status.OPEN],
+        "closed_risks": [r for r in risks if r.status == Risk.Status.CLOSED],
         "handoff_attempts": HandOffAttempt.objects.filter(case=case).count(),
         "referrals": referrals,
         "timeline": timeline,

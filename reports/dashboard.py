@@ -12,8 +12,9 @@ Definitions (shown on the page too):
 * The cohort is the referrals submitted in the period (drafts excluded), with
   the filters applied; its cases are those its accepted referrals opened.
 * Risk at referral and now: each case's highest risk level at referral against
-  the highest level of its open risks now (no open risk counts as reduced), for
-  cases with at least one outcome review.
+  the highest level now of its risks (an open risk at its level now, a closed one
+  at its level at closure; no risk left counts as reduced), for cases with at
+  least one outcome review.
 * Before and after: a case's first outcome review (the period when the forum
   took it on) against its latest, for cases with two or more reviews; rates are
   per person per month.
@@ -341,10 +342,19 @@ def _outcomes(f: Filters) -> dict[str, Any]:
         .annotate(m=_max(_score("level_at_referral")))
         .values("m")
     )
+    # A closed risk counts at its level at closure: closing a risk is not reducing it.
     now = Subquery(
-        Risk.objects.filter(case=OuterRef("pk"), status=Risk.Status.OPEN)
+        Risk.objects.filter(case=OuterRef("pk"))
         .values("case")
-        .annotate(m=_max(_score("level")))
+        .annotate(
+            m=_max(
+                Case(
+                    When(status=Risk.Status.OPEN, then=_score("level")),
+                    default=_score("level_at_closure"),
+                    output_field=IntegerField(),
+                )
+            )
+        )
         .values("m")
     )
     latest = OutcomeReview.objects.filter(case=OuterRef("pk")).order_by("-period_end", "-pk")

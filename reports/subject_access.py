@@ -82,12 +82,19 @@ def build(person: Person) -> dict[str, Any]:
             | {
                 "owners": [_row(o) for o in r.owners.all()],
                 "levels": [
-                    {"level": c.level, "when": c.changed_at, "who": str(c.changed_by)}
+                    {
+                        "level": c.level,
+                        "event": c.get_event_display(),
+                        "reason": c.reason,
+                        "when": c.changed_at,
+                        "who": str(c.changed_by),
+                    }
                     for c in r.level_changes.all()
                 ],
+                "closure_agreements": [_row(a) for a in r.closure_agreements.all()],
             }
             for r in Risk.objects.filter(case__person=person).prefetch_related(
-                "owners", "level_changes"
+                "owners", "level_changes", "closure_agreements"
             )
         ],
         "care_plans": [

@@ -41,6 +41,7 @@ def item_decision_record(
     summary: str,
     agency: Agency | None = None,
     risk: Risk | None = None,
+    level: str = "",
 ) -> ForumDecision:
     """Record a decision on a case item, and carry it out.
 
@@ -67,6 +68,12 @@ def item_decision_record(
         owner = RiskOwner.objects.filter(risk=risk, agency=agency, ended_at__isnull=True).first()
         if owner is None:
             raise DomainError(f"{agency} does not own this risk", field="agency")
+    if kind == ForumDecision.Kind.RISK_CLOSED and (
+        risk is None or risk.case_id != item.case_id or risk.status != Risk.Status.OPEN
+    ):
+        raise DomainError("Choose the open risk the forum closes", field="risk")
+    if kind == ForumDecision.Kind.RISK_CLOSED:
+        agency = None  # the whole risk closes, for every owner
     if kind == ForumDecision.Kind.AGENCY_LEAVES_CASE and agency is not None:
         return agency_leaves_case_decide(actor=actor, item=item, agency=agency, summary=summary)
     decision = forum_decision_record(
@@ -81,6 +88,8 @@ def item_decision_record(
     )
     if owner is not None:
         case_services.risk_owner_remove(actor=actor, owner=owner, decision=decision)
+    if kind == ForumDecision.Kind.RISK_CLOSED and risk is not None:
+        case_services.risk_close(actor=actor, risk=risk, decision=decision, level=level)
     return decision
 
 

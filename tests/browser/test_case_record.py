@@ -102,3 +102,45 @@ def test_case_page_risks_and_care_plan(page, live_server, case):
 
     page.get_by_role("link", name="Record an outcome review").click()
     assert_accessible(page)
+
+
+def test_a_risk_is_closed_by_its_owners_and_reopened(page, live_server, case):
+    base = live_server.url
+    jo, chris = User.objects.get(username="jo"), User.objects.get(username="chris")
+    risk = services.risk_add(actor=jo, case=case, category="eviction", level="high")
+    for worker in (jo, chris):
+        services.risk_owner_add(actor=jo, risk=risk, agency=worker.agency, accepted_by=worker)
+
+    sign_in(page, base, "jo")
+    page.goto(f"{base}/cases/{case.pk}/")
+    page.get_by_role("link", name="Agree to close: Eviction or loss of accommodation").click()
+    expect(page.get_by_text("Still to agree")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Agree to close the risk").click()
+    expect(page.get_by_role("alert")).to_contain_text("Say why the risk can close")
+    assert_accessible(page)
+    page.get_by_label("Low").check()
+    page.get_by_label("Why can it close?").fill("Rent arrears cleared; tenancy sustained")
+    page.get_by_role("button", name="Agree to close the risk").click()
+    expect(page.get_by_text("The risk closes when every owner agrees")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+
+    # Housing, the other owner, is told and agrees to the level proposed.
+    sign_in(page, base, "chris")
+    page.goto(f"{base}/cases/{case.pk}/risks/{risk.pk}/close/")
+    expect(page.get_by_text("Rent arrears cleared; tenancy sustained").first).to_be_visible()
+    expect(page.get_by_label("Low")).to_be_checked()
+    page.get_by_role("button", name="Agree to close the risk").click()
+    expect(page.get_by_text("Risk closed: every agency that owns it agreed.")).to_be_visible()
+    page.get_by_text("Closed risks (1)").click()
+    expect(page.get_by_text("closed", exact=False).first).to_be_visible()
+    assert_accessible(page)
+    assert Risk.objects.get(pk=risk.pk).level_at_closure == "low"
+
+    page.get_by_role("link", name="Reopen: Eviction or loss of accommodation").click()
+    page.get_by_label("High", exact=True).check()
+    page.get_by_label("Why is it reopened?").fill("Notice to quit served again")
+    page.get_by_role("button", name="Reopen the risk").click()
+    expect(page.get_by_text("Risk reopened.")).to_be_visible()
+    assert_accessible(page)
+    assert Risk.objects.get(pk=risk.pk).status == "open"

@@ -435,3 +435,36 @@ def test_a_unit_cost_change_in_the_admin_is_in_its_history_by_whom(world):
     )
     latest = police.history.latest()
     assert str(latest.amount) == "99.00" and latest.history_user == user
+
+
+def _close_by_its_owners(risk, level):
+    """Every owning agency agrees, through the person who accepted its share."""
+    for owner in risk.owners.filter(ended_at__isnull=True).select_related("accepted_by"):
+        risk.refresh_from_db()
+        case_services.risk_closure_agree(
+            actor=owner.accepted_by,
+            risk=risk,
+            expected_version=risk.version,
+            level=level,
+            reason="Settled in her own tenancy",
+        )
+    risk.refresh_from_db()
+    assert risk.status == "closed"
+
+
+def test_a_closed_risk_counts_at_its_level_at_closure(world):
+    # Closing a risk is not reducing it: one closed at its high level is unchanged.
+    chair, referrer = world["chair"], world["referrer"]
+    today = timezone.localdate()
+    for i, level in enumerate(("low", None)):
+        case = _accept(chair, referrer, f"Given{i}", f"Family{i}").case
+        risk = case.risks.get()
+        case_services.risk_owner_add(
+            actor=referrer, risk=risk, agency=referrer.agency, accepted_by=referrer
+        )
+        _close_by_its_owners(risk, level or risk.level)
+        _review(
+            chair, case, today - datetime.timedelta(days=40), today - datetime.timedelta(days=10)
+        )
+    risk = dashboard.figures(dashboard.Filters.default())["outcomes"]["risk"]
+    assert (risk["reviewed"], risk["reduced"], risk["unchanged"], risk["increased"]) == (2, 1, 1, 0)
