@@ -57,7 +57,7 @@ def test_case_page_risks_and_care_plan(page, live_server, case):
     expect(page.get_by_text("Hostel provider now shares this risk")).to_be_visible()
     assert_accessible(page)
 
-    page.get_by_role("link", name="Accidental overdose").click()
+    page.get_by_role("link", name="Accidental overdose: change").click()
     page.get_by_label("High", exact=True).check()
     page.get_by_label("What is being done to reduce it?").fill("Naloxone kit given; staff trained")
     page.get_by_role("button", name="Save risk").click()
