@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 import access
 from consent import services
@@ -60,7 +61,7 @@ def test_a_request_covers_no_one_until_another_chair_approves_it(w):
     # The chairs are told, and it waits on their list (not the requester's).
     assert Notification.objects.filter(user=w["chair"]).exists()
     waiting = signed_in_client(w["chair"]).get(reverse("sharing_bases:waiting"))
-    assert w["person"].family_name in waiting.content.decode()
+    assert escape(w["person"].family_name) in waiting.content.decode()
     decide = reverse("sharing_bases:decide", args=[basis.pk])
     assert signed_in_client(w["police"]).get(decide).status_code == 404
     with pytest.raises(NotAllowed):
