@@ -37,7 +37,7 @@ from csf_portal.models import AccessEvent, Agency, Role, User
 from csf_portal.roles import CASE_BEARING_ROLES as CASE_BEARING_ROLES
 
 if TYPE_CHECKING:
-    from cases.models import BreakGlassAccess, Case, Person, Risk
+    from cases.models import BreakGlassAccess, Case, CaseAgency, Person, Risk
     from consent.models import ConsentRecord, SharingBasis
     from forums.models import AgendaItem, Forum, ForumDecision
     from referrals.models import Referral
@@ -512,6 +512,45 @@ def can_reopen_risk(user: User, risk: Risk) -> bool:
     from cases.models import Risk
 
     return risk.status == Risk.Status.CLOSED and can_contribute_to_case(user, risk.case)
+
+
+def named_worker_agency_ids(user: User, case: Case) -> set[int]:
+    """The agencies whose named worker and crisis contacts on ``case`` the user may change.
+
+    An agency keeps its own current: a person of that agency who works on the case changes
+    them. A forum chair who can see the case may change any involved agency's (for an
+    agency with no one in the portal yet). Asked once for a whole case page."""
+    if can_record_forum_decisions(user) and can_view_case(user, case):
+        return set(
+            case.involvements.filter(left_at__isnull=True).values_list("agency_id", flat=True)
+        )
+    if user.agency_id is not None and can_contribute_to_case(user, case):
+        return {user.agency_id}
+    return set()
+
+
+def can_change_named_worker(user: User, involvement: CaseAgency) -> bool:
+    """``named_worker_agency_ids`` for one involvement; never once the agency has left."""
+    return involvement.left_at is None and involvement.agency_id in named_worker_agency_ids(
+        user, involvement.case
+    )
+
+
+def named_workers_for(*, involvement: CaseAgency) -> QuerySet[User]:
+    """Who may be an agency's named worker on a case: its active staff who work with people
+    (never a commissioner or an administrator), by name."""
+    return (
+        User.objects.filter(is_active=True, agency_id=involvement.agency_id)
+        .exclude(groups__name__in=[Role.COMMISSIONER, Role.ADMINISTRATOR])
+        .order_by("last_name", "first_name")
+    )
+
+
+def can_be_named_worker(user: User, involvement: CaseAgency) -> bool:
+    """``named_workers_for``, and able to see the case (consent covers their agency)."""
+    return named_workers_for(involvement=involvement).filter(pk=user.pk).exists() and (
+        can_view_case(user, involvement.case)
+    )
 
 
 def _covered(person_id: uuid.UUID, user: User, use: Use) -> bool:

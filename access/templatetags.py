@@ -29,6 +29,8 @@ OFFERS: dict[str, Callable[..., bool]] = {
         "add_to_agenda",
         "agree_risk_closure",
         "approve_sharing_basis",
+        "be_named_worker",
+        "change_named_worker",
         "confirm_person_match",
         "contribute_to_case",
         "decide_sharing_bases",

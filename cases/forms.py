@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms_gds.layout import Field, Size
+from crispy_forms_gds.layout import Field, Fluid, Size
 from django import forms
 
 from cases.models import AccommodationStatus, Case, OutcomeReview, RiskCategory, RiskLevel
@@ -79,6 +79,75 @@ class RiskStatusForm(GovukFormMixin, forms.Form):
         self.helper = self.build_helper(
             Field.radios("level", legend_size=Size.SMALL, inline=True),
             Field.textarea("reason", rows=3),
+            Field("version"),
+        )
+
+
+class InvolvementForm(GovukFormMixin, forms.Form):
+    """An agency's named worker on a case (who, from when, why) and its crisis contacts."""
+
+    submit_label = "Save worker and contacts"
+    named_worker = forms.ModelChoiceField(
+        label="Named worker",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="No one named",
+        help_text="The person others contact first about this person",
+    )
+    changed_on = GovukDateField(
+        label="Date the worker took over",
+        required=False,
+        help_text="Only if the worker is changing. For example, 27 3 2026",
+    )
+    reason = _text(
+        "Why is the worker changing?",
+        1000,
+        required=False,
+        help_text="Only if the worker is changing. For example, 'Jo has moved team'",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    work_phone = _text("Work phone for this case", 40, required=False)
+    team_inbox = forms.EmailField(
+        label="Team inbox for this case",
+        required=False,
+        max_length=254,
+        error_messages={
+            "invalid": "Enter the team inbox as an email address, like team@example.org.uk"
+        },
+    )
+    out_of_hours = _text(
+        "Out-of-hours route for this case",
+        300,
+        required=False,
+        help_text="Who to call out of hours, and how",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, workers: Any, agency: Agency, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["named_worker"].queryset = workers  # type: ignore[attr-defined]
+        self.fields["named_worker"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda u: (
+                f"{u.get_full_name() or u.username}" + (f", {u.job_title}" if u.job_title else "")
+            )
+        )
+        for name, default in (
+            ("work_phone", agency.phone),
+            ("team_inbox", agency.team_inbox),
+            ("out_of_hours", agency.out_of_hours),
+        ):
+            self.fields[name].help_text = (
+                f"Leave blank to show {agency}'s: {default}"
+                if default
+                else f"{agency} has none recorded: leave blank if there is none"
+            )
+        self.helper = self.build_helper(
+            Field.select("named_worker"),
+            Field("changed_on"),
+            Field.textarea("reason", rows=2),
+            Field.text("work_phone", field_width=Fluid.ONE_THIRD),
+            Field.text("team_inbox", field_width=Fluid.TWO_THIRDS),
+            Field.text("out_of_hours"),
             Field("version"),
         )
 

@@ -150,6 +150,13 @@ class CaseAgency(TimeStampedModel):
     left_by_decision = models.ForeignKey(
         "forums.ForumDecision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # How to reach the agency on this case in a crisis; each blank one is the agency's own.
+    work_phone = models.CharField(
+        max_length=40, blank=True, help_text="The named worker's or team's phone for this case"
+    )
+    team_inbox = models.EmailField(blank=True)
+    out_of_hours = models.CharField(max_length=300, blank=True)
+    version = models.PositiveIntegerField(default=0)
     history = HistoricalRecords()
 
     class Meta:
@@ -164,6 +171,48 @@ class CaseAgency(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.agency} in {self.case}"
+
+    # The crisis contacts shown: this case's own, else the agency's.
+    @property
+    def contact_phone(self) -> str:
+        return self.work_phone or self.agency.phone
+
+    @property
+    def contact_inbox(self) -> str:
+        return self.team_inbox or self.agency.team_inbox
+
+    @property
+    def contact_out_of_hours(self) -> str:
+        return self.out_of_hours or self.agency.out_of_hours
+
+
+class NamedWorkerChange(models.Model):
+    """Each change of an involved agency's named worker on a case: who, from when, and why.
+
+    The first naming is a change from nobody. Appended, never edited: the list is the
+    history of who the worker was."""
+
+    involvement = models.ForeignKey(
+        CaseAgency, on_delete=models.PROTECT, related_name="worker_changes"
+    )
+    worker_before = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    worker_after = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_on = models.DateField(help_text="The day the new worker took over")
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_on", "recorded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.involvement_id}: worker {self.worker_after_id} from {self.changed_on}"
 
 
 class Risk(TimeStampedModel):

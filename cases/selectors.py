@@ -14,7 +14,14 @@ from cases.models import Case, Person
 from csf_portal.models import User
 
 if TYPE_CHECKING:
-    from cases.models import BreakGlassAccess, CarePlan, CarePlanItem, Risk
+    from cases.models import (
+        BreakGlassAccess,
+        CarePlan,
+        CarePlanItem,
+        CaseAgency,
+        NamedWorkerChange,
+        Risk,
+    )
 
 
 def people_by_identifiers(
@@ -87,6 +94,66 @@ def risk_for(
         return case, Risk.objects.get(pk=risk_id, case=case)
     except (Risk.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
+
+
+def involvement_for(
+    *, user: User, case_id: uuid.UUID | str, involvement_id: int | str
+) -> tuple[Case, CaseAgency]:
+    """A case the user may see and one agency's current involvement in it; the same 404 for
+    missing and not allowed."""
+    from django.http import Http404
+
+    from cases.models import CaseAgency
+
+    case = access.case_for(user=user, case_id=case_id)
+    try:
+        involvement = CaseAgency.objects.select_related("agency", "named_worker").get(
+            pk=involvement_id, case=case, left_at__isnull=True
+        )
+    except (CaseAgency.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+    involvement.case = case
+    return case, involvement
+
+
+def named_worker_history(*, involvement: CaseAgency) -> list[NamedWorkerChange]:
+    """Who the agency's named worker on the case has been, newest change first (and the
+    involvement's ``worker_since`` and ``previous_worker`` set: ``with_worker_dates``)."""
+    from cases.models import NamedWorkerChange
+
+    history = list(
+        NamedWorkerChange.objects.filter(involvement=involvement)
+        .select_related("worker_before", "worker_after", "changed_by")
+        .order_by("-changed_on", "-recorded_at", "-pk")
+    )
+    with_worker_dates([involvement], history)
+    return history
+
+
+def with_worker_dates(
+    involvements: list[CaseAgency], changes: list[NamedWorkerChange]
+) -> list[CaseAgency]:
+    """Set on each involvement ``worker_since``, the day its named worker took over (the
+    day the agency joined when no change is recorded), and ``previous_worker``."""
+    from django.utils import timezone
+
+    latest: dict[int, NamedWorkerChange] = {}
+    for change in changes:
+        seen = latest.get(change.involvement_id)
+        if seen is None or (change.changed_on, change.recorded_at) > (
+            seen.changed_on,
+            seen.recorded_at,
+        ):
+            latest[change.involvement_id] = change
+    for i in involvements:
+        last = latest.get(i.pk)
+        i.worker_since = (  # type: ignore[attr-defined]
+            last.changed_on
+            if last is not None
+            else (timezone.localdate(i.joined_at) if i.named_worker_id else None)
+        )
+        i.previous_worker = last.worker_before if last else None  # type: ignore[attr-defined]
+    return involvements
 
 
 def risk_closure_state(*, user: User, risk: Risk) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from cases.models import (
     Case,
     CaseAgency,
     HandOffAttempt,
+    NamedWorkerChange,
     Risk,
     RiskCategory,
     RiskClosureAgreement,
@@ -71,21 +72,171 @@ def case_agency_join(
         raise NotAllowed("You cannot change who is involved in this case.")
     if named_worker is not None and named_worker.agency_id != agency.pk:
         raise DomainError("The named worker must work for that agency", field="named_worker")
-    current = CaseAgency.objects.filter(case=case, agency=agency, left_at__isnull=True).first()
+    current = (
+        CaseAgency.objects.select_for_update()
+        .filter(case=case, agency=agency, left_at__isnull=True)
+        .first()
+    )
     if current is not None:
-        if named_worker is not None or role:
-            current.named_worker = named_worker or current.named_worker
-            current.role = role or current.role
+        if role and role != current.role:
+            current.role = role
+            current.version += 1
             with acting_as(actor):
                 current.save()
+        if named_worker is not None and named_worker.pk != current.named_worker_id:
+            _worker_change(
+                current,
+                actor=actor,
+                worker=named_worker,
+                on=timezone.localdate(),
+                reason=f"Named on {agency}'s new involvement in the case",
+            )
         return current
-    involvement = CaseAgency(
-        case=case, agency=agency, role=role, named_worker=named_worker, joined_at=timezone.now()
-    )
+    involvement = CaseAgency(case=case, agency=agency, role=role, joined_at=timezone.now())
     with acting_as(actor):
         involvement.save()
     access.case_access_grant(agency=agency, case=case)
+    if named_worker is not None:
+        _worker_change(
+            involvement,
+            actor=actor,
+            worker=named_worker,
+            on=timezone.localdate(),
+            reason=f"Named when {agency} joined the case",
+        )
     return involvement
+
+
+def _day(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _worker_change(
+    involvement: CaseAgency,
+    *,
+    actor: User,
+    worker: User | None,
+    on: datetime.date,
+    reason: str,
+) -> NamedWorkerChange:
+    """Make ``worker`` the involvement's named worker from ``on``: recorded, and both told."""
+    from csf_portal.notifications import notification_send
+
+    before = involvement.named_worker
+    involvement.named_worker = worker
+    involvement.version += 1
+    involvement._change_reason = reason  # type: ignore[attr-defined]
+    with acting_as(actor):
+        involvement.save()
+    change = NamedWorkerChange.objects.create(
+        involvement=involvement,
+        worker_before=before,
+        worker_after=worker,
+        changed_on=on,
+        reason=reason,
+        changed_by=actor,
+        recorded_at=timezone.now(),
+    )
+    url = f"/cases/{involvement.case_id}/"
+    if worker is not None and worker.pk != actor.pk:
+        notification_send(
+            user=worker,
+            text=f"You are now {involvement.agency}'s named worker on a case, from {_day(on)}.",
+            url=url,
+            email_subject="You are the named worker on a case",
+        )
+    if before is not None and before.pk != actor.pk and before.is_active:
+        notification_send(
+            user=before,
+            text=f"You are no longer {involvement.agency}'s named worker on a case, from "
+            f"{_day(on)}.",
+            url=url,
+        )
+    return change
+
+
+@transaction.atomic
+def involvement_update(
+    *,
+    actor: User,
+    involvement: CaseAgency,
+    expected_version: int,
+    named_worker: User | None,
+    changed_on: datetime.date | None = None,
+    reason: str = "",
+    work_phone: str = "",
+    team_inbox: str = "",
+    out_of_hours: str = "",
+) -> CaseAgency:
+    """Change an agency's named worker on a case (from a date, with a reason) and its crisis
+    contacts for the case, against the version the user read."""
+    current = (
+        CaseAgency.objects.select_for_update(of=("self",))  # PostgreSQL: not the outer join
+        .select_related("case", "agency", "named_worker")
+        .get(pk=involvement.pk)
+    )
+    if not access.can_change_named_worker(actor, current):
+        raise NotAllowed("Only the agency itself, or the forum's chair, can change its worker.")
+    if current.version != expected_version:
+        raise ConcurrentEdit(
+            "Someone else changed this agency's worker or contacts while you were editing. "
+            "Your changes have not been saved: check them as they are now, then make your "
+            "changes again."
+        )
+    contacts = {
+        "work_phone": (work_phone or "").strip(),
+        "team_inbox": (team_inbox or "").strip(),
+        "out_of_hours": (out_of_hours or "").strip(),
+    }
+    worker_id = named_worker.pk if named_worker is not None else None
+    new_worker = worker_id != current.named_worker_id
+    if new_worker:
+        _check_worker_change(current, worker=named_worker, on=changed_on)
+        reason = _reason(reason, "Say why the named worker is changing")
+    changed = {k: v for k, v in contacts.items() if getattr(current, k) != v}
+    if changed:
+        for key, value in changed.items():
+            setattr(current, key, value)
+        current.version += 1
+        with acting_as(actor):
+            current.save()
+    if new_worker:
+        assert changed_on is not None  # checked above
+        _worker_change(current, actor=actor, worker=named_worker, on=changed_on, reason=reason)
+    if changed or new_worker:
+        access.case_activity_touch(case=current.case)
+    return current
+
+
+def _check_worker_change(
+    involvement: CaseAgency, *, worker: User | None, on: datetime.date | None
+) -> None:
+    if on is None:
+        raise DomainError("Enter the date the new worker takes over", field="changed_on")
+    if on > timezone.localdate():
+        raise DomainError(
+            "The date the new worker takes over must be today or in the past: change the "
+            "worker on the day",
+            field="changed_on",
+        )
+    if on < timezone.localdate(involvement.joined_at):
+        raise DomainError(
+            f"The date must be on or after {involvement.agency} joined the case "
+            f"({_day(timezone.localdate(involvement.joined_at))})",
+            field="changed_on",
+        )
+    latest = involvement.worker_changes.order_by("-changed_on").first()
+    if latest is not None and on < latest.changed_on:
+        raise DomainError(
+            f"The date must be on or after the last change of worker ({_day(latest.changed_on)})",
+            field="changed_on",
+        )
+    if worker is not None and not access.can_be_named_worker(worker, involvement):
+        raise DomainError(
+            f"The named worker must be someone of {involvement.agency} who works with people "
+            "and can see this case",
+            field="named_worker",
+        )
 
 
 def case_agency_leave(

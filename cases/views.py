@@ -18,6 +18,7 @@ from cases.forms import (
     CarePlanItemForm,
     CaseStateForm,
     EmergencyAccessForm,
+    InvolvementForm,
     ReviewForm,
     RiskForm,
     RiskStatusForm,
@@ -170,6 +171,53 @@ class RiskReopenView(_RiskStatusView):
             level=data["level"],
             reason=data["reason"],
         )
+
+
+class InvolvementView(VersionedEditView):
+    """An agency's named worker and crisis contacts on a case: who it is and was; changed
+    (by the agency, or the chair) against the version read."""
+
+    success_message = "Worker and contacts saved."
+
+    def get_object(self, request: AuthenticatedHttpRequest, pk: Any, involvement_id: Any) -> Any:
+        self.case, involvement = selectors.involvement_for(
+            user=request.user, case_id=pk, involvement_id=involvement_id
+        )
+        return involvement
+
+    def get_form(
+        self, request: AuthenticatedHttpRequest, involvement: Any, data: Any = None
+    ) -> Any:
+        if not access.can_change_named_worker(request.user, involvement):
+            return None
+        fields = ("named_worker", "work_phone", "team_inbox", "out_of_hours", "version")
+        initial = {f: getattr(involvement, f) for f in fields}
+        workers = access.named_workers_for(involvement=involvement)
+        return InvolvementForm(data, initial=initial, workers=workers, agency=involvement.agency)
+
+    def save(
+        self, request: AuthenticatedHttpRequest, involvement: Any, data: dict[str, Any]
+    ) -> None:
+        services.involvement_update(
+            actor=request.user,
+            involvement=involvement,
+            expected_version=data["version"] or 0,
+            **{k: data[k] for k in InvolvementForm.base_fields if k != "version"},
+        )
+
+    def success_url(self, involvement: Any) -> str:
+        return reverse("cases:detail", args=[self.case.pk])
+
+    def render_page(
+        self, request: AuthenticatedHttpRequest, involvement: Any, form: Any
+    ) -> HttpResponse:
+        if form is None or not form.is_bound:
+            access.record_access(
+                user=request.user, obj=self.case, request=request, reason="named worker"
+            )
+        history = selectors.named_worker_history(involvement=involvement)
+        context = {"case": self.case, "involvement": involvement, "form": form, "history": history}
+        return render(request, "cases/involvement.html", context)
 
 
 class RiskAcceptView(View):

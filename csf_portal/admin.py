@@ -64,7 +64,17 @@ class AgencyAdmin(VersionCheckedAdmin, SimpleHistoryAdmin):
     list_display = ("name", "kind", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name",)
-    fields = ("name", "slug", "kind", "is_active")
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "kind", "is_active")}),
+        (
+            "Crisis contacts",
+            {
+                "fields": services.AGENCY_CONTACTS,
+                "description": "Shown on every case the agency is involved in, unless the "
+                "case gives its own.",
+            },
+        ),
+    )
 
     def get_readonly_fields(self, request, obj=None):
         return ("slug",) if obj else ()
@@ -83,10 +93,15 @@ class AgencyAdmin(VersionCheckedAdmin, SimpleHistoryAdmin):
                 name=obj.name,
                 kind=obj.kind,
                 is_active=obj.is_active,
+                **{key: getattr(obj, key) for key in services.AGENCY_CONTACTS},
             )
         else:
             created = services.agency_create(
-                actor=request.user, name=obj.name, kind=obj.kind, slug=obj.slug
+                actor=request.user,
+                name=obj.name,
+                kind=obj.kind,
+                slug=obj.slug,
+                **{key: getattr(obj, key) for key in services.AGENCY_CONTACTS},
             )
             obj.pk = created.pk
             obj.group = created.group

@@ -63,6 +63,16 @@ class Agency(TimeStampedModel):
     kind = models.CharField(max_length=40, choices=AgencyKind.choices)
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
     is_active = models.BooleanField(default=True)
+    # Crisis contacts, shown on every case the agency is involved in (a case may name its own).
+    phone = models.CharField(
+        max_length=40, blank=True, help_text="The duty or team phone, in working hours"
+    )
+    team_inbox = models.EmailField(blank=True, help_text="A team mailbox, not a person's")
+    out_of_hours = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Who to call out of hours, and how: for example 'Emergency Duty Team, 0300 …'",
+    )
     history = HistoricalRecords()
 
     class Meta:

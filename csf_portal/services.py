@@ -25,26 +25,47 @@ def _acting(actor: User | None) -> AbstractContextManager[None]:
     return acting_as(actor) if actor is not None else nullcontext()
 
 
+#: An agency's crisis contacts (shown on each case it is involved in).
+AGENCY_CONTACTS = ("phone", "team_inbox", "out_of_hours")
+
+
+def _contacts(contacts: dict[str, str]) -> dict[str, str]:
+    unknown = set(contacts) - set(AGENCY_CONTACTS)
+    if unknown:
+        raise TypeError(f"Not an agency contact: {', '.join(sorted(unknown))}")
+    return {k: (v or "").strip() for k, v in contacts.items()}
+
+
 @transaction.atomic
-def agency_create(*, actor: User | None, name: str, kind: str, slug: str = "") -> Agency:
-    """Create an agency with the auth group its object permissions are granted to."""
+def agency_create(
+    *, actor: User | None, name: str, kind: str, slug: str = "", **contacts: str
+) -> Agency:
+    """Create an agency with the auth group its object permissions are granted to.
+
+    ``contacts``: its crisis contacts (``AGENCY_CONTACTS``)."""
     slug = slug or slugify(name)[:80]
     if Agency.objects.filter(slug=slug).exists():
         raise DomainError(f"An agency with the short name “{slug}” already exists", field="slug")
     group = Group.objects.create(name=f"{AGENCY_GROUP_PREFIX}{slug}")
     with _acting(actor):
-        return Agency.objects.create(name=name, slug=slug, kind=kind, group=group)
+        return Agency.objects.create(
+            name=name, slug=slug, kind=kind, group=group, **_contacts(contacts)
+        )
 
 
 @transaction.atomic
 def agency_update(
-    *, actor: User | None, agency: Agency, name: str, kind: str, is_active: bool
+    *, actor: User | None, agency: Agency, name: str, kind: str, is_active: bool, **contacts: str
 ) -> Agency:
+    """Change an agency; ``contacts`` given (``AGENCY_CONTACTS``) replace its crisis contacts."""
     agency.name = name
     agency.kind = kind
     agency.is_active = is_active
+    contacts = _contacts(contacts)
+    for key, value in contacts.items():
+        setattr(agency, key, value)
     with _acting(actor):
-        agency.save(update_fields=["name", "kind", "is_active", "updated_at"])
+        agency.save(update_fields=["name", "kind", "is_active", *contacts, "updated_at"])
     return agency
 
 

@@ -89,5 +89,7 @@ _DATA = tables.load("people")
 DEMO_AGENCIES: tuple[tuple[str, str, str], ...] = tuple(
     (slug, name, AgencyKind(kind)) for slug, name, kind in _DATA["agencies"]
 )
+#: Each demo agency's crisis contacts, by slug (some agencies have none recorded).
+DEMO_AGENCY_CONTACTS: dict[str, dict[str, str]] = _DATA.get("contacts", {})
 DEMO_USERS: tuple[DemoPerson, ...] = tuple(map(person, _DATA["user"]))
 PRACTITIONERS: tuple[DemoPerson, ...] = tuple(map(person, _DATA["practitioner"]))

@@ -887,6 +887,10 @@ class _City:
             "role",
             "named_worker_id",
             "joined_at",
+            "work_phone",
+            "team_inbox",
+            "out_of_hours",
+            "version",
             "created_at",
             "updated_at",
         )
@@ -1455,7 +1459,9 @@ class _City:
             elif rng.random() < 0.4:
                 worker = rng.choice(self.practitioners[agency_id])
             since = joined[agency_id]
-            self.t_involved.add((case_id, agency_id, role, worker, since, since, since))
+            self.t_involved.add(
+                (case_id, agency_id, role, worker, since, "", "", "", 0, since, since)
+            )
             self.t_perm.add((self.view_case, self.group_of[agency_id], case_id))
 
         # Risks, their owners and their levels over time.

@@ -35,6 +35,11 @@ urlpatterns = [
         views.RiskReopenView.as_view(),
         name="risk_reopen",
     ),
+    path(
+        "cases/<uuid:pk>/agencies/<int:involvement_id>/",
+        views.InvolvementView.as_view(),
+        name="involvement",
+    ),
     path("cases/<uuid:pk>/care-plan/", views.CarePlanDraftView.as_view(), name="care_plan"),
     path(
         "cases/<uuid:pk>/care-plan/agree/",

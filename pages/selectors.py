@@ -16,11 +16,13 @@ from cases.models import (
     Case,
     CaseAgency,
     HandOffAttempt,
+    NamedWorkerChange,
     OutcomeReview,
     Risk,
     RiskLevelChange,
     RiskOwner,
 )
+from cases.selectors import with_worker_dates
 from csf_portal.models import RoleChange, User
 from forums.models import ForumDecision
 from forums.selectors import case_forum_history
@@ -30,12 +32,25 @@ def _day_end(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(17, 0)))
 
 
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
+
+
 def case_page(*, user: User, case: Case) -> dict[str, Any]:
     """Everything the case page shows, in a fixed number of queries."""
 
     involvements = list(
         CaseAgency.objects.filter(case=case).select_related("agency", "named_worker")
     )
+    worker_changes = list(
+        NamedWorkerChange.objects.filter(involvement__case=case).select_related(
+            "involvement__agency", "worker_before", "worker_after"
+        )
+    )
+    with_worker_dates(involvements, worker_changes)
+    changeable = access.named_worker_agency_ids(user, case)
+    for i in involvements:
+        i.may_change = i.agency_id in changeable  # type: ignore[attr-defined]
     risks = list(
         Risk.objects.filter(case=case)
         .prefetch_related(
@@ -91,6 +106,18 @@ def case_page(*, user: User, case: Case) -> dict[str, Any]:
         timeline.append({"at": i.joined_at, "text": f"{i.agency} involved"})
         if i.left_at:
             timeline.append({"at": i.left_at, "text": f"{i.agency} left, by forum decision"})
+    timeline.extend(
+        {
+            # Recorded on the day: when it was recorded; backdated: that morning.
+            "at": c.recorded_at
+            if c.changed_on == timezone.localdate(c.recorded_at)
+            else _day_start(c.changed_on),
+            "text": f"{c.involvement.agency}'s named worker: "
+            + (c.worker_after.get_full_name() if c.worker_after else "no one named")
+            + (f", after {c.worker_before.get_full_name()}" if c.worker_before else ""),
+        }
+        for c in worker_changes
+    )
     timeline.extend(
         {
             "at": c.changed_at,

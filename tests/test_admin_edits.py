@@ -95,3 +95,36 @@ def test_a_stale_save_that_changes_nothing_theirs_says_is_no_conflict():
     data = as_read(client, url, {"amount": "400.00", "source": "Force finance"})
     assert client.post(url, {**data, "is_placeholder": ""}).status_code == 302
     assert client.post(url, {**data, "is_placeholder": ""}).status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_administrator_sets_an_agencys_crisis_contacts():
+    from tests.factories import AgencyFactory
+
+    agency = AgencyFactory(name="Hostel")
+    url = reverse("admin:csf_portal_agency_change", args=[agency.pk])
+    administrator = UserFactory(agency=None, roles=[Role.ADMINISTRATOR])
+    client = signed_in_client(administrator)
+    assert "Crisis contacts" in client.get(url).content.decode()
+    data = as_read(
+        client,
+        url,
+        {
+            "name": "Hostel",
+            "kind": agency.kind,
+            "is_active": "on",
+            "phone": "0121 496 0210",
+            "team_inbox": "hostel.staff@example.org",
+            "out_of_hours": "Night manager on site, 0121 496 0211",
+        },
+    )
+    assert client.post(url, data).status_code == 302
+    agency.refresh_from_db()
+    assert (agency.phone, agency.team_inbox, agency.out_of_hours) == (
+        "0121 496 0210",
+        "hostel.staff@example.org",
+        "Night manager on site, 0121 496 0211",
+    )
+    assert agency.history.first().history_user == administrator
+    bad = client.post(url, {**as_read(client, url, data), "team_inbox": "not an address"})
+    assert bad.status_code == 200 and "errornote" in bad.content.decode()

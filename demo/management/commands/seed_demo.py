@@ -24,7 +24,7 @@ from csf_portal.models import Agency, User
 from demo.assessments import build_demo_assessments_and_consent
 from demo.cases import build_demo_case_records
 from demo.forums import build_demo_forums
-from demo.people import DEMO_AGENCIES, DEMO_USERS, people_create
+from demo.people import DEMO_AGENCIES, DEMO_AGENCY_CONTACTS, DEMO_USERS, people_create
 from demo.referrals import build_demo_referrals
 from demo.reports import build_demo_documents
 from demo.scale import build_scale_city, scale_data_present
@@ -117,7 +117,13 @@ class Command(BaseCommand):
         existing = {a.slug: a for a in Agency.objects.all()}
         for slug, name, kind in DEMO_AGENCIES:
             if slug not in existing:
-                existing[slug] = services.agency_create(actor=None, name=name, kind=kind, slug=slug)
+                existing[slug] = services.agency_create(
+                    actor=None,
+                    name=name,
+                    kind=kind,
+                    slug=slug,
+                    **DEMO_AGENCY_CONTACTS.get(slug, {}),
+                )
         return existing
 
     def _users(self, agencies: dict[str, Agency]) -> int:
